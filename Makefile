@@ -1,0 +1,34 @@
+# Two commands: `make run` and `make test`. Both install what is missing first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NAME ?=
+
+.PHONY: run test bench lint format clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/xinfang run
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m tests.bench $(NAME)
+
+lint: $(STAMP)
+	$(BIN)/ruff check service tenants analytics tests
+	$(BIN)/ruff format --check service tenants analytics tests
+
+format: $(STAMP)
+	$(BIN)/ruff format service tenants analytics tests
+	$(BIN)/ruff check --fix service tenants analytics tests
+
+clean:
+	rm -rf $(VENV) .xinfang

@@ -1,0 +1,1 @@
+"""Background work: the Dramatiq broker, the journal relay, the scheduler, and (later) the Polars analytics."""

@@ -1,0 +1,185 @@
+"""The ``xinfang`` command: serve, worker, scheduler, migrate, demo, admin, run (the embedded stack)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    from tenants.settings import SettingsError, get_settings
+
+    try:
+        return get_settings()
+    except SettingsError as exc:
+        print(f"xinfang: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = _settings()
+    uvicorn.run(
+        "service.app:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=20,
+    )
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    _settings()
+    argv = [
+        sys.executable,
+        "-m",
+        "dramatiq",
+        "service.jobs",
+        "--processes",
+        str(args.processes),
+        "--threads",
+        str(args.threads),
+    ]
+    os.execv(sys.executable, argv)
+    return 0
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    from analytics.scheduler import Scheduler
+    from service import jobs  # noqa: F401  (registers relay handlers and periodic jobs)
+    from service.logging import configure_logging
+    from tenants import crypto
+    from tenants.db import Database
+
+    settings = _settings()
+    configure_logging(settings)
+    crypto.configure(settings.data_key_bytes)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        db = Database.from_settings(settings)
+        try:
+            await Scheduler(db, poll_seconds=settings.relay_poll_seconds).run(stop)
+        finally:
+            await db.dispose()
+
+    asyncio.run(main())
+    return 0
+
+
+def migrate() -> None:
+    from alembic.config import Config
+
+    from alembic import command
+
+    _settings()
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "alembic"))
+    command.upgrade(config, "heads")
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    migrate()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from service.demo import seed_demo
+    from tenants import crypto
+    from tenants.db import Database
+
+    settings = _settings()
+    crypto.configure(settings.data_key_bytes)
+
+    path = Path(settings.data_dir) / "demo-credentials.json"
+    known = json.loads(path.read_text()) if path.exists() else {}
+
+    async def main() -> dict[str, object]:
+        db = Database.from_settings(settings)
+        try:
+            return await seed_demo(db, known)
+        finally:
+            await db.dispose()
+
+    creds = asyncio.run(main())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(creds, indent=2, ensure_ascii=False))
+    path.chmod(0o600)
+    return 0
+
+
+def cmd_admin(args: argparse.Namespace) -> int:
+    from tenants import crypto, identity
+    from tenants.db import Database
+
+    settings = _settings()
+    crypto.configure(settings.data_key_bytes)
+    password = args.password or identity.generate_password()
+
+    async def main() -> str:
+        db = Database.from_settings(settings)
+        try:
+            async with db.transaction() as session:
+                account = await identity.create_platform_account(
+                    session, email=args.email, password=password, role=identity.Role.platform_admin
+                )
+                return await identity.create_platform_token(session, account, "cli")
+        finally:
+            await db.dispose()
+
+    token = asyncio.run(main())
+    print(f"platform admin {args.email}\n  password: {password}\n  token:    {token}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from service.embedded import run_stack
+
+    return run_stack()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="xinfang", description="Xinfang 信訪: petitions and emergency plans")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("serve", help="run the API (uvicorn)")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--workers", type=int, default=1)
+    p.set_defaults(fn=cmd_serve)
+    p = sub.add_parser("worker", help="run Dramatiq worker processes")
+    p.add_argument("--processes", type=int, default=1)
+    p.add_argument("--threads", type=int, default=4)
+    p.set_defaults(fn=cmd_worker)
+    sub.add_parser("scheduler", help="run the scheduler (journal relay and periodic work)").set_defaults(
+        fn=cmd_scheduler
+    )
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=cmd_migrate)
+    sub.add_parser("demo", help="seed the demo university and write the credentials file").set_defaults(fn=cmd_demo)
+    p = sub.add_parser("admin", help="create a platform admin and print a platform token")
+    p.add_argument("--email", required=True)
+    p.add_argument("--password")
+    p.set_defaults(fn=cmd_admin)
+    sub.add_parser("run", help="the embedded stack: database, migrations, demo, API, worker, scheduler").set_defaults(
+        fn=cmd_run
+    )
+    args = parser.parse_args(argv)
+    return int(args.fn(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

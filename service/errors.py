@@ -1,0 +1,139 @@
+"""Every error leaves as ``application/problem+json`` (RFC 9457) with a stable ``type``; never a stack trace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from tenants.errors import DomainError, RateLimited, Unavailable
+
+log = structlog.get_logger("xinfang.errors")
+
+PROBLEM = "application/problem+json"
+TYPE_BASE = "https://xinfang.dev/problems/"
+
+_HTTP_CODES = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthorized", "Authentication required"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    406: ("not-acceptable", "Not acceptable"),
+    409: ("conflict", "Conflict"),
+    413: ("payload-too-large", "Request body too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    422: ("validation", "Invalid input"),
+    429: ("rate-limited", "Too many requests"),
+    500: ("internal", "Internal error"),
+    503: ("unavailable", "Service unavailable"),
+}
+
+
+def problem(
+    request: Request[Any, Any, Any] | None,
+    status: int,
+    *,
+    code: str | None = None,
+    title: str | None = None,
+    detail: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[dict[str, Any]]:
+    default_code, default_title = _HTTP_CODES.get(status, ("error", "Error"))
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + (code or default_code),
+        "title": title or default_title,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    if request is not None:
+        body["instance"] = request.url.path
+        if request_id := request.scope.get("state", {}).get("request_id"):
+            body["request_id"] = request_id
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return Response(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+    headers = None
+    if isinstance(exc, RateLimited | Unavailable):
+        headers = {"Retry-After": str(exc.retry_after)}
+    return problem(request, exc.status, code=exc.code, title=exc.title, detail=exc.detail, headers=headers, **exc.extra)
+
+
+def validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    errors = exc.extra if isinstance(exc.extra, list) else None
+    detail = exc.detail
+    # Litestar's message names the route; the useful part is the per-field list.
+    if detail.startswith("Validation failed for"):
+        detail = "the request does not match the expected schema"
+    return problem(request, 400, code="invalid-request", title="Invalid request", detail=detail, errors=errors)
+
+
+def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    status = exc.status_code
+    detail = exc.detail if exc.detail and exc.detail != _HTTP_CODES.get(status, ("", ""))[1] else None
+    if status == 400 and detail and "JSON" in detail.upper():
+        return problem(request, 400, code="malformed-body", title="Malformed request body", detail=detail)
+    headers = {k: v for k, v in (exc.headers or {}).items()}
+    return problem(request, status, detail=detail, headers=headers or None)
+
+
+_UNAVAILABLE_STATES = {"08000", "08001", "08003", "08004", "08006", "57P01", "57P02", "57P03", "53300"}
+
+
+def database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
+    state = getattr(getattr(exc, "orig", None), "sqlstate", None) or getattr(
+        getattr(getattr(exc, "orig", None), "__cause__", None), "sqlstate", None
+    )
+    if isinstance(exc, IntegrityError):
+        if state == "23505":
+            return problem(
+                request,
+                409,
+                code="duplicate",
+                title="Already exists",
+                detail="a record with these values exists",
+            )
+        return problem(
+            request,
+            422,
+            code="constraint",
+            title="Invalid reference or value",
+            detail="the request violates a data rule (unknown reference or out-of-range value)",
+        )
+    if state == "42501":
+        return problem(request, 403, code="forbidden", detail="not permitted")
+    if isinstance(exc, OperationalError | InterfaceError) or state in _UNAVAILABLE_STATES or exc.connection_invalidated:
+        log.warning("database.unavailable", error=type(exc.orig).__name__ if exc.orig else type(exc).__name__)
+        return unavailable(request, exc)
+    log.exception("database.error", sqlstate=state)
+    return problem(request, 500, detail="an internal error occurred")
+
+
+def unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    return problem(request, 503, detail="a backing service is unavailable; retry shortly", headers={"Retry-After": "5"})
+
+
+def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    if isinstance(exc, ConnectionError | OSError | PoolTimeout):
+        log.warning("backend.unavailable", error=type(exc).__name__)
+        return unavailable(request, exc)
+    log.exception("request.failed", error=type(exc).__name__)
+    return problem(request, 500, detail="an internal error occurred")
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    DomainError: domain_error,
+    ValidationException: validation_error,
+    HTTPException: http_error,
+    DBAPIError: database_error,
+    PoolTimeout: internal_error,
+    Exception: internal_error,
+}

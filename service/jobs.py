@@ -1,0 +1,13 @@
+"""Everything the worker and the scheduler load: every actor module and every relay handler.
+
+``xinfang worker`` runs ``dramatiq service.jobs``; the scheduler imports this module so that its relay knows
+every handler. New domains add their job modules here.
+"""
+
+from analytics.broker import ensure_broker
+
+broker = ensure_broker()
+
+from analytics import jobs as foundation_jobs  # noqa: E402
+
+__all__ = ["broker", "foundation_jobs"]

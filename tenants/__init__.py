@@ -1,0 +1,1 @@
+"""The multi-tenant kernel: database and tenancy, identity, each university's configuration, the journal."""

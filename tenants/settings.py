@@ -1,0 +1,167 @@
+"""Settings: read once from ``XINFANG_*`` environment variables into one typed, frozen object.
+
+Every process (API, worker, scheduler, CLI, migrations) reads the same object, which is why it lives in the
+kernel rather than in ``service/``. A bad value stops start-up with one line naming the variable.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+
+PREFIX = "XINFANG_"
+_DEV_SECRET = "insecure-development-secret-change-me-000"
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or invalid; the message names the variable."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    env: Literal["development", "test", "production"] = "development"
+    # Privileged connection (owner/superuser) used by migrations and the embedded stack.
+    database_url: str
+    # The application's own connection (a role without BYPASSRLS that owns nothing). When unset it is
+    # derived from database_url with the user replaced by app_db_role.
+    app_database_url: str = ""
+    app_db_role: str = "xinfang_app"
+    app_db_password: str = ""
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    # asyncpg's prepared-statement cache; 0 behind a PgBouncer older than 1.21 in transaction mode.
+    db_statement_cache_size: int = 100
+    # "postgres" (default: the PostgreSQL broker on the same database), redis://..., amqp://..., stub://
+    broker_url: str = "postgres"
+    secret_key: str = _DEV_SECRET
+    # base64 of 32 bytes; encrypts personal data at column level.
+    data_key: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = ""
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    access_token_ttl: int = 900
+    refresh_token_ttl: int = 14 * 24 * 3600
+    max_body_bytes: int = 1_048_576
+    rate_limit_client_per_minute: int = 600
+    rate_limit_tenant_per_minute: int = 6000
+    tenant_cache_seconds: float = 2.0
+    default_timezone: str = "Asia/Shanghai"
+    relay_poll_seconds: float = 0.2
+    data_dir: str = ".xinfang"
+
+    @property
+    def app_url(self) -> str:
+        """The application's connection URL (never the privileged one)."""
+        if self.app_database_url:
+            return self.app_database_url
+        return with_user(self.database_url, self.app_db_role, self.app_db_password)
+
+    @property
+    def data_key_bytes(self) -> bytes:
+        """The personal-data key; outside production an unset key is derived from the secret key."""
+        if self.data_key:
+            return base64.b64decode(self.data_key)
+        return hashlib.sha256(b"xinfang-data-key:" + self.secret_key.encode()).digest()
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+
+def with_user(url: str, user: str, password: str = "") -> str:
+    """Return ``url`` with its user (and password) replaced."""
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    auth = f"{user}:{password}@" if password else f"{user}@"
+    return urlunsplit((parts.scheme, auth + host, parts.path, parts.query, parts.fragment))
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The asyncpg dialect URL for a plain ``postgresql://`` URL."""
+    scheme, _, rest = url.partition("://")
+    if scheme in {"postgresql+asyncpg"}:
+        return url
+    if scheme not in {"postgres", "postgresql"}:
+        raise SettingsError(f"not a PostgreSQL URL: {scheme}://...")
+    return f"postgresql+asyncpg://{rest}"
+
+
+def plain_url(url: str) -> str:
+    """A libpq/asyncpg URL (no SQLAlchemy dialect suffix)."""
+    scheme, _, rest = url.partition("://")
+    return f"postgresql://{rest}" if scheme.startswith("postgres") else url
+
+
+def _env_name(field: str) -> str:
+    return PREFIX + field.upper()
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from the environment, or raise ``SettingsError`` naming the offending variable."""
+    environ = os.environ if environ is None else environ
+    raw: dict[str, object] = {}
+    for field in msgspec.structs.fields(Settings):
+        name = _env_name(field.name)
+        if name in environ:
+            value = environ[name]
+            try:
+                raw[field.name] = msgspec.convert(value, field.type, strict=False)
+            except msgspec.ValidationError as exc:
+                raise SettingsError(f"{name}={value!r} is invalid: {exc}") from None
+            except TypeError:  # string-typed fields
+                raw[field.name] = value
+    if "database_url" not in raw:
+        raise SettingsError(f"{_env_name('database_url')} is required (a postgresql:// URL)")
+    settings = msgspec.convert(raw, Settings)
+    _validate(settings)
+    return settings
+
+
+def _validate(s: Settings) -> None:
+    def fail(field: str, why: str) -> None:
+        raise SettingsError(f"{_env_name(field)} is invalid: {why}")
+
+    for field in ("database_url", "app_database_url"):
+        url = getattr(s, field)
+        if url and urlsplit(url).scheme not in {"postgres", "postgresql", "postgresql+asyncpg"}:
+            fail(field, "expected a postgresql:// URL")
+    scheme = urlsplit(s.broker_url).scheme or s.broker_url
+    if scheme not in {"postgres", "postgresql", "redis", "rediss", "amqp", "amqps", "stub"}:
+        fail("broker_url", "expected postgres, redis://, amqp:// or stub://")
+    if s.env == "production" and s.secret_key == _DEV_SECRET:
+        fail("secret_key", "must be set in production")
+    if len(s.secret_key) < 32:
+        fail("secret_key", "must be at least 32 characters")
+    if s.data_key:
+        try:
+            key = base64.b64decode(s.data_key, validate=True)
+        except binascii.Error:
+            fail("data_key", "expected base64")
+        else:
+            if len(key) != 32:
+                fail("data_key", "expected base64 of exactly 32 bytes")
+    elif s.env == "production":
+        fail("data_key", "must be set in production (base64 of 32 random bytes)")
+    try:
+        ZoneInfo(s.default_timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        fail("default_timezone", f"unknown time zone {s.default_timezone!r}")
+    for field in ("port", "access_token_ttl", "refresh_token_ttl", "max_body_bytes", "db_pool_size"):
+        if getattr(s, field) <= 0:
+            fail(field, "must be positive")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, loaded on first use."""
+    return load_settings()
