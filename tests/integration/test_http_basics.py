@@ -142,11 +142,11 @@ async def test_database_down_gives_503_with_retry_after(settings):
 
     down = msgspec.structs.replace(settings, app_database_url="postgresql://xinfang_app@127.0.0.1:9/none")
     app = create_app(down)
-    async with app_resources(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-            r = await c.post("/api/v1/auth/login", json={"tenant": "demo", "email": "a@b.cn", "password": "x" * 12})
-            assert_problem(r, 503)
-            assert r.headers["retry-after"] == "5"
-            ready = await c.get("/ready")
-            assert ready.status_code == 503
-            assert ready.json()["checks"]["database"].startswith("unavailable")
+    transport = httpx.ASGITransport(app=app)
+    async with app_resources(app), httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        r = await c.post("/api/v1/auth/login", json={"tenant": "demo", "email": "a@b.cn", "password": "x" * 12})
+        assert_problem(r, 503)
+        assert r.headers["retry-after"] == "5"
+        ready = await c.get("/ready")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["database"].startswith("unavailable")
