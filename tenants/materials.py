@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tenants import journal
 from tenants.db import Base, TenantOwned, require_tenant, utcnow
@@ -385,7 +386,8 @@ async def move(
             ) from None
         raise
     entry = LedgerEntry(**values, balance_after=balance)
-    item.quantity = int(balance or 0)
+    # The trigger already wrote the quantity: record it on the loaded object without marking it for an UPDATE.
+    set_committed_value(item, "quantity", int(balance or 0))
     await journal.record(
         session,
         EVENT[kind],
