@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -427,3 +428,32 @@ async def test_custom_group(client, tenant, db):
         {"key": "medical_aid", "changed": ["leader_post_zh"]},
         {"key": "logistics", "changed": ["duties_en"]},
     ]
+
+
+async def test_concurrent_moves_cannot_build_a_cycle(tenant, db):
+    """A below B and B below A at the same time: the tree lock makes the second see the first, and refuse."""
+    async with db.transaction(tenant.id) as session:
+        u = await org.create_unit(
+            session, kind=org.UnitKind.university, code="U", name_zh="大学", name_en="U", parent_id=None, actor_id=None
+        )
+        a = await org.create_unit(
+            session, kind=org.UnitKind.office, code="A", name_zh="甲", name_en="A", parent_id=u.id, actor_id=None
+        )
+        b = await org.create_unit(
+            session, kind=org.UnitKind.office, code="B", name_zh="乙", name_en="B", parent_id=u.id, actor_id=None
+        )
+    both_in = asyncio.Barrier(2)
+
+    async def move(unit_id: uuid.UUID, parent_id: uuid.UUID) -> str:
+        async with db.transaction(tenant.id) as session:
+            await session.execute(text("select 1"))
+            await both_in.wait()
+            await org.move_unit(session, unit_id, parent_id=parent_id, actor_id=None)
+            await asyncio.sleep(0.2)
+        return "ok"
+
+    results = await asyncio.gather(move(a.id, b.id), move(b.id, a.id), return_exceptions=True)
+    assert sorted(r if isinstance(r, str) else type(r).__name__ for r in results) == ["Conflict", "ok"]
+    async with db.transaction(tenant.id) as session:
+        parents = {x.code: x.parent_id for x in await org.all_units(session)}
+    assert (parents["A"], parents["B"]) in {(b.id, u.id), (u.id, a.id)}

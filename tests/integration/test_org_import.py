@@ -186,3 +186,13 @@ async def test_import_refused_to_staff_and_bad_uploads(client, make_tenant):
     assert r.status_code == 422
     r = await client.post(IMPORT, json={"units": "x"}, headers=t.headers)
     assert r.status_code == 415
+
+
+async def test_import_accepts_files_beyond_the_default_body_limit(client, tenant, settings):
+    long_name = "长" * 60  # 180 bytes in UTF-8
+    rows = UNITS[:3] + [(f"G{i:05d}", "group", long_name, "x" * 100, "XSC", "") for i in range(4000)]
+    data = csv_bytes(rows)
+    assert len(data) > settings.max_body_bytes
+    r = await upload(client, tenant.headers, units=data)
+    assert r.status_code == 200, r.text[:500]
+    assert r.json()["units_created"] == 4002
