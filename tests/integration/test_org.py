@@ -457,3 +457,21 @@ async def test_concurrent_moves_cannot_build_a_cycle(tenant, db):
     async with db.transaction(tenant.id) as session:
         parents = {x.code: x.parent_id for x in await org.all_units(session)}
     assert (parents["A"], parents["B"]) in {(b.id, u.id), (u.id, a.id)}
+
+
+async def test_openapi_documents_the_org_and_materials_routes(client):
+    r = await client.get("/schema/openapi.json")
+    assert r.status_code == 200
+    paths = r.json()["paths"]
+    for path in (
+        "/api/v1/org/units",
+        "/api/v1/org/units/tree",
+        "/api/v1/org/units/{unit_id}/move",
+        "/api/v1/org/people",
+        "/api/v1/org/groups/{key}/members",
+        "/api/v1/org/import",
+        "/api/v1/org/export/people",
+        "/api/v1/materials/items/{item_id}/movements",
+    ):
+        assert path in paths, path
+    assert "multipart/form-data" in paths["/api/v1/org/import"]["post"]["requestBody"]["content"]
