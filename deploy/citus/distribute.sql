@@ -1,6 +1,7 @@
 -- Citus distribution of the Xinfang schema. GENERATED from the migrated catalog by
 --   python -m service.citus --write
--- Do not edit by hand: tests/integration/deploy/test_citus.py fails when it differs from the catalog.
+-- Do not edit by hand: tests/integration/deploy/test_citus.py fails when it differs from the catalog
+-- (regenerate with `XINFANG_WRITE_CITUS=1 make test`).
 -- Run once, as the owner role, on the coordinator after `xinfang migrate` (see the README).
 
 begin;

@@ -3,6 +3,7 @@ by Citus (it includes tenant_id)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import psycopg
@@ -21,8 +22,14 @@ def catalog_conn(database_url: str) -> Iterator[psycopg.Connection]:
 
 def test_committed_script_equals_the_one_generated_from_the_catalog(catalog_conn: psycopg.Connection) -> None:
     generated = citus.generate(citus.read_catalog(catalog_conn))
+    if os.environ.get("XINFANG_WRITE_CITUS") == "1":
+        # After adding a table: `XINFANG_WRITE_CITUS=1 make test`, then review and commit the script's diff.
+        citus.SCRIPT.write_text(generated)
     committed = citus.SCRIPT.read_text()
-    assert committed == generated, "deploy/citus/distribute.sql is stale: run `python -m service.citus --write`"
+    assert committed == generated, (
+        "deploy/citus/distribute.sql is stale: regenerate it with `XINFANG_WRITE_CITUS=1 make test` "
+        "(or `python -m service.citus --write` against a migrated database) and commit it"
+    )
 
 
 def test_every_key_of_every_tenant_table_includes_tenant_id(catalog_conn: psycopg.Connection) -> None:
