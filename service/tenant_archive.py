@@ -38,7 +38,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import psycopg
 from psycopg import sql
@@ -225,21 +225,18 @@ def _open_archive(archive: Path) -> Iterator[tuple[dict[str, Any], tarfile.TarFi
         yield manifest, tar
 
 
-def _member(tar: tarfile.TarFile, name: str) -> bytes:
+def _open_member(tar: tarfile.TarFile, name: str) -> IO[bytes]:
     try:
         member = tar.extractfile(name)
     except KeyError:
         member = None
     if member is None:
         raise ArchiveError(f"{name} is missing from the archive")
-    return member.read()
+    return member
 
 
-def _read_member(tar: tarfile.TarFile, entry: dict[str, Any]) -> bytes:
-    data = _member(tar, entry["file"])
-    if hashlib.sha256(data).hexdigest() != entry["sha256"]:
-        raise ArchiveError(f"{entry['file']} does not match its checksum: the archive is damaged")
-    return data
+def _member(tar: tarfile.TarFile, name: str) -> bytes:
+    return _open_member(tar, name).read()
 
 
 def import_tenant(conn: psycopg.Connection, archive: Path, *, data_key: bytes) -> dict[str, int]:
@@ -269,7 +266,7 @@ def import_tenant(conn: psycopg.Connection, archive: Path, *, data_key: bytes) -
             names = [c["name"] for c in entry["columns"]]
             if names != table.columns:
                 raise ArchiveError(f"{table.name}: the archive's columns differ from this installation's")
-            counts[table.name] = _copy_in(conn, table, _read_member(tar, entry))
+            counts[table.name] = _copy_in(conn, table, _open_member(tar, entry["file"]), entry["sha256"])
             if counts[table.name] != entry["rows"]:
                 raise ArchiveError(f"{table.name}: {counts[table.name]} rows loaded, the manifest says {entry['rows']}")
         if "journal" in counts:
@@ -294,15 +291,20 @@ def import_tenant(conn: psycopg.Connection, archive: Path, *, data_key: bytes) -
     return counts
 
 
-def _copy_in(conn: psycopg.Connection, table: Table, data: bytes) -> int:
+def _copy_in(conn: psycopg.Connection, table: Table, data: IO[bytes], sha256: str) -> int:
     """COPY into a staging table (COPY FROM cannot target a table under row-level security), then INSERT,
-    so the tenant policies check every row."""
+    so the tenant policies check every row. Streamed; the checksum is verified before anything is inserted."""
     stage = sql.Identifier(f"import_{table.name}")
     conn.execute(sql.SQL("create temp table {} (like {}) on commit drop").format(stage, sql.Identifier(table.name)))
     with conn.cursor().copy(
         sql.SQL("copy {} ({}) from stdin (format csv, header match)").format(stage, _columns(table))
     ) as copy:
-        copy.write(data)
+        digest = hashlib.sha256()
+        for block in iter(lambda: data.read(1 << 20), b""):
+            digest.update(block)
+            copy.write(block)
+    if digest.hexdigest() != sha256:
+        raise ArchiveError(f"{table.name}: the file does not match its checksum: the archive is damaged")
     if table.name == "journal":
         kept = [c for c in table.columns if c not in RELAY_POSITION]
         cols = sql.SQL(", ").join(sql.Identifier(c) for c in kept)
