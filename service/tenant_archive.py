@@ -63,8 +63,8 @@ def key_fingerprint(data_key: bytes) -> str:
     return hmac.new(data_key, b"xinfang-data-key-fingerprint", hashlib.sha256).hexdigest()[:16]
 
 
-def _tenant_tables(conn: psycopg.Connection) -> list[Table]:
-    catalog = read_catalog(conn)
+def _tenant_tables(catalog: dict[str, Table]) -> list[Table]:
+    """Every tenant table, referenced tables first."""
     return dependency_order([t for t in catalog.values() if t.tenant], catalog)
 
 
@@ -133,7 +133,7 @@ def export_tenant(conn: psycopg.Connection, tenant: str, archive: Path, *, data_
         conn.execute("set transaction isolation level repeatable read, read only")
         tenant_id, slug = _find_tenant(conn, tenant)
         catalog = read_catalog(conn)
-        tables = [catalog["tenants"], *_tenant_tables(conn)]
+        tables = [catalog["tenants"], *_tenant_tables(catalog)]
         schema_version = _schema_version(conn)
         _as_tenant(conn, tenant_id)
         entries = []
@@ -256,7 +256,7 @@ def import_tenant(conn: psycopg.Connection, archive: Path, *, data_key: bytes) -
         if conn.execute("select 1 from tenants where id = %s or slug = %s", (tenant_id, slug)).fetchone():
             raise ArchiveError(f"university {slug!r} already exists here")
         catalog = read_catalog(conn)
-        expected = {"tenants", *(t.name for t in _tenant_tables(conn))}
+        expected = {"tenants", *(t.name for t in _tenant_tables(catalog))}
         if {e["name"] for e in manifest["tables"]} != expected:
             raise ArchiveError("the archive's tables differ from this installation's tenant tables")
         _as_tenant(conn, tenant_id)
@@ -338,7 +338,7 @@ def offboard_tenant(
     with conn.transaction():
         conn.execute("select 1 from tenants where id = %s for update", (tenant_id,))
         _as_tenant(conn, tenant_id)
-        for table in reversed(_tenant_tables(conn)):
+        for table in reversed(_tenant_tables(read_catalog(conn))):
             deleted[table.name] = conn.execute(
                 sql.SQL("delete from {} where tenant_id = %s").format(sql.Identifier(table.name)), (tenant_id,)
             ).rowcount
