@@ -51,6 +51,7 @@ SCOPES: dict[str, str] = {
     "petitions:write": "submit petitions on behalf of an integrated channel",
     "open311": "the Open311 GeoReport v2 endpoint",
     "reports:read": "read evaluation reports",
+    "plans:read": "read the emergency plan, its readiness and training compliance",
 }
 
 
