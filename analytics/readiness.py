@@ -32,12 +32,10 @@ def daily(now: datetime) -> str:
     return now.astimezone(UTC).strftime("%Y-%m-%d")
 
 
-@dramatiq.actor(queue_name="default", max_retries=10, min_backoff=1000, max_backoff=300_000)
-async def check_readiness(tenant_id: str) -> None:
+async def check_university(tenant_id: uuid.UUID) -> None:
     """Run one university's readiness check (nothing to do before its first plan is published)."""
-    tid = uuid.UUID(tenant_id)
-    async with database().transaction(tid) as session:
-        tenant = await session.get(Tenant, tid)
+    async with database().transaction(tenant_id) as session:
+        tenant = await session.get(Tenant, tenant_id)
         if tenant is None or tenant.status != TenantStatus.active:
             return
         if await plans.published_version(session) is None:
@@ -45,6 +43,11 @@ async def check_readiness(tenant_id: str) -> None:
         await plans.check_readiness(
             session, as_of=utcnow().astimezone(tenant.zone).date(), within_days=EXPIRY_HORIZON_DAYS
         )
+
+
+@dramatiq.actor(queue_name="default", max_retries=10, min_backoff=1000, max_backoff=300_000)
+async def check_readiness(tenant_id: str) -> None:
+    await check_university(uuid.UUID(tenant_id))
 
 
 @dramatiq.actor(queue_name="default", max_retries=10, min_backoff=1000, max_backoff=300_000)
