@@ -174,5 +174,9 @@ async def test_roles_and_tenants(client: Any, db: Any, make_tenant: Any) -> None
     assert (await client.post(f"/api/v1/plans/versions/{vid}/publish", headers=other.headers)).status_code == 404
     r = await client.post("/api/v1/plans/versions", json={"based_on_id": vid}, headers=other.headers)
     assert r.status_code == 404
+    r = await client.get("/api/v1/plans/diff", params={"from": vid, "to": vid}, headers=staff)
+    assert r.status_code == 200 and r.json()["sections"] == {}
+    r = await client.get("/api/v1/plans/diff", params={"from": vid, "to": vid}, headers=other.headers)
+    assert r.status_code == 404
     others = (await client.get("/api/v1/plans/versions", headers=other.headers)).json()
     assert vid not in {v["id"] for v in others}
