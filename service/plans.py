@@ -6,6 +6,7 @@ Tenant admins edit and publish; staff (and API keys with ``plans:read``) read.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from typing import Annotated, Any, Literal
@@ -244,7 +245,8 @@ class PlanController(Controller):
             else await services.in_force_or_404(db_session)
         )
         data = await services.document_data(db_session, version, await get_tenant(db_session, _tenant(principal)))
-        body = document.render(data, lang, format)
+        # Rendering a PDF takes a second or two of CPU (font subsetting): keep it off the event loop.
+        body = await asyncio.to_thread(document.render, data, lang, format)
         filename = f"plan-v{version.number}-{lang}.{format}"
         return Response(
             body,
