@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tenants.plans.checks import Change, diff, publication_problems
 from tenants.plans.content import (
@@ -204,3 +206,27 @@ def test_diff_of_rules_shows_the_changed_threshold() -> None:
     )
     changes = diff(old, replace(old, severity_levels=levels))
     assert changes == {"severity_levels": [Change("severity_levels[I].activation.conditions[0].value", 300, 500)]}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    targets=st.lists(st.integers(min_value=1, max_value=10_000), min_size=7, max_size=7),
+    minimums=st.lists(st.integers(min_value=0, max_value=1000), min_size=8, max_size=8),
+)
+def test_diff_reports_exactly_the_changed_numbers(targets: list[int], minimums: list[int]) -> None:
+    old = default_plan()
+    steps = [msgspec.structs.replace(s, target_minutes=t) for s, t in zip(old.steps, targets, strict=True)]
+    materials = [msgspec.structs.replace(m, minimum=n) for m, n in zip(old.materials, minimums, strict=True)]
+    new = replace(old, steps=steps, materials=materials)
+    expected = {
+        f"steps[{s.key}].target_minutes": (s.target_minutes, t)
+        for s, t in zip(old.steps, targets, strict=True)
+        if s.target_minutes != t
+    } | {
+        f"materials[{m.code}].minimum": (m.minimum, n)
+        for m, n in zip(old.materials, minimums, strict=True)
+        if m.minimum != n
+    }
+    changes = diff(old, new)
+    assert {c.path: (c.old, c.new) for section in changes.values() for c in section} == expected
+    assert diff(new, new) == {}
