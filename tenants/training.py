@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from tenants import journal
 from tenants.db import Base, TenantOwned, require_tenant, utcnow
 from tenants.errors import Invalid, NotFound
+from tenants.org import Person
 from tenants.plans.content import TrainingCadence
 
 
@@ -54,6 +55,7 @@ class TrainingParticipant(Base):
         ForeignKeyConstraint(
             ["tenant_id", "session_id"], ["training_sessions.tenant_id", "training_sessions.id"], ondelete="CASCADE"
         ),
+        ForeignKeyConstraint(["tenant_id", "person_id"], ["people.tenant_id", "people.id"]),
         Index("ix_training_participants_tenant_person", "tenant_id", "person_id"),
     )
 
@@ -175,12 +177,17 @@ async def record_session(
         errors.append({"field": "held_on", "message": "record a session once it has taken place"})
     if not topic.strip():
         errors.append({"field": "topic", "message": "the topic is empty"})
+    people = list(dict.fromkeys(participants))
+    known = set(await session.scalars(select(Person.id).where(Person.id.in_(people)))) if people else set()
+    for i, person in enumerate(participants):
+        if person not in known:
+            errors.append({"field": f"participants[{i}]", "message": f"no person {person} in the organization chart"})
     if errors:
         raise Invalid("the session cannot be recorded", errors=errors)
     row = TrainingSession(held_on=held_on, kind=kind, topic=topic.strip(), notes=notes, created_by=actor_id)
     session.add(row)
     await session.flush()
-    session.add_all(TrainingParticipant(session_id=row.id, person_id=p) for p in dict.fromkeys(participants))
+    session.add_all(TrainingParticipant(session_id=row.id, person_id=p) for p in people)
     await session.flush()
     await journal.record(
         session,
@@ -189,7 +196,7 @@ async def record_session(
         subject_id=row.id,
         kind=str(kind),
         held_on=held_on.isoformat(),
-        participant_count=len(set(participants)),
+        participant_count=len(people),
     )
     return row
 

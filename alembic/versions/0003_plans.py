@@ -1,7 +1,7 @@
 """Emergency plan versions, open material shortages, training sessions and drills.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-29
 """
 
@@ -17,7 +17,7 @@ from tenants.ddl import grant, tenant_table
 from tenants.settings import load_settings
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
@@ -125,6 +125,11 @@ def upgrade() -> None:
             ["training_sessions.tenant_id", "training_sessions.id"],
             name="fk_training_participants_tenant_id_session_id_training_sessions",
             ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "person_id"],
+            ["people.tenant_id", "people.id"],
+            name="fk_training_participants_tenant_id_person_id_people",
         ),
     )
     op.create_index("ix_training_participants_tenant_person", "training_participants", ["tenant_id", "person_id"])

@@ -7,36 +7,24 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenants import journal, training
+from tenants import journal, org, training
 from tenants.db import require_tenant, utcnow
 from tenants.errors import Conflict, Invalid, NotFound
+from tenants.materials import stock_levels
 from tenants.plans import checks, document, readiness, rules
 from tenants.plans.content import SECTIONS, PlanContent, Text, from_builtins, section_type
 from tenants.plans.defaults import default_plan
 from tenants.plans.models import OpenShortage, PlanStatus, PlanVersion
 
-
-async def group_rosters(session: AsyncSession) -> Mapping[str, Any]:
-    """The emergency groups of the organization chart, by key."""
-    # The organization chart (tenants.org) is built beside the plan; imported here so the plan stands alone.
-    from tenants.org import group_roster
-
-    return await group_roster(session)
-
-
-async def stock(session: AsyncSession) -> list[Any]:
-    """The current stock levels of the materials inventory."""
-    from tenants.materials import stock_levels
-
-    return await stock_levels(session)
+if TYPE_CHECKING:  # tenancy imports this module (provisioning opens the first draft)
+    from tenants.tenancy import Tenant
 
 
 def content_of(version: PlanVersion) -> PlanContent:
@@ -205,7 +193,7 @@ async def update_section(
 
 
 async def publication_problems(session: AsyncSession, version: PlanVersion) -> list[checks.Problem]:
-    return checks.publication_problems(content_of(version), await group_rosters(session))
+    return checks.publication_problems(content_of(version), await org.group_roster(session))
 
 
 async def publish(session: AsyncSession, version_id: uuid.UUID, *, actor_id: uuid.UUID | None) -> PlanVersion:
@@ -279,7 +267,7 @@ async def check_readiness(
     """The published plan's minimums against the stock; shortages that changed are journaled."""
     version = await in_force_or_404(session)
     report = readiness.readiness(
-        content_of(version).materials, await stock(session), as_of=as_of, within_days=within_days
+        content_of(version).materials, await stock_levels(session), as_of=as_of, within_days=within_days
     )
     await journal_shortage_changes(session, report, plan_version_id=version.id)
     return version, report
@@ -330,7 +318,7 @@ async def training_compliance(session: AsyncSession, *, as_of: dt.date) -> train
     version = await in_force_or_404(session)
     return training.compliance(
         content_of(version).training,
-        await group_rosters(session),
+        await org.group_roster(session),
         await training.held_sessions(session, until=as_of),
         as_of=as_of,
     )
@@ -342,11 +330,9 @@ async def training_compliance(session: AsyncSession, *, as_of: dt.date) -> train
 CHART_DEPTH = 2
 
 
-async def document_data(session: AsyncSession, version: PlanVersion, tenant: Any) -> document.DocumentData:
+async def document_data(session: AsyncSession, version: PlanVersion, tenant: Tenant) -> document.DocumentData:
     """Everything the plan document shows: the version, the groups with their people, the chart, the stock."""
-    from tenants import org
-
-    rosters = await group_rosters(session)
+    rosters = await org.group_roster(session)
     groups = {g.key: g for g in await org.list_groups(session)}
     ids = {p for r in rosters.values() for p in (r.leader_person_id, *r.deputy_person_ids, *r.member_person_ids) if p}
     people = {p.id: p for p in await session.scalars(select(org.Person).where(org.Person.id.in_(ids)))} if ids else {}
@@ -374,13 +360,13 @@ async def document_data(session: AsyncSession, version: PlanVersion, tenant: Any
     ]
 
     units = await org.all_units(session)
-    children: dict[uuid.UUID | None, list[Any]] = {}
+    children: dict[uuid.UUID | None, list[org.OrgUnit]] = {}
     for u in units:
         children.setdefault(u.parent_id, []).append(u)
     chart: list[document.UnitView] = []
     active = {u.id for u in units}
 
-    def visit(unit: Any, depth: int) -> None:
+    def visit(unit: org.OrgUnit, depth: int) -> None:
         chart.append(document.UnitView(name=Text(zh=unit.name_zh, en=unit.name_en), depth=depth))
         if depth < CHART_DEPTH:
             for child in children.get(unit.id, []):
@@ -390,7 +376,7 @@ async def document_data(session: AsyncSession, version: PlanVersion, tenant: Any
         visit(root, 0)
     totals: dict[str, int] = {}
     today = utcnow().astimezone(tenant.zone).date()
-    for s in await stock(session):
+    for s in await stock_levels(session):
         if not readiness.is_expired(s, today):
             totals[s.code] = totals.get(s.code, 0) + max(0, s.quantity)
     return document.DocumentData(
