@@ -42,3 +42,38 @@ async def draft(client: Any, tenant: TenantHandle) -> dict[str, Any]:
     r = await client.get(f"/api/v1/plans/versions/{summary['id']}", headers=tenant.headers)
     assert r.status_code == 200, r.text
     return r.json()  # type: ignore[no-any-return]
+
+
+async def root_unit(client: Any, tenant: TenantHandle) -> str:
+    r = await client.post(
+        "/api/v1/org/units",
+        json={"kind": "university", "code": "ROOT", "name_zh": "测试大学", "name_en": "Test University"},
+        headers=tenant.headers,
+    )
+    assert r.status_code == 201, r.text
+    return r.json()["id"]  # type: ignore[no-any-return]
+
+
+async def add_person(
+    client: Any,
+    tenant: TenantHandle,
+    unit_id: str,
+    name_zh: str,
+    name_en: str | None = None,
+    title_zh: str | None = None,
+    title_en: str | None = None,
+) -> str:
+    r = await client.post(
+        "/api/v1/org/people",
+        json={
+            "staff_number": f"S-{uuid.uuid4().hex[:8]}",
+            "name_zh": name_zh,
+            "name_en": name_en,
+            "title_zh": title_zh,
+            "title_en": title_en,
+            "unit_id": unit_id,
+        },
+        headers=tenant.headers,
+    )
+    assert r.status_code == 201, r.text
+    return r.json()["id"]  # type: ignore[no-any-return]

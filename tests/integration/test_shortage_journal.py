@@ -9,10 +9,11 @@ from typing import Any
 from sqlalchemy import select
 
 from tenants.journal import JournalEvent
+from tenants.materials import StockLevel
 from tenants.plans import services
 from tenants.plans.defaults import default_plan
 from tenants.plans.readiness import readiness
-from tests.unit.tenants.plans.stock import Stock
+from tests.unit.tenants.plans.stock import item
 
 TODAY = dt.date(2026, 11, 29)
 MINIMUMS = default_plan().materials  # COMM-RADIO 10, ..., LOG-WATER 200
@@ -26,15 +27,15 @@ async def journal_of(db: Any, tenant_id: uuid.UUID) -> list[tuple[str, dict[str,
         return [(e.type, e.payload) for e in rows]
 
 
-async def run(db: Any, tenant_id: uuid.UUID, stock: list[Stock]) -> int:
+async def run(db: Any, tenant_id: uuid.UUID, stock: list[StockLevel]) -> int:
     report = readiness(MINIMUMS, stock, as_of=TODAY, within_days=30)
     async with db.transaction(tenant_id) as session:
         return await services.journal_shortage_changes(session, report, plan_version_id=uuid.uuid4())
 
 
-def enough(**overrides: int) -> list[Stock]:
+def enough(**overrides: int) -> list[StockLevel]:
     quantities = {m.code: m.minimum for m in MINIMUMS} | overrides
-    return [Stock(code, n) for code, n in quantities.items()]
+    return [item(code, n) for code, n in quantities.items()]
 
 
 async def test_journal_only_on_change(db: Any, tenant: Any) -> None:

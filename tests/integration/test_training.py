@@ -6,14 +6,15 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from tests.integration.plans_support import events, staff_headers
+from tests.integration.plans_support import add_person, events, root_unit, staff_headers
 
 TODAY = dt.date.today()
 
 
 async def test_record_and_read_sessions(client: Any, make_tenant: Any) -> None:
     tenant, other = await make_tenant(), await make_tenant()
-    people = [str(uuid.uuid4()) for _ in range(3)]
+    root = await root_unit(client, tenant)
+    people = [await add_person(client, tenant, root, name) for name in ("张伟", "刘芳", "陈静")]
     body = {
         "held_on": (TODAY - dt.timedelta(days=3)).isoformat(),
         "kind": "drill",
@@ -43,7 +44,8 @@ async def test_record_and_read_sessions(client: Any, make_tenant: Any) -> None:
     assert (await client.get("/api/v1/training/sessions", headers=other.headers)).json() == []
 
 
-async def test_bad_sessions_are_refused_and_nothing_is_written(client: Any, tenant: Any) -> None:
+async def test_bad_sessions_are_refused_and_nothing_is_written(client: Any, make_tenant: Any) -> None:
+    tenant = await make_tenant()
     future = {"held_on": (TODAY + dt.timedelta(days=2)).isoformat(), "kind": "training", "topic": "  "}
     r = await client.post("/api/v1/training/sessions", json=future, headers=tenant.headers)
     assert r.status_code == 422
@@ -60,5 +62,22 @@ async def test_bad_sessions_are_refused_and_nothing_is_written(client: Any, tena
         headers=tenant.headers,
     )
     assert r.status_code == 400
+    # People of another university (or of no university) are not participants here.
+    other = await make_tenant()
+    stranger = await add_person(client, other, await root_unit(client, other), "外校人员")
+    root = await root_unit(client, tenant)
+    person = await add_person(client, tenant, root, "张伟")
+    r = await client.post(
+        "/api/v1/training/sessions",
+        json={
+            "held_on": TODAY.isoformat(),
+            "kind": "training",
+            "topic": "预案培训",
+            "participants": [person, stranger, str(uuid.uuid4())],
+        },
+        headers=tenant.headers,
+    )
+    assert r.status_code == 422, r.text
+    assert [e["field"] for e in r.json()["errors"]] == ["participants[1]", "participants[2]"]
     assert (await client.get("/api/v1/training/sessions", headers=tenant.headers)).json() == []
     assert await events(client, tenant, "training.recorded") == []

@@ -7,15 +7,15 @@ import uuid
 
 from tenants.plans.defaults import default_plan
 from tenants.training import Held, SessionKind, compliance, members
-from tests.unit.tenants.plans.rosters import Roster
+from tests.unit.tenants.plans.rosters import roster
 
 TODAY = dt.date(2026, 11, 29)
 CADENCE = default_plan().training  # training every 180 days, drill every 365
 A, B, C, D, OUTSIDER = (uuid.uuid4() for _ in range(5))
 GROUPS = {
-    "leadership": Roster(key="leadership", leader_person_id=A, deputy_person_ids=(B,)),
-    "handling": Roster(key="handling", leader_person_id=C, member_person_ids=(A, D)),
-    "custom": Roster(key="custom", leader_person_id=OUTSIDER),  # not a trained group
+    "leadership": roster("leadership", leader=A, deputies=(B,)),
+    "handling": roster("handling", leader=C, members=(A, D)),
+    "custom": roster("custom", leader=OUTSIDER),  # not a trained group
 }
 
 
@@ -25,7 +25,7 @@ def held(days_ago: int, kind: SessionKind, *people: uuid.UUID) -> Held:
 
 def test_members_lists_leader_deputies_members_once() -> None:
     assert members(GROUPS["handling"]) == [C, A, D]
-    assert members(Roster(key="x", deputy_person_ids=(A,), member_person_ids=(A, B))) == [A, B]
+    assert members(roster("x", deputies=(A,), members=(A, B))) == [A, B]
 
 
 def test_who_is_overdue() -> None:

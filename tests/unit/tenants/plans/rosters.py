@@ -1,25 +1,32 @@
-"""Group rosters for unit tests, shaped like ``tenants.org.GroupRoster``."""
+"""Emergency group rosters for unit tests (the organization chart's ``GroupRoster``)."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 
-
-@dataclass(frozen=True)
-class Roster:
-    key: str
-    name_zh: str = ""
-    name_en: str = ""
-    leader_person_id: uuid.UUID | None = None
-    deputy_person_ids: tuple[uuid.UUID, ...] = ()
-    member_person_ids: tuple[uuid.UUID, ...] = ()
-    account_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
-
-
-def filled(*keys: str) -> dict[str, Roster]:
-    """Groups with a leader each."""
-    return {k: Roster(key=k, leader_person_id=uuid.uuid4()) for k in keys}
-
+from tenants.org import GroupRoster
 
 DEFAULT_GROUPS = ("leadership", "handling", "info_release", "logistics")
+
+
+def roster(
+    key: str,
+    *,
+    leader: uuid.UUID | None = None,
+    deputies: tuple[uuid.UUID, ...] = (),
+    members: tuple[uuid.UUID, ...] = (),
+) -> GroupRoster:
+    return GroupRoster(
+        key=key,
+        name_zh=key,
+        name_en=key,
+        leader_person_id=leader,
+        deputy_person_ids=deputies,
+        member_person_ids=members,
+        account_ids=frozenset(),
+    )
+
+
+def filled(*keys: str) -> dict[str, GroupRoster]:
+    """Groups with a leader each."""
+    return {k: roster(k, leader=uuid.uuid4()) for k in keys}

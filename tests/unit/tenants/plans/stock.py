@@ -1,20 +1,24 @@
-"""Stock levels for unit tests, shaped like ``tenants.materials.StockLevel``."""
+"""Stock levels for unit tests (the materials inventory's ``StockLevel``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass, field
+
+from tenants.materials import StockLevel
 
 
-@dataclass(frozen=True)
-class Stock:
-    code: str
-    quantity: int
-    expires_on: dt.date | None = None
-    category: str = "logistics"
-    name_zh: str = "物资"
-    name_en: str = "Item"
-    unit: str = "pcs"
-    location: str | None = "仓库"
-    item_id: uuid.UUID = field(default_factory=uuid.uuid4)
+def item(
+    code: str, quantity: int, expires_on: dt.date | None = None, *, category: str = "logistics", location: str = "仓库"
+) -> StockLevel:
+    return StockLevel(
+        item_id=uuid.uuid4(),
+        category=category,
+        code=code,
+        name_zh=code,
+        name_en=code,
+        unit="pcs",
+        location=location,
+        quantity=quantity,
+        expires_on=expires_on,
+    )

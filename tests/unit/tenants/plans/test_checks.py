@@ -20,7 +20,7 @@ from tenants.plans.content import (
     Text,
 )
 from tenants.plans.defaults import default_plan
-from tests.unit.tenants.plans.rosters import DEFAULT_GROUPS, Roster, filled
+from tests.unit.tenants.plans.rosters import DEFAULT_GROUPS, filled, roster
 
 
 def replace(content: PlanContent, **sections: object) -> PlanContent:
@@ -67,7 +67,7 @@ def test_every_reason_is_listed_not_just_the_first() -> None:
         materials=materials,
         training=msgspec.structs.replace(plan.training, training_every_days=0, drill_every_days=-1),
     )
-    groups = filled("leadership", "info_release", "logistics") | {"handling": Roster(key="handling")}
+    groups = filled("leadership", "info_release", "logistics") | {"handling": roster("handling")}
     problems = publication_problems(broken, groups)
     got = fields(problems)
     messages = " | ".join(p["message"] for p in problems)
