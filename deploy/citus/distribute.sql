@@ -20,7 +20,17 @@ select create_reference_table('tenants');
 -- Tenant tables: distributed by tenant_id, all co-located with the first one.
 select create_distributed_table('accounts', 'tenant_id', colocate_with => 'default');
 select create_distributed_table('api_keys', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('emergency_groups', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('org_units', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('people', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('group_members', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('journal', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('material_items', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('material_ledger', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('material_shortages', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('plan_versions', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('training_sessions', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('training_participants', 'tenant_id', colocate_with => 'accounts');
 
 -- Kept local to the coordinator:
 --   alembic_version: migration bookkeeping, written only by `xinfang migrate` on the coordinator
