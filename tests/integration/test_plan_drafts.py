@@ -180,3 +180,42 @@ async def test_roles_and_tenants(client: Any, db: Any, make_tenant: Any) -> None
     assert r.status_code == 404
     others = (await client.get("/api/v1/plans/versions", headers=other.headers)).json()
     assert vid not in {v["id"] for v in others}
+
+
+async def test_openapi_documents_the_plan_routes_and_who_may_call_them(client: Any) -> None:
+    r = await client.get("/schema/openapi.json")
+    assert r.status_code == 200
+    paths = r.json()["paths"]
+    for path in (
+        "/api/v1/plans/versions",
+        "/api/v1/plans/versions/{version_id}",
+        "/api/v1/plans/versions/{version_id}/sections/{section}",
+        "/api/v1/plans/versions/{version_id}/publish",
+        "/api/v1/plans/current",
+        "/api/v1/plans/diff",
+        "/api/v1/plans/suggest-severity",
+        "/api/v1/plans/readiness",
+        "/api/v1/plans/document",
+        "/api/v1/training/sessions",
+        "/api/v1/training/compliance",
+    ):
+        assert path in paths, path
+    # Editing is for admins (bearer only); reading also for API keys with plans:read.
+    assert paths["/api/v1/plans/versions/{version_id}/publish"]["post"]["security"] == [{"bearer": []}]
+    assert {"apiKey": []} in paths["/api/v1/plans/document"]["get"]["security"]
+
+
+async def test_an_api_key_with_plans_read_reads_and_never_edits(client: Any, db: Any, tenant: Any) -> None:
+    await provision(db, tenant)
+    body = await draft(client, tenant)
+    vid = body["version"]["id"]
+    r = await client.post(
+        "/api/v1/api-keys", json={"name": "dashboard", "scopes": ["plans:read"]}, headers=tenant.headers
+    )
+    assert r.status_code == 201, r.text
+    key = {"X-API-Key": r.json()["secret"]}
+    assert (await client.get(f"/api/v1/plans/versions/{vid}", headers=key)).status_code == 200
+    r = await client.put(f"/api/v1/plans/versions/{vid}", json={"revision": 1, "content": body["content"]}, headers=key)
+    assert r.status_code == 403
+    r = await client.post("/api/v1/api-keys", json={"name": "other", "scopes": ["events:read"]}, headers=tenant.headers)
+    assert (await client.get("/api/v1/plans/versions", headers={"X-API-Key": r.json()["secret"]})).status_code == 403
