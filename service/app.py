@@ -14,7 +14,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from analytics.broker import ensure_broker
-from service import accounts, auth, health, materials, org, platform
+from service import accounts, auth, health, materials, org, plans, platform
 from service.deps import provide_principal, provide_session
 from service.errors import EXCEPTION_HANDLERS
 from service.logging import configure_logging
@@ -37,6 +37,8 @@ ROUTE_HANDLERS: list[object] = [
     org.GroupController,
     org.OrgTransferController,
     materials.MaterialController,
+    plans.PlanController,
+    plans.TrainingController,
 ]
 
 

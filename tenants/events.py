@@ -60,6 +60,23 @@ EVENTS: dict[str, EventType] = {
     "material.returned": _e("issued stock was returned", "category", "quantity", "delta", "balance"),
     "material.written_off": _e("stock was written off", "category", "quantity", "delta", "balance"),
     "material.adjusted": _e("stock was corrected after a count", "category", "quantity", "delta", "balance"),
+    # Emergency plan (subject_id: the plan version).
+    "plan.draft_created": _e("a plan draft was opened", "number", "based_on_id"),
+    "plan.draft_updated": _e("a plan draft's content changed", "number", "revision", "sections"),
+    "plan.published": _e("a plan version was published and is in force", "number", "supersedes_id"),
+    "plan.superseded": _e("a published plan version was replaced by a newer one", "number", "superseded_by_id"),
+    # Readiness of the materials against the published plan (subject_id: the plan version in force).
+    "material.shortage": _e(
+        "an item is (still, but differently) short of the plan's minimum",
+        "code",
+        "category",
+        "required",
+        "available",
+        "short",
+    ),
+    "material.shortage_resolved": _e("an item short of the plan's minimum is back at it", "code"),
+    # Training and drills (subject_id: the session).
+    "training.recorded": _e("a training session or drill was recorded", "kind", "held_on", "participant_count"),
 }
 
 

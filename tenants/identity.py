@@ -54,6 +54,7 @@ SCOPES: dict[str, str] = {
     "reports:read": "read evaluation reports",
     "org:read": "read the organization chart's units and emergency groups (not the people list)",
     "materials:read": "read the materials inventory and its ledger",
+    "plans:read": "read the emergency plan, its readiness and training compliance",
 }
 
 

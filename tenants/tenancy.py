@@ -16,6 +16,7 @@ from tenants import identity, journal, org
 from tenants.db import Base, require_tenant, utcnow
 from tenants.errors import Conflict, Invalid, NotFound
 from tenants.ids import new_id
+from tenants.plans import services as plans
 from tenants.provinces import is_valid_code
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -146,5 +147,6 @@ async def provision(session: AsyncSession, tenant_id: uuid.UUID) -> bool:
         return False
     tenant.provisioned_at = utcnow()
     await org.seed_default_groups(session)
+    await plans.ensure_default_draft(session)
     await journal.record(session, "tenant.provisioned", subject_id=tenant.id)
     return True

@@ -27,6 +27,10 @@ select create_distributed_table('group_members', 'tenant_id', colocate_with => '
 select create_distributed_table('journal', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('material_items', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('material_ledger', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('material_shortages', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('plan_versions', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('training_sessions', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('training_participants', 'tenant_id', colocate_with => 'accounts');
 
 -- Kept local to the coordinator:
 --   alembic_version: migration bookkeeping, written only by `xinfang migrate` on the coordinator

@@ -1,0 +1,1 @@
+"""The emergency plan (預案): versioned content, its rules, checks, readiness and the plan document."""
