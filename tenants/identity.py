@@ -16,7 +16,7 @@ import secrets
 import time
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import jwt
 import msgspec
@@ -321,25 +321,26 @@ async def update_account(
     return account
 
 
-async def authenticate(session: AsyncSession, email: str, password: str) -> Account:
-    """The active account of the current tenant with this email and password, or ``Unauthorized``."""
-    account = await session.scalar(select(Account).where(Account.email == email.strip().lower()))
-    if account is None:
-        await verify_password_async(_DUMMY_HASH, password)
-        raise Unauthorized("wrong email or password", code="bad-credentials")
-    if not await verify_password_async(account.password_hash, password) or not account.active:
+_A = TypeVar("_A", Account, PlatformAccount)
+
+
+async def _authenticate(session: AsyncSession, model: type[_A], email: str, password: str) -> _A:
+    account = await session.scalar(select(model).where(model.email == email.strip().lower()))
+    # Verify even when there is no such account, so timing does not tell which emails exist.
+    valid = await verify_password_async(account.password_hash if account else _DUMMY_HASH, password)
+    if account is None or not valid or not account.active:
         raise Unauthorized("wrong email or password", code="bad-credentials")
     return account
+
+
+async def authenticate(session: AsyncSession, email: str, password: str) -> Account:
+    """The active account of the current tenant with this email and password, or ``Unauthorized``."""
+    return await _authenticate(session, Account, email, password)
 
 
 async def authenticate_platform(session: AsyncSession, email: str, password: str) -> PlatformAccount:
-    account = await session.scalar(select(PlatformAccount).where(PlatformAccount.email == email.strip().lower()))
-    if account is None:
-        await verify_password_async(_DUMMY_HASH, password)
-        raise Unauthorized("wrong email or password", code="bad-credentials")
-    if not await verify_password_async(account.password_hash, password) or not account.active:
-        raise Unauthorized("wrong email or password", code="bad-credentials")
-    return account
+    """The active platform account (admin or bureau viewer) with this email and password, or ``Unauthorized``."""
+    return await _authenticate(session, PlatformAccount, email, password)
 
 
 def account_principal(account: Account) -> Principal:
