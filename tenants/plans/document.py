@@ -430,16 +430,24 @@ def render_pdf(content: list[Block], lang: str) -> bytes:
                 size = {0: 18, 1: 14}.get(level, 12)
                 pdf.set_font("cjk", size=size)
                 pdf.ln(3 if level else 0)
-                pdf.multi_cell(width, size * 0.55, t, align="C" if level == 0 else "L", wrapmode=wrap)
+                pdf.multi_cell(
+                    width,
+                    size * 0.55,
+                    t,
+                    align="C" if level == 0 else "L",
+                    wrapmode=wrap,
+                    new_x="LMARGIN",
+                    new_y="NEXT",
+                )
                 pdf.ln(1)
             case Para(text=t):
                 pdf.set_font("cjk", size=10.5)
-                pdf.multi_cell(width, 6, t, align="L", wrapmode=wrap)
+                pdf.multi_cell(width, 6, t, align="L", wrapmode=wrap, new_x="LMARGIN", new_y="NEXT")
                 pdf.ln(1)
             case Bullets(items=items):
                 pdf.set_font("cjk", size=10.5)
                 for item in items:
-                    pdf.multi_cell(width, 6, f"• {item}", align="L", wrapmode=wrap)
+                    pdf.multi_cell(width, 6, f"• {item}", align="L", wrapmode=wrap, new_x="LMARGIN", new_y="NEXT")
                 pdf.ln(1)
             case Table(header=header, rows=rows, widths=widths):
                 pdf.set_font("cjk", size=9.5)

@@ -176,3 +176,21 @@ def test_html_escapes_what_people_typed() -> None:
 
 def test_no_groups_yet() -> None:
     assert "尚未设立应急工作小组" in render(data(groups=[], units=[]), "zh-CN", "html").decode()
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_every_list_item_starts_at_the_left_margin_of_the_pdf(lang: str) -> None:
+    """Consecutive list items must each start at the left margin, not where the previous one ended (which
+    pushes them off the page, where text extraction still finds them but no reader can see them)."""
+    reader = PdfReader(io.BytesIO(render(data(), lang, "pdf")))  # type: ignore[arg-type]
+    starts: list[float] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], *_: object) -> None:
+        if text.lstrip().startswith("•"):
+            starts.append(cm[4] + tm[4] * cm[0])
+
+    for page in reader.pages:
+        page.extract_text(visitor_text=visit)
+    assert len(starts) > 3
+    width = float(reader.pages[0].mediabox.width)
+    assert max(starts) < width * 0.1, starts
