@@ -18,6 +18,7 @@ from service import accounts, auth, health, platform
 from service.deps import provide_principal, provide_session
 from service.errors import EXCEPTION_HANDLERS
 from service.logging import configure_logging
+from service.petitions import controllers as petitions
 from service.security import Authenticator, RateLimiter, RequestContextMiddleware
 from tenants import crypto
 from tenants.db import Database
@@ -32,6 +33,10 @@ ROUTE_HANDLERS: list[object] = [
     accounts.AccountController,
     accounts.ApiKeyController,
     accounts.JournalController,
+    petitions.PetitionController,
+    petitions.PublicPetitionController,
+    petitions.CategoryController,
+    petitions.SettingsController,
 ]
 
 

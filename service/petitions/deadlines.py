@@ -35,9 +35,14 @@ class Calendar:
         return day.weekday() < 5 and day not in self.holidays
 
 
+def local_day_start(day: date, zone: ZoneInfo) -> datetime:
+    """The first moment of the local ``day``."""
+    return datetime.combine(day, time(0), tzinfo=zone)
+
+
 def _end_of_local_day(day: date, zone: ZoneInfo) -> datetime:
     """The instant the local ``day`` ends: the first moment of the next local day."""
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+    return local_day_start(day + timedelta(days=1), zone)
 
 
 def add_days(start: datetime, days: int, zone: ZoneInfo) -> datetime:
