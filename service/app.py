@@ -19,6 +19,7 @@ from service.deps import provide_principal, provide_session
 from service.errors import EXCEPTION_HANDLERS
 from service.logging import configure_logging
 from service.petitions import controllers as petitions
+from service.petitions import open311
 from service.security import Authenticator, RateLimiter, RequestContextMiddleware
 from tenants import crypto
 from tenants.db import Database
@@ -37,6 +38,7 @@ ROUTE_HANDLERS: list[object] = [
     petitions.PublicPetitionController,
     petitions.CategoryController,
     petitions.SettingsController,
+    open311.Open311Controller,
 ]
 
 
