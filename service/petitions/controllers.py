@@ -194,6 +194,20 @@ class PetitionController(Controller):
     async def show(self, petition_id: FromPath[uuid.UUID], db_session: Session, principal: Caller) -> s.PetitionOut:
         return await _detail(db_session, petition_id, principal)
 
+    @get("/mine", summary="The caller's own petitions, newest first", **ANY_ACCOUNT)
+    async def my_list(
+        self,
+        db_session: Session,
+        principal: Caller,
+        cursor: FromQuery[uuid.UUID | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+    ) -> Page[s.PetitionSummary]:
+        rows, nxt = await services.list_petitions(
+            db_session, services.ListFilter(), cursor=cursor, limit=limit, account_id=principal.subject_id
+        )
+        now = utcnow()
+        return Page([s.PetitionSummary.of(p, c, now) for p, c in rows], str(nxt) if nxt else None)
+
     @get("/mine/{petition_id:uuid}", summary="A petitioner's own petition", **ANY_ACCOUNT)
     async def mine(self, petition_id: FromPath[uuid.UUID], db_session: Session, principal: Caller) -> s.PetitionOut:
         return await _detail(db_session, petition_id, principal)

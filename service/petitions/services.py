@@ -444,11 +444,18 @@ class ListFilter:
 
 
 async def list_petitions(
-    session: AsyncSession, flt: ListFilter, *, cursor: uuid.UUID | None, limit: int
+    session: AsyncSession,
+    flt: ListFilter,
+    *,
+    cursor: uuid.UUID | None,
+    limit: int,
+    account_id: uuid.UUID | None = None,
 ) -> tuple[list[tuple[Petition, str]], uuid.UUID | None]:
     """Newest first (ids are time-ordered), keyset-paginated on the id; returns rows and the next cursor."""
     zone = await tenant_zone(session)
     query = select(Petition, Category.code).join(Category, Category.id == Petition.category_id)
+    if account_id is not None:
+        query = query.where(Petition.petitioner_account_id == account_id)
     if flt.state:
         query = query.where(Petition.state.in_(flt.state))
     if flt.overdue is True:

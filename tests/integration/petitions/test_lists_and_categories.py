@@ -80,3 +80,14 @@ async def test_settings(client, uni):
     assert (await client.get("/api/v1/petition-settings", headers=uni.admin)).json()["followup_days"] == 14
     bad = await client.put("/api/v1/petition-settings", json={"reminder_hours": [0]}, headers=uni.admin)
     assert bad.status_code == 422
+
+
+async def test_petitioner_sees_only_own_petitions(client, uni):
+    from tests.integration.petitions.conftest import make_account
+
+    mine = (await client.post("/api/v1/petitions", json=petition_body(), headers=uni.petitioner)).json()["id"]
+    other, _ = await make_account(client, uni.tenant, "petitioner")
+    theirs = (await client.post("/api/v1/petitions", json=petition_body(), headers=other)).json()["id"]
+    listed = (await client.get("/api/v1/petitions/mine", headers=uni.petitioner)).json()["items"]
+    assert [p["id"] for p in listed] == [mine]
+    assert theirs not in [p["id"] for p in listed]
