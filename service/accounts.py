@@ -14,7 +14,7 @@ from sqlalchemy import select
 from service.deps import Caller, Input, Page, Session
 from service.security import requires
 from tenants import identity, journal
-from tenants.identity import Account, ApiKey, Principal, Role
+from tenants.identity import Account, ApiKey, Role
 
 TENANT_ADMIN = requires(Role.tenant_admin)
 

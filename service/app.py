@@ -14,7 +14,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from analytics.broker import ensure_broker
-from service import accounts, auth, health, platform
+from service import accounts, auth, health, materials, org, platform
 from service.deps import provide_principal, provide_session
 from service.errors import EXCEPTION_HANDLERS
 from service.logging import configure_logging
@@ -34,6 +34,11 @@ ROUTE_HANDLERS: list[object] = [
     accounts.AccountController,
     accounts.ApiKeyController,
     accounts.JournalController,
+    org.OrgUnitController,
+    org.PersonController,
+    org.GroupController,
+    org.OrgTransferController,
+    materials.MaterialController,
     petitions.PetitionController,
     petitions.PublicPetitionController,
     petitions.CategoryController,

@@ -147,6 +147,33 @@ def cmd_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tenant(args: argparse.Namespace) -> int:
+    """Export, import or offboard one university over the privileged connection (operators only)."""
+    import psycopg
+
+    from service import tenant_archive
+    from tenants.settings import plain_url
+
+    settings = _settings()
+    key = settings.data_key_bytes
+    with psycopg.connect(plain_url(settings.database_url), autocommit=True) as conn:
+        try:
+            if args.action == "export":
+                manifest = tenant_archive.export_tenant(conn, args.tenant, Path(args.output), data_key=key)
+                rows = {t["name"]: t["rows"] for t in manifest["tables"]}
+            elif args.action == "import":
+                rows = tenant_archive.import_tenant(conn, Path(args.archive), data_key=key)
+            else:
+                rows = tenant_archive.offboard_tenant(
+                    conn, args.tenant, Path(args.archive), data_key=key, confirm=args.confirm
+                )
+        except tenant_archive.ArchiveError as exc:
+            print(f"xinfang tenant {args.action}: refused: {exc}", file=sys.stderr)
+            return 1
+    print(json.dumps({"action": args.action, "rows": rows}, indent=2))
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from service.embedded import run_stack
 
@@ -174,6 +201,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--email", required=True)
     p.add_argument("--password")
     p.set_defaults(fn=cmd_admin)
+    p = sub.add_parser("tenant", help="export, import or offboard one university (privileged XINFANG_DATABASE_URL)")
+    actions = p.add_subparsers(dest="action", required=True)
+    a = actions.add_parser("export", help="write everything of one university to a .tar.gz archive")
+    a.add_argument("tenant", help="the university's slug or id")
+    a.add_argument("--output", required=True, help="the archive to write (.tar.gz)")
+    a = actions.add_parser("import", help="load an archive into this installation (the university must not exist)")
+    a.add_argument("archive")
+    a = actions.add_parser("offboard", help="export the university, then delete all its rows")
+    a.add_argument("tenant", help="the university's slug or id")
+    a.add_argument("--archive", required=True, help="where the export is written before the deletion")
+    a.add_argument("--confirm", required=True, help="the university's slug, repeated")
+    p.set_defaults(fn=cmd_tenant)
     sub.add_parser("run", help="the embedded stack: database, migrations, demo, API, worker, scheduler").set_defaults(
         fn=cmd_run
     )

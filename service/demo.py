@@ -6,12 +6,14 @@ re-issued (a new platform token, a new admin password, a new integrator key).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.petitions.seed import seed_demo_categories
-from tenants import identity, tenancy
+from tenants import identity, materials, org, tenancy
 from tenants.db import Database
 from tenants.identity import Role
 from tenants.ids import new_id
@@ -62,6 +64,7 @@ async def seed_demo(db: Database, known: dict[str, Any]) -> dict[str, Any]:
             creds["tenant_admin_password"] = identity.generate_password()
             if account is not None:
                 account.password_hash = identity.hash_password(creds["tenant_admin_password"])
+        await seed_demo_org(session)
         if "integrator_api_key" not in creds:
             _, creds["integrator_api_key"] = await identity.create_api_key(
                 session,
@@ -76,3 +79,225 @@ async def seed_demo(db: Database, known: dict[str, Any]) -> dict[str, Any]:
         await seed_demo_categories(session)
     creds.update(tenant_slug=DEMO_SLUG, tenant_id=str(tenant.id), tenant_admin_email=TENANT_ADMIN_EMAIL)
     return creds
+
+
+# --- the demo university's organization chart, groups and materials ----------------------------------------------
+
+# (code, kind, name_zh, name_en, parent code)
+DEMO_UNITS = [
+    ("DEMO", "university", "示范大学", "Demo University", None),
+    ("DWBGS", "office", "党委办公室", "Party Committee Office", "DEMO"),
+    ("XZBGS", "office", "校长办公室", "President's Office", "DEMO"),
+    ("JWC", "office", "教务处", "Office of Academic Affairs", "DEMO"),
+    ("XSC", "office", "学生处", "Office of Student Affairs", "DEMO"),
+    ("BWC", "office", "保卫处", "Security Office", "DEMO"),
+    ("XCB", "office", "宣传部", "Publicity Department", "DEMO"),
+    ("HQGLC", "office", "后勤管理处", "Logistics Management Office", "DEMO"),
+    ("XFB", "office", "信访办公室", "Petition Office", "DEMO"),
+    ("XLZX", "center", "心理咨询中心", "Counseling Center", "XSC"),
+    ("XWZX", "center", "新闻中心", "News Center", "XCB"),
+    ("XYY", "center", "校医院", "Campus Clinic", "HQGLC"),
+    ("JSJXY", "college", "计算机学院", "College of Computer Science", "DEMO"),
+    ("WXY", "college", "文学院", "College of Liberal Arts", "DEMO"),
+    ("JGXY", "college", "经济管理学院", "School of Economics and Management", "DEMO"),
+    ("JXXY", "college", "机械工程学院", "School of Mechanical Engineering", "DEMO"),
+]
+# (staff number, name_zh, name_en, title_zh, title_en, unit code, groups as (key, role))
+DEMO_PEOPLE = [
+    (
+        "D0001",
+        "陈建国",
+        "Chen Jianguo",
+        "校党委书记",
+        "Secretary of the Party Committee",
+        "DWBGS",
+        [("leadership", "leader")],
+    ),
+    ("D0002", "李明华", "Li Minghua", "校长", "President", "XZBGS", [("leadership", "deputy")]),
+    ("D0003", "王志强", "Wang Zhiqiang", "副校长", "Vice President", "XZBGS", [("leadership", "deputy")]),
+    ("D0004", "赵丽", "Zhao Li", "副校长", "Vice President", "XZBGS", [("leadership", "deputy")]),
+    ("D0010", "刘伟", "Liu Wei", "教务处处长", "Director of Academic Affairs", "JWC", [("leadership", "member")]),
+    (
+        "D0011",
+        "张敏",
+        "Zhang Min",
+        "学生处处长",
+        "Director of Student Affairs",
+        "XSC",
+        [("leadership", "member"), ("handling", "leader")],
+    ),
+    (
+        "D0012",
+        "孙磊",
+        "Sun Lei",
+        "学生处副处长",
+        "Deputy Director of Student Affairs",
+        "XSC",
+        [("info_release", "deputy")],
+    ),
+    (
+        "D0013",
+        "周勇",
+        "Zhou Yong",
+        "保卫处处长",
+        "Director of Security",
+        "BWC",
+        [("leadership", "member"), ("handling", "deputy")],
+    ),
+    (
+        "D0014",
+        "吴芳",
+        "Wu Fang",
+        "宣传部部长",
+        "Head of the Publicity Department",
+        "XCB",
+        [("leadership", "member"), ("info_release", "leader")],
+    ),
+    (
+        "D0015",
+        "郑涛",
+        "Zheng Tao",
+        "后勤管理处处长",
+        "Director of Logistics Management",
+        "HQGLC",
+        [("leadership", "member"), ("logistics", "leader")],
+    ),
+    (
+        "D0016",
+        "黄静",
+        "Huang Jing",
+        "信访办公室主任",
+        "Director of the Petition Office",
+        "XFB",
+        [("handling", "member")],
+    ),
+    (
+        "D0017",
+        "何欣",
+        "He Xin",
+        "心理咨询中心主任",
+        "Director of the Counseling Center",
+        "XLZX",
+        [("handling", "member")],
+    ),
+    ("D0018", "林娜", "Lin Na", "心理咨询师", "Psychological counselor", "XLZX", [("handling", "member")]),
+    ("D0019", "马超", "Ma Chao", "新闻中心记者", "Reporter, News Center", "XWZX", [("info_release", "member")]),
+    ("D0020", "郭玉兰", "Guo Yulan", "新闻中心编辑", "Editor, News Center", "XWZX", [("info_release", "member")]),
+    ("D0021", "罗鹏", "Luo Peng", "校医院院长", "Director of the Campus Clinic", "XYY", [("logistics", "member")]),
+    (
+        "D0022",
+        "冯刚",
+        "Feng Gang",
+        "后勤管理处副处长",
+        "Deputy Director of Logistics",
+        "HQGLC",
+        [("logistics", "deputy")],
+    ),
+]
+# Each college's student-affairs lead (handling group) and publicity liaison (information release group):
+# (unit, lead zh, lead en, liaison zh, liaison en, college zh, college en)
+_COLLEGES = [
+    ("JSJXY", "谢宇", "Xie Yu", "宋雨", "Song Yu", "计算机学院", "College of Computer Science"),
+    ("WXY", "唐静", "Tang Jing", "许文", "Xu Wen", "文学院", "College of Liberal Arts"),
+    ("JGXY", "韩冰", "Han Bing", "曹阳", "Cao Yang", "经济管理学院", "School of Economics and Management"),
+    ("JXXY", "邓军", "Deng Jun", "彭飞", "Peng Fei", "机械工程学院", "School of Mechanical Engineering"),
+]
+DEMO_PEOPLE += [
+    person
+    for i, (unit, lead_zh, lead_en, liaison_zh, liaison_en, college_zh, college_en) in enumerate(_COLLEGES, start=1)
+    for person in (
+        (
+            f"D01{i}1",
+            lead_zh,
+            lead_en,
+            f"{college_zh}党委副书记（分管学生工作）",
+            f"Deputy Party Secretary for student affairs, {college_en}",
+            unit,
+            [("handling", "member")],
+        ),
+        (
+            f"D01{i}2",
+            liaison_zh,
+            liaison_en,
+            f"{college_zh}宣传联络员",
+            f"Publicity liaison, {college_en}",
+            unit,
+            [("info_release", "member")],
+        ),
+    )
+]
+# The demo admin account is the Petition Office director's.
+DEMO_ADMIN_PERSON = "D0016"
+# (code, category, name_zh, name_en, unit of measure, location, owning unit, quantity, shelf life in days)
+DEMO_MATERIALS = [
+    ("RADIO", "communication", "对讲机", "Walkie-talkie", "台", "保卫处值班室", "BWC", 20, None),
+    ("PHONE", "communication", "应急手机", "Emergency mobile phone", "部", "信访办公室", "XFB", 5, None),
+    ("MEGAPHONE", "communication", "扩音器", "Megaphone", "个", "保卫处值班室", "BWC", 6, None),
+    ("FIRST-AID", "medical", "急救包", "First-aid kit", "个", "校医院", "XYY", 30, 540),
+    ("MEDICINE", "medical", "常用药品包", "Common medicine pack", "套", "校医院", "XYY", 20, 365),
+    ("SIGN", "safety", "警示标识", "Warning sign", "块", "保卫处仓库", "BWC", 40, None),
+    ("BARRIER", "safety", "隔离围栏", "Crowd-control barrier", "米", "保卫处仓库", "BWC", 200, None),
+    ("VEST", "safety", "反光背心", "Reflective vest", "件", "保卫处仓库", "BWC", 50, None),
+    ("WATER", "logistics", "饮用水", "Drinking water", "箱", "后勤仓库", "HQGLC", 100, 300),
+    ("FOOD", "logistics", "应急食品", "Emergency food ration", "份", "后勤仓库", "HQGLC", 200, 180),
+    ("TENT", "logistics", "帐篷", "Tent", "顶", "后勤仓库", "HQGLC", 4, None),
+]
+
+
+async def seed_demo_org(session: AsyncSession) -> None:
+    """The demo university's chart, the four groups filled as the plan's §3 says, and a starter inventory.
+
+    Idempotent: each unit, person, membership and item is created only when its code is missing.
+    """
+    await org.seed_default_groups(session)
+    units = {u.code: u for u in await org.all_units(session, include_inactive=True)}
+    for code, kind, name_zh, name_en, parent in DEMO_UNITS:
+        if code not in units:
+            units[code] = await org.create_unit(
+                session,
+                kind=org.UnitKind(kind),
+                code=code,
+                name_zh=name_zh,
+                name_en=name_en,
+                parent_id=units[parent].id if parent else None,
+                actor_id=None,
+            )
+    admin = await session.scalar(select(identity.Account.id).where(identity.Account.email == TENANT_ADMIN_EMAIL))
+    roster = await org.group_roster(session)
+    for number, name_zh, name_en, title_zh, title_en, unit, groups in DEMO_PEOPLE:
+        found = await org.list_people(session, staff_number=number, limit=1)
+        person = found[0] if found else None
+        if person is None:
+            person = await org.create_person(
+                session,
+                staff_number=number,
+                name_zh=name_zh,
+                name_en=name_en,
+                title_zh=title_zh,
+                title_en=title_en,
+                unit_id=units[unit].id,
+                account_id=admin if number == DEMO_ADMIN_PERSON else None,
+                actor_id=None,
+            )
+        for key, role in groups:
+            r = roster[key]
+            if person.id not in (r.leader_person_id, *r.deputy_person_ids, *r.member_person_ids):
+                await org.add_member(session, key, person_id=person.id, role=org.MemberRole(role), actor_id=None)
+    existing = {s.code for s in await materials.list_items(session, active=None)}
+    today = dt.date.today()
+    for code, category, name_zh, name_en, measure, location, unit, quantity, shelf_days in DEMO_MATERIALS:
+        if code in existing:
+            continue
+        await materials.create_item(
+            session,
+            category=materials.Category(category),
+            code=code,
+            name_zh=name_zh,
+            name_en=name_en,
+            unit=measure,
+            location=location,
+            org_unit_id=units[unit].id,
+            expires_on=today + dt.timedelta(days=shelf_days) if shelf_days else None,
+            initial_quantity=quantity,
+            actor_id=None,
+        )

@@ -79,10 +79,15 @@ def run_stack() -> int:
     xinfang = [sys.executable, "-m", "service.cli"]
     subprocess.run([*xinfang, "migrate"], env=env, check=True)
     subprocess.run([*xinfang, "demo"], env=env, check=True)
+    # Each child in its own session: a terminal's Ctrl-C reaches only this process, which then stops each
+    # child once with SIGTERM (Dramatiq treats a second signal to its worker processes as "kill now").
     children = [
-        subprocess.Popen([*xinfang, "serve"], env=env),
-        subprocess.Popen([*xinfang, "worker", "--processes", "1", "--threads", "4"], env=env),
-        subprocess.Popen([*xinfang, "scheduler"], env=env),
+        subprocess.Popen(command, env=env, start_new_session=True)
+        for command in (
+            [*xinfang, "serve"],
+            [*xinfang, "worker", "--processes", "1", "--threads", "4"],
+            [*xinfang, "scheduler"],
+        )
     ]
     host, port = env.get("XINFANG_HOST", "127.0.0.1"), env.get("XINFANG_PORT", "8000")
     base = f"http://{host}:{port}"

@@ -61,6 +61,34 @@ EVENTS: dict[str, EventType] = {
     "petition_category.created": _e("a petition category was created", "code"),
     "petition_category.updated": _e("a petition category changed", "code", "changed"),
     "petition_settings.updated": _e("petition settings changed", "changed"),
+    # Organization chart (org_unit_id: the unit; subject_id: the person or group).
+    "orgunit.created": _e("an org unit was created", "kind", "parent_id"),
+    "orgunit.renamed": _e("an org unit's names changed", "changed"),
+    "orgunit.moved": _e("an org unit was moved below another parent", "from_parent_id", "to_parent_id"),
+    "orgunit.deactivated": _e("an org unit was deactivated"),
+    "person.created": _e("a person was added to the chart", "linked"),
+    "person.updated": _e("a person's unit, title, names, account link or activity changed", "changed"),
+    "group.created": _e("an emergency group was created (seeded from the plan or custom)", "key", "seeded"),
+    "group.updated": _e("an emergency group's names, duties or posts changed", "key", "changed"),
+    "group.member_added": _e("a person joined an emergency group", "key", "role"),
+    "group.member_role_changed": _e("a group member's role changed", "key", "role", "previous_role"),
+    "group.member_removed": _e("a person left an emergency group", "key", "role"),
+    "org.imported": _e(
+        "units and people were imported from a file",
+        "format",
+        "units_created",
+        "units_updated",
+        "people_created",
+        "people_updated",
+    ),
+    # Materials inventory (subject_id: the item; incident_id when issued for an incident).
+    "material.item_created": _e("a material item was added to the inventory", "category"),
+    "material.item_updated": _e("a material item's description changed", "changed"),
+    "material.received": _e("stock was received", "category", "quantity", "delta", "balance"),
+    "material.issued": _e("stock was issued", "category", "quantity", "delta", "balance"),
+    "material.returned": _e("issued stock was returned", "category", "quantity", "delta", "balance"),
+    "material.written_off": _e("stock was written off", "category", "quantity", "delta", "balance"),
+    "material.adjusted": _e("stock was corrected after a count", "category", "quantity", "delta", "balance"),
 }
 
 

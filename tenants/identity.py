@@ -53,6 +53,8 @@ SCOPES: dict[str, str] = {
     "petitions:write": "submit petitions on behalf of an integrated channel",
     "open311": "the Open311 GeoReport v2 endpoint",
     "reports:read": "read evaluation reports",
+    "org:read": "read the organization chart's units and emergency groups (not the people list)",
+    "materials:read": "read the materials inventory and its ledger",
 }
 
 

@@ -2,7 +2,8 @@
 
 Every state change writes its event through ``record`` in the same transaction as the change. Subject ids are
 real columns so analytics and webhooks need nothing else; the payload is small and never holds personal data
-(``record`` refuses types missing from ``tenants.events`` and keys they do not declare, and personal ones). The application role may only INSERT and SELECT here.
+(``record`` refuses types missing from ``tenants.events``, keys they do not declare, and personal ones).
+The application role may only INSERT and SELECT here.
 """
 
 from __future__ import annotations

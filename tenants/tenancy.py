@@ -12,7 +12,7 @@ from sqlalchemy import CheckConstraint, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenants import identity, journal
+from tenants import identity, journal, org
 from tenants.db import Base, require_tenant, utcnow
 from tenants.errors import Conflict, Invalid, NotFound
 from tenants.ids import new_id
@@ -145,5 +145,6 @@ async def provision(session: AsyncSession, tenant_id: uuid.UUID) -> bool:
     if tenant.provisioned_at is not None:
         return False
     tenant.provisioned_at = utcnow()
+    await org.seed_default_groups(session)
     await journal.record(session, "tenant.provisioned", subject_id=tenant.id)
     return True

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,38 +29,43 @@ os.environ.setdefault("XINFANG_LOG_FORMAT", "json")
 os.environ.setdefault("XINFANG_LOG_LEVEL", "warning")
 os.environ.setdefault("XINFANG_BROKER_URL", "postgres")
 os.environ.setdefault("XINFANG_TENANT_CACHE_SECONDS", "0")
-# Placeholder until the session database exists; nothing connects before the fixture below replaces it.
-os.environ.setdefault("XINFANG_DATABASE_URL", "postgresql://postgres@127.0.0.1:1/unset")
+_SESSION: dict[str, str] = {}
 
 
-def _server_url() -> str:
-    if url := os.environ.get("XINFANG_TEST_DATABASE_URL"):
-        return url
+def pytest_configure(config: pytest.Config) -> None:
+    """Create the session database before any test module is imported, so that every process-wide object
+    (settings, the broker installed by actor modules) sees its URL from the start."""
+    from service.embedded import database_url as url_for
     from service.embedded import start_postgres
 
-    return start_postgres(ROOT / ".xinfang" / "test-pgdata", cleanup="stop")
+    server = os.environ.get("XINFANG_TEST_DATABASE_URL") or start_postgres(
+        ROOT / ".xinfang" / "test-pgdata", cleanup="stop"
+    )
+    name = f"xf_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    _SESSION.update(server=server, name=name)
+    os.environ["XINFANG_DATABASE_URL"] = url_for(server, name)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _SESSION:
+        with psycopg.connect(_SESSION["server"], autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{_SESSION["name"]}" with (force)')
 
 
 @pytest.fixture(scope="session")
 def server_url() -> str:
-    return _server_url()
+    return _SESSION["server"]
 
 
 @pytest.fixture(scope="session")
-def database_url(server_url: str) -> Iterator[str]:
-    """A new database, migrated to head, installed as XINFANG_DATABASE_URL for the whole session."""
+def database_url() -> str:
+    """The session's database, migrated to head (it is XINFANG_DATABASE_URL for the whole session)."""
     from service.cli import migrate
-    from service.embedded import database_url as url_for
     from tenants.settings import get_settings
 
-    name = f"xf_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    url = url_for(server_url, name)
-    os.environ["XINFANG_DATABASE_URL"] = url
     get_settings.cache_clear()
     migrate()
-    yield url
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
+    return os.environ["XINFANG_DATABASE_URL"]
 
 
 @pytest.fixture(scope="session")

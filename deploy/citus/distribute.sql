@@ -1,0 +1,29 @@
+-- Citus distribution of the Xinfang schema. GENERATED from the migrated catalog by
+--   python -m service.citus --write
+-- Do not edit by hand: tests/integration/deploy/test_citus.py fails when it differs from the catalog
+-- (regenerate with `XINFANG_WRITE_CITUS=1 make test`).
+-- Run once, as the owner role, on the coordinator after `xinfang migrate` (see the README).
+
+begin;
+-- Distributed tables with foreign keys to reference tables, created in one transaction, need this.
+set local citus.multi_shard_modify_mode to 'sequential';
+
+-- Global tables: small, read everywhere; a copy on every node.
+select create_reference_table('journal_cursors');
+select create_reference_table('platform_accounts');
+select create_reference_table('platform_journal');
+select create_reference_table('platform_tokens');
+select create_reference_table('schedule_runs');
+select create_reference_table('scheduler_leases');
+select create_reference_table('tenants');
+
+-- Tenant tables: distributed by tenant_id, all co-located with the first one.
+select create_distributed_table('accounts', 'tenant_id', colocate_with => 'default');
+select create_distributed_table('api_keys', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('journal', 'tenant_id', colocate_with => 'accounts');
+
+-- Kept local to the coordinator:
+--   alembic_version: migration bookkeeping, written only by `xinfang migrate` on the coordinator
+--   schema dramatiq: the PostgreSQL broker's queue; on Citus set XINFANG_BROKER_URL to RabbitMQ or Redis instead
+
+commit;

@@ -1,0 +1,130 @@
+"""Real processes: a Dramatiq worker and the scheduler over the PostgreSQL broker finish a university's
+onboarding; the embedded stack (`xinfang run`, what `make run` starts) comes up ready and stops on Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from tenants.db import tenant_context
+from tenants.journal import JournalEvent
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "service.cli", *args],
+        cwd=ROOT,
+        env=env or dict(os.environ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)  # to the main process only, as an orchestrator does
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+async def test_a_real_worker_finishes_onboarding(db, make_tenant):
+    worker = start("worker", "--processes", "1", "--threads", "2")
+    scheduler = start("scheduler")
+    try:
+        tenant = await make_tenant()
+        deadline = time.monotonic() + 60
+        types: list[str] = []
+        while time.monotonic() < deadline:
+            with tenant_context(tenant.id):
+                async with db.transaction() as s:
+                    types = list(await s.scalars(select(JournalEvent.type).order_by(JournalEvent.seq)))
+            if "tenant.provisioned" in types:
+                break
+            assert worker.poll() is None, worker.stderr.read().decode()[-2000:] if worker.stderr else ""
+            assert scheduler.poll() is None, scheduler.stderr.read().decode()[-2000:] if scheduler.stderr else ""
+            await asyncio.sleep(0.3)
+        assert types.count("tenant.provisioned") == 1, types
+    finally:
+        stop(worker)
+        stop(scheduler)
+    assert worker.returncode == 0 and scheduler.returncode == 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_the_embedded_stack_starts_ready_and_stops_cleanly(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XINFANG_")}
+    env.update(XINFANG_DATA_DIR=str(tmp_path / "data"), XINFANG_PORT=str(port), XINFANG_LOG_FORMAT="json")
+    for attempt in range(2):  # the second run reuses the data and the demo
+        stack = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "run"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            deadline, ready = time.monotonic() + 120, False
+            while time.monotonic() < deadline and stack.poll() is None:
+                try:
+                    ready = httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200
+                except httpx.HTTPError:
+                    ready = False
+                if ready:
+                    break
+                time.sleep(0.5)
+            assert ready, f"run {attempt}: /ready never answered 200"
+            creds = json.loads((tmp_path / "data" / "demo-credentials.json").read_text())
+            for key in (
+                "platform_admin_token",
+                "tenant_slug",
+                "tenant_admin_email",
+                "tenant_admin_password",
+                "integrator_api_key",
+            ):
+                assert creds.get(key), key
+            login = httpx.post(
+                f"http://127.0.0.1:{port}/api/v1/auth/login",
+                json={
+                    "tenant": creds["tenant_slug"],
+                    "email": creds["tenant_admin_email"],
+                    "password": creds["tenant_admin_password"],
+                },
+            )
+            assert login.status_code == 200, login.text
+            tenants = httpx.get(
+                f"http://127.0.0.1:{port}/api/v1/platform/tenants",
+                headers={"Authorization": f"Bearer {creds['platform_admin_token']}"},
+            )
+            assert [t["slug"] for t in tenants.json()["items"]] == ["demo"]
+        finally:
+            os.killpg(stack.pid, signal.SIGINT)
+            out, _ = stack.communicate(timeout=60)
+        assert stack.returncode == 0, out.decode()[-2000:]
+        text = out.decode()
+        assert "Xinfang is running" in text and "Xinfang stopped" in text
+        assert "/schema" in text and "platform_admin_token" in text

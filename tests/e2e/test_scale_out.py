@@ -1,0 +1,397 @@
+"""The multi-process deployment on this machine: PgBouncer in transaction pooling mode in front of PostgreSQL,
+RabbitMQ as the broker, two API processes, two workers and one scheduler, all on loopback.
+
+A mixed load from several universities runs through both API processes while PgBouncer shares a handful of
+server connections between them. Afterwards: no response ever carried another university's data (the tenant
+context is per transaction, so it survives transaction pooling), every university was provisioned exactly once
+through the whole pipeline (journal -> scheduler's relay -> RabbitMQ -> worker). Midway one API process and
+one worker are killed (SIGKILL): clients see transport errors at worst and retry on the other process, no
+confirmed write is lost, universities onboarded afterwards are still provisioned. Finally SIGTERM stops every
+process in time, the scheduler releasing its lease.
+
+Needs the ``pgbouncer`` binary (Debian's package) and a RabbitMQ server named by ``XINFANG_TEST_RABBITMQ_URL``;
+skipped with the reason when either is missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import psycopg
+import pytest
+
+from tests.conftest import DATA_KEY, SECRET
+
+pytestmark = pytest.mark.e2e
+
+TENANTS = 4
+CLIENTS_PER_TENANT = 4
+LOAD_SECONDS = 8.0
+MAX_OPS_PER_CLIENT = 60
+SERVER_CONNECTIONS = 4  # PgBouncer's pool: far fewer than the clients, so server connections are shared
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    env: dict[str, str]
+    logs: Path
+    pgbouncer_port: int
+    apis: list[str] = field(default_factory=list)
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def start(self, name: str, *args: str) -> None:
+        log = (self.logs / f"{name}.log").open("wb")
+        # A session (process group) of its own: a worker is a main process with children, and killing only
+        # the main one would leave orphans consuming from the broker.
+        self.procs[name] = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", *args],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def kill(self, name: str) -> None:
+        """SIGKILL the whole process group, as when a machine or a container dies."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.procs[name].pid, signal.SIGKILL)
+        self.procs[name].wait(10)
+
+    def tails(self) -> str:
+        return "\n".join(
+            f"--- {p.name}\n" + "\n".join(p.read_text(errors="replace").splitlines()[-15:])
+            for p in sorted(self.logs.glob("*.log"))
+        )
+
+
+def _rabbitmq_url() -> str:
+    url = os.environ.get("XINFANG_TEST_RABBITMQ_URL")
+    if not url:
+        pytest.skip("XINFANG_TEST_RABBITMQ_URL is not set (CI sets it): this test needs a RabbitMQ server")
+    return url
+
+
+def _own_the_queues(url: str) -> None:
+    """Purge what earlier runs left, and make sure no other process consumes this test's messages (a worker of
+    another database would take them and fail them)."""
+    import pika
+
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    try:
+        channel = connection.channel()
+        for queue in ("default", "default.DQ", "default.XQ"):
+            try:
+                consumers = channel.queue_declare(queue, passive=True).method.consumer_count
+            except pika.exceptions.ChannelClosedByBroker:  # the queue does not exist yet
+                channel = connection.channel()
+                continue
+            if consumers:
+                pytest.fail(
+                    f"{consumers} other consumer(s) on RabbitMQ queue {queue!r} would take this test's messages: "
+                    "stop the stray workers, or point XINFANG_TEST_RABBITMQ_URL at a virtual host of its own"
+                )
+            channel.queue_purge(queue)
+    finally:
+        connection.close()
+
+
+def _start_pgbouncer(server_url: str, folder: Path) -> tuple[subprocess.Popen[bytes], int]:
+    binary = shutil.which("pgbouncer") or next(
+        (p for p in ("/usr/sbin/pgbouncer", "/usr/bin/pgbouncer") if Path(p).exists()), None
+    )
+    if binary is None:
+        pytest.skip("pgbouncer is not installed (Debian package `pgbouncer`): this test puts it in front of PostgreSQL")
+    parts = urlsplit(server_url)
+    host = parse_qs(parts.query).get("host", [parts.hostname or "127.0.0.1"])[0]
+    password = f" password={parts.password}" if parts.password else ""
+    port = _free_port()
+    (folder / "userlist.txt").write_text('"xinfang_app" ""\n"postgres" ""\n')
+    (folder / "pgbouncer.ini").write_text(
+        f"""[databases]
+* = host={host} port={parts.port or 5432}{password}
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = {port}
+unix_socket_dir =
+auth_type = trust
+auth_file = {folder}/userlist.txt
+admin_users = postgres
+pool_mode = transaction
+default_pool_size = {SERVER_CONNECTIONS}
+max_client_conn = 500
+ignore_startup_parameters = extra_float_digits
+"""
+    )
+    folder.chmod(0o755)
+    command = [binary, str(folder / "pgbouncer.ini")]
+    if os.geteuid() == 0:
+        # PgBouncer refuses to run as root; run it as the user that owns the server's socket directory.
+        owner = Path(host).stat().st_uid if host.startswith("/") else pwd.getpwnam("nobody").pw_uid
+        command[1:1] = ["-u", pwd.getpwuid(owner).pw_name]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=(folder / "pgbouncer.log").open("wb"))
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return proc, port
+        assert proc.poll() is None, (folder / "pgbouncer.log").read_text()
+        time.sleep(0.05)
+    raise AssertionError("pgbouncer did not start listening")
+
+
+@pytest.fixture
+def stack(server_url: str) -> Iterator[Stack]:
+    rabbitmq = _rabbitmq_url()
+    from service.embedded import database_url as url_for
+
+    folder = Path(tempfile.mkdtemp(prefix="xinfang-e2e-"))
+    name = f"xf_e2e_{uuid.uuid4().hex[:8]}"
+    privileged = url_for(server_url, name)
+    pgbouncer, pgbouncer_port = _start_pgbouncer(server_url, folder)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("XINFANG_")},
+        "XINFANG_ENV": "test",
+        "XINFANG_SECRET_KEY": SECRET,
+        "XINFANG_DATA_KEY": DATA_KEY,
+        "XINFANG_DATABASE_URL": privileged,
+        "XINFANG_APP_DATABASE_URL": f"postgresql://xinfang_app@127.0.0.1:{pgbouncer_port}/{name}",
+        "XINFANG_DB_STATEMENT_CACHE_SIZE": "0",
+        "XINFANG_DB_POOL_SIZE": "5",
+        "XINFANG_BROKER_URL": rabbitmq,
+        "XINFANG_LOG_FORMAT": "json",
+        "XINFANG_LOG_LEVEL": "info",
+        "XINFANG_RELAY_POLL_SECONDS": "0.1",
+        "XINFANG_RATE_LIMIT_CLIENT_PER_MINUTE": "1000000",
+        "XINFANG_RATE_LIMIT_TENANT_PER_MINUTE": "1000000",
+        "XINFANG_DATA_DIR": str(folder),
+    }
+    stack = Stack(env, folder, pgbouncer_port)
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "service.cli", "migrate"], env=env, check=True, capture_output=True, timeout=120
+        )
+        _own_the_queues(rabbitmq)
+        for i in range(2):
+            port = _free_port()
+            stack.start(f"api{i}", "serve", "--port", str(port))
+            stack.apis.append(f"http://127.0.0.1:{port}")
+        for i in range(2):
+            stack.start(f"worker{i}", "worker", "--processes", "1", "--threads", "4")
+        stack.start("scheduler", "scheduler")
+        yield stack
+    finally:
+        for name in stack.procs:
+            stack.kill(name)
+        pgbouncer.terminate()
+        pgbouncer.wait(10)
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+async def _wait_ready(client: httpx.AsyncClient, stack: Stack) -> None:
+    deadline = time.monotonic() + 60
+    for base in stack.apis:
+        while True:
+            for name, proc in stack.procs.items():
+                assert proc.poll() is None, f"{name} exited early\n{stack.tails()}"
+            try:
+                if (await client.get(f"{base}/ready", timeout=3)).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, f"{base} never became ready\n{stack.tails()}"
+            await asyncio.sleep(0.2)
+
+
+def _platform_token(stack: Stack) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "service.cli", "admin", "--email", "root@e2e.xinfang.test"],
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    match = re.search(r"token:\s+(\S+)", result.stdout)
+    assert match, result.stdout + result.stderr
+    return match.group(1)
+
+
+@dataclass
+class University:
+    id: str
+    slug: str
+    headers: dict[str, str]
+    account_ids: set[str] = field(default_factory=set)
+    emails: set[str] = field(default_factory=set)
+
+
+async def test_tenant_isolation_and_pipeline_through_pgbouncer_rabbitmq_and_several_processes(stack: Stack) -> None:
+    async with httpx.AsyncClient(timeout=20) as client:
+        await _wait_ready(client, stack)
+        apis = itertools.cycle(stack.apis)
+        platform = {"Authorization": f"Bearer {_platform_token(stack)}"}
+
+        async def onboard(base: str) -> University:
+            slug = f"e2e-{uuid.uuid4().hex[:8]}"
+            r = await client.post(
+                f"{base}/api/v1/platform/tenants",
+                json={
+                    "slug": slug,
+                    "name_zh": "端到端大学",
+                    "name_en": "E2E University",
+                    "province_code": "440000",
+                    "admin_email": f"admin@{slug}.edu.cn",
+                },
+                headers=platform,
+            )
+            assert r.status_code == 201, r.text
+            body = r.json()
+            login = await client.post(
+                f"{base}/api/v1/auth/login",
+                json={"tenant": slug, "email": body["admin"]["email"], "password": body["admin"]["password"]},
+            )
+            assert login.status_code == 200, login.text
+            return University(body["tenant"]["id"], slug, {"Authorization": f"Bearer {login.json()['access_token']}"})
+
+        universities = [await onboard(next(apis)) for _ in range(TENANTS)]
+        leaks: list[str] = []
+        statuses: dict[int | str, int] = {}
+        deadline = time.monotonic() + LOAD_SECONDS
+
+        async def send(method: str, path: str, first: int, **kwargs: Any) -> tuple[httpx.Response, bool]:
+            """Send to one API process, and on a transport error (a killed process) retry on the other one.
+            Returns the response and whether a retry happened (a create may then have committed already)."""
+            for attempt in range(4):
+                base = stack.apis[(first + attempt) % 2]
+                try:
+                    return await client.request(method, f"{base}{path}", **kwargs), attempt > 0
+                except httpx.TransportError as exc:
+                    key = f"retried after {type(exc).__name__}"
+                    statuses[key] = statuses.get(key, 0) + 1
+            raise AssertionError(f"no API process answered {method} {path}")
+
+        async def client_loop(u: University, n: int) -> None:
+            for op in range(MAX_OPS_PER_CLIENT):
+                if time.monotonic() > deadline:
+                    return
+                if op % 6 == 0:
+                    email = f"s{n}-{op}@{u.slug}.edu.cn"
+                    body = {"email": email, "password": "staff-password-1", "role": "staff", "display_name": "职员"}
+                    r, retried = await send("POST", "/api/v1/accounts", n + op, json=body, headers=u.headers)
+                    if r.status_code == 201:
+                        u.account_ids.add(r.json()["id"])
+                        u.emails.add(email)
+                    elif r.status_code == 409 and retried:
+                        u.emails.add(email)  # the first attempt committed before its process was killed
+                elif op % 6 in {1, 2, 3}:
+                    r, _ = await send("GET", "/api/v1/accounts", n + op, params={"limit": 200}, headers=u.headers)
+                    if r.status_code == 200:
+                        leaks.extend(
+                            f"{u.slug} saw {a['email']}"
+                            for a in r.json()["items"]
+                            if not a["email"].endswith(f"@{u.slug}.edu.cn")
+                        )
+                else:
+                    r, _ = await send("GET", "/api/v1/journal", n + op, params={"limit": 500}, headers=u.headers)
+                    if r.status_code == 200:
+                        others = {x for o in universities if o is not u for x in o.account_ids | {o.id}}
+                        leaks.extend(
+                            f"{u.slug} saw event {e['type']} of {e['subject_id']}"
+                            for e in r.json()["items"]
+                            if e["subject_id"] in others
+                        )
+                statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+
+        async def kill_midway() -> None:
+            await asyncio.sleep(LOAD_SECONDS / 2)
+            for name in ("api1", "worker1"):
+                stack.kill(name)
+
+        started = time.monotonic()
+        await asyncio.gather(
+            kill_midway(), *(client_loop(u, n) for u in universities for n in range(CLIENTS_PER_TENANT))
+        )
+        elapsed = time.monotonic() - started
+        total = sum(v for k, v in statuses.items() if isinstance(k, int))
+        print(f"\n{total} requests in {elapsed:.1f} s ({total / elapsed:.0f}/s) through PgBouncer: {statuses}")
+        assert leaks == []
+        # At worst a retriable error (a transport error, retried on the other process); never a server error.
+        assert {k for k in statuses if isinstance(k, int)} <= {200, 201, 409}, f"{statuses}\n{stack.tails()}"
+        assert sum(len(u.emails) for u in universities) >= TENANTS
+        survivor = stack.apis[0]
+
+        for u in universities:
+            # Each university sees exactly its own accounts: its admin and every create that was confirmed.
+            r = await client.get(f"{survivor}/api/v1/accounts", params={"limit": 200}, headers=u.headers)
+            staff = {a["email"] for a in r.json()["items"] if a["role"] == "staff"}
+            assert staff == u.emails
+            assert all(a["email"].endswith(f"@{u.slug}.edu.cn") for a in r.json()["items"])
+
+        # Universities onboarded after a worker was killed are provisioned all the same.
+        for _ in range(2):
+            universities.append(await onboard(survivor))
+
+        # The pipeline: tenant.created -> relay (scheduler) -> RabbitMQ -> worker -> tenant.provisioned, once each.
+        wait_until = time.monotonic() + 60
+        for u in universities:
+            while True:
+                r = await client.get(f"{survivor}/api/v1/platform/tenants/{u.id}", headers=platform)
+                if r.json()["provisioned_at"]:
+                    break
+                assert time.monotonic() < wait_until, f"{u.slug} was never provisioned\n{stack.tails()}"
+                await asyncio.sleep(0.2)
+        await asyncio.sleep(1.5)  # room for a duplicate delivery to show up
+        for u in universities:
+            r = await client.get(f"{survivor}/api/v1/journal", params={"type": "tenant.provisioned"}, headers=u.headers)
+            assert len(r.json()["items"]) == 1, r.text
+
+    # The traffic really went through PgBouncer's transaction pool.
+    with psycopg.connect(f"postgresql://postgres@127.0.0.1:{stack.pgbouncer_port}/pgbouncer", autocommit=True) as admin:
+        result = admin.pgconn.exec_(b"SHOW STATS")
+        columns = [result.fname(i).decode() for i in range(result.nfields)]
+        xacts = sum(
+            int(result.get_value(row, columns.index("total_xact_count")).decode())  # type: ignore[union-attr]
+            for row in range(result.ntuples)
+        )
+    assert xacts >= total
+
+    # Graceful shutdown: SIGTERM stops every process in time; the scheduler gives its lease back.
+    running = {name: proc for name, proc in stack.procs.items() if proc.poll() is None}
+    assert set(running) == set(stack.procs) - {"api1", "worker1"}, stack.tails()
+    for proc in running.values():
+        proc.send_signal(signal.SIGTERM)
+    for name, proc in running.items():
+        try:
+            proc.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"{name} did not stop on SIGTERM\n{stack.tails()}")
+    with psycopg.connect(stack.env["XINFANG_DATABASE_URL"], autocommit=True) as conn:
+        assert conn.execute("select count(*) from scheduler_leases").fetchone() == (0,)
