@@ -2,7 +2,7 @@
 petition-office role.
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-29
 """
 
@@ -18,7 +18,7 @@ from tenants.ddl import grant, tenant_table
 from tenants.settings import load_settings
 
 revision = "0004"
-down_revision = "0001"
+down_revision = "0002"  # the org chart: categories and petitions reference org units
 branch_labels = None
 depends_on = None
 
@@ -32,6 +32,10 @@ def _execute(sql: str) -> None:
 
 def _tenant_fk() -> sa.ForeignKeyConstraint:
     return sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"])
+
+
+def _unit_fk(column: str) -> sa.ForeignKeyConstraint:
+    return sa.ForeignKeyConstraint(["tenant_id", column], ["org_units.tenant_id", "org_units.id"])
 
 
 def upgrade() -> None:
@@ -83,6 +87,7 @@ def upgrade() -> None:
         sa.Column("position", sa.Integer, nullable=False),
         sa.Column("created_at", TS, nullable=False),
         _tenant_fk(),
+        _unit_fk("default_org_unit_id"),
         sa.CheckConstraint("code ~ '^[a-z0-9][a-z0-9-]{0,39}$'", name="ck_petition_categories_code"),
     )
     op.create_index("uq_petition_categories_code", "petition_categories", ["tenant_id", "code"], unique=True)
@@ -149,6 +154,9 @@ def upgrade() -> None:
         sa.Column("updated_at", TS, nullable=False),
         sa.Column("search", pg.TSVECTOR, nullable=False),
         _tenant_fk(),
+        _unit_fk("org_unit_id"),
+        _unit_fk("previous_org_unit_id"),
+        _unit_fk("accused_org_unit_id"),
         sa.ForeignKeyConstraint(
             ["tenant_id", "category_id"], ["petition_categories.tenant_id", "petition_categories.id"]
         ),

@@ -156,6 +156,7 @@ class PetitionController(Controller):
     async def list(
         self,
         db_session: Session,
+        principal: Caller,
         states: Annotated[list[PState] | None, QueryParameter(name="state", description="one or more states")] = None,
         overdue: FromQuery[bool | None] = None,
         org_unit_id: FromQuery[uuid.UUID | None] = None,
@@ -186,7 +187,8 @@ class PetitionController(Controller):
             received_to,
             q,
         )
-        rows, nxt = await services.list_petitions(db_session, flt, cursor=cursor, limit=limit)
+        shield = await services.accused_shield(db_session, principal)
+        rows, nxt = await services.list_petitions(db_session, flt, cursor=cursor, limit=limit, shield=shield)
         now = utcnow()
         return Page([s.PetitionSummary.of(p, c, now) for p, c in rows], str(nxt) if nxt else None)
 
@@ -219,7 +221,7 @@ class PetitionController(Controller):
         self, petition_id: FromPath[uuid.UUID], data: JSONBody[s.ActionIn], db_session: Session, principal: Caller
     ) -> s.PetitionOut:
         petition = await services.get_petition(db_session, petition_id, lock=True)
-        if not services.may_read(principal, petition):
+        if not services.may_read(principal, petition, await services.accused_shield(db_session, principal)):
             raise NotFound("no such petition")
         fields = services.ActionInput(
             data.reason,
@@ -261,7 +263,7 @@ class PetitionController(Controller):
 
 async def _detail(session: Session, petition_id: uuid.UUID, principal: Principal) -> s.PetitionOut:
     petition = await services.get_petition(session, petition_id)
-    if not services.may_read(principal, petition):
+    if not services.may_read(principal, petition, await services.accused_shield(session, principal)):
         raise NotFound("no such petition")
     return s.PetitionOut.of(
         petition,

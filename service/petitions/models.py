@@ -31,6 +31,10 @@ RATINGS = ("satisfied", "basically_satisfied", "dissatisfied")
 MAX_REPRESENTATIVES = 5  # art. 20
 
 
+def _unit_fk(column: str) -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(["tenant_id", column], ["org_units.tenant_id", "org_units.id"])
+
+
 def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} in ({', '.join(repr(v) for v in values)})"
 
@@ -71,6 +75,7 @@ class Category(TenantOwned, Base):
 
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        _unit_fk("default_org_unit_id"),
         Index("uq_petition_categories_code", "tenant_id", "code", unique=True),
         CheckConstraint("code ~ '^[a-z0-9][a-z0-9-]{0,39}$'", name="code"),
     )
@@ -134,6 +139,9 @@ class Petition(TenantOwned, Base):
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
         ForeignKeyConstraint(["tenant_id", "category_id"], ["petition_categories.tenant_id", "petition_categories.id"]),
+        _unit_fk("org_unit_id"),
+        _unit_fk("previous_org_unit_id"),
+        _unit_fk("accused_org_unit_id"),
         Index("uq_petitions_tracking_number", "tenant_id", "tracking_number", unique=True),
         Index("ix_petitions_state", "tenant_id", "state", "id"),
         Index("ix_petitions_due", "tenant_id", "due_at"),

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.petitions import deadlines
@@ -32,7 +32,7 @@ from service.petitions.models import (
 from service.petitions.search import index_terms, query_terms
 from service.petitions.workflow import PETITIONER_ACTIONS, Action, State, transition
 from service.security import TTLCache
-from tenants import journal
+from tenants import journal, org
 from tenants.crypto import encrypt, lookup_hash
 from tenants.db import Database, require_tenant, utcnow
 from tenants.errors import Conflict, Forbidden, Invalid, NotFound
@@ -392,7 +392,37 @@ async def get_petition(session: AsyncSession, petition_id: uuid.UUID, *, lock: b
     return petition
 
 
-def may_read(principal: Principal, petition: Petition) -> bool:
+_SHIELD = text(
+    """
+    with recursive mine as (
+      select u.id, u.parent_id from org_units u join people p on p.unit_id = u.id
+       where p.account_id = :account and p.active
+      union
+      select u.id, u.parent_id from org_units u join mine m on u.id = m.parent_id
+    )
+    select id from mine
+    """
+)
+
+
+async def accused_shield(session: AsyncSession, principal: Principal) -> frozenset[uuid.UUID]:
+    """The units whose accusations the caller must never see: the caller's own units (through the people of the
+    org chart linked to the account) and every unit above them (art. 30: accusation material is never disclosed
+    to the accused person or unit). Empty for callers without a linked person."""
+    if principal.kind != "account" or principal.subject_id is None or principal.role == Role.petitioner:
+        return frozenset()
+    return frozenset((await session.scalars(_SHIELD, {"account": principal.subject_id})).all())
+
+
+def shielded(petition: Petition, shield: frozenset[uuid.UUID]) -> bool:
+    return petition.kind == "accusation" and petition.accused_org_unit_id in shield
+
+
+def may_read(principal: Principal, petition: Petition, shield: frozenset[uuid.UUID] = frozenset()) -> bool:
+    if principal.subject_id is not None and principal.subject_id == petition.petitioner_account_id:
+        return True
+    if shielded(petition, shield):
+        return False
     if principal.role in STAFF_ROLES:
         return True
     if principal.kind == "api_key":
@@ -419,6 +449,8 @@ async def reveal_identity(
     if principal.role not in REVEAL_ROLES:
         raise Forbidden("only the petition office may reveal a sealed identity", code="identity-sealed")
     petition = await get_petition(session, petition_id)
+    if shielded(petition, await accused_shield(session, principal)):
+        raise NotFound("no such petition")
     await journal.record(
         session,
         "petition.identity_revealed",
@@ -450,12 +482,21 @@ async def list_petitions(
     cursor: uuid.UUID | None,
     limit: int,
     account_id: uuid.UUID | None = None,
+    shield: frozenset[uuid.UUID] = frozenset(),
 ) -> tuple[list[tuple[Petition, str]], uuid.UUID | None]:
     """Newest first (ids are time-ordered), keyset-paginated on the id; returns rows and the next cursor."""
     zone = await tenant_zone(session)
     query = select(Petition, Category.code).join(Category, Category.id == Petition.category_id)
     if account_id is not None:
         query = query.where(Petition.petitioner_account_id == account_id)
+    if shield:
+        query = query.where(
+            or_(
+                Petition.kind != "accusation",
+                Petition.accused_org_unit_id.is_(None),
+                Petition.accused_org_unit_id.not_in(shield),
+            )
+        )
     if flt.state:
         query = query.where(Petition.state.in_(flt.state))
     if flt.overdue is True:
@@ -531,6 +572,16 @@ class ActionInput:
     comment: str | None = None
 
 
+async def _not_to_the_accused(
+    session: AsyncSession, petition: Petition, unit_id: uuid.UUID | None, errors: list[dict[str, str]]
+) -> None:
+    """An accusation is never handled by the accused unit or a unit below it (art. 30)."""
+    if petition.kind != "accusation" or petition.accused_org_unit_id is None or unit_id is None:
+        return
+    if petition.accused_org_unit_id in {u.id for u in await org.ancestors(session, unit_id)}:
+        errors.append({"field": "org_unit_id", "message": "an accusation never goes to the accused unit"})
+
+
 def _require(errors: list[dict[str, str]], value: object, name: str, message: str = "required for this action") -> None:
     if value in (None, ""):
         errors.append({"field": name, "message": message})
@@ -585,6 +636,7 @@ async def act(
             select(Category.default_org_unit_id).where(Category.id == petition.category_id)
         )
         _require(errors, unit, "org_unit_id", "required: the category has no default unit")
+        await _not_to_the_accused(session, petition, unit, errors)
         petition.org_unit_id = unit
     elif action is Action.start:
         petition.objection_due = None
@@ -593,6 +645,7 @@ async def act(
         _require(errors, data.org_unit_id, "org_unit_id")
         if data.org_unit_id is not None and data.org_unit_id == petition.org_unit_id:
             errors.append({"field": "org_unit_id", "message": "transfer to another unit"})
+        await _not_to_the_accused(session, petition, data.org_unit_id, errors)
         payload["from_unit"] = str(petition.org_unit_id) if petition.org_unit_id else None
         petition.previous_org_unit_id, petition.org_unit_id = petition.org_unit_id, data.org_unit_id
         petition.transferred_at = now

@@ -40,10 +40,31 @@ async def make_account(client: Any, tenant: Any, role: str) -> tuple[dict[str, s
     return auth(login.json()["access_token"]), r.json()["id"]
 
 
+async def make_unit(client: Any, tenant: Any, kind: str, code: str, parent: str | None) -> str:
+    r = await client.post(
+        "/api/v1/org/units",
+        json={"kind": kind, "code": code, "name_zh": code, "name_en": code, "parent_id": parent},
+        headers=tenant.headers,
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+async def link_person(client: Any, tenant: Any, account_id: str, unit_id: str) -> None:
+    r = await client.post(
+        "/api/v1/org/people",
+        json={"staff_number": uuid.uuid4().hex[:10], "name_zh": "职员", "unit_id": unit_id, "account_id": account_id},
+        headers=tenant.headers,
+    )
+    assert r.status_code == 201, r.text
+
+
 @pytest.fixture
 async def uni(client: Any, make_tenant: Any) -> University:
     tenant = await make_tenant()
-    unit_a, unit_b = str(uuid.uuid4()), str(uuid.uuid4())
+    root = await make_unit(client, tenant, "university", "ROOT", None)
+    unit_a = await make_unit(client, tenant, "office", "HQGLC", root)
+    unit_b = await make_unit(client, tenant, "office", "JWC", root)
     for code, name, unit in (("dormitory", "宿舍", unit_a), ("canteen", "食堂", unit_b)):
         r = await client.post(
             "/api/v1/petition-categories",

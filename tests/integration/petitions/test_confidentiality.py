@@ -86,3 +86,53 @@ async def test_another_petitioner_cannot_read(client, uni):
     other, _ = await make_account(client, uni.tenant, "petitioner")
     assert (await client.get(f"/api/v1/petitions/mine/{pid}", headers=other)).status_code == 404
     assert (await client.get(f"/api/v1/petitions/{pid}", headers=other)).status_code == 403
+
+
+async def test_the_accused_units_staff_never_see_the_accusation(client, uni):
+    from tests.integration.petitions.conftest import link_person, make_unit
+
+    # Staff of the accused unit (unit A) and of a unit below it; a petition officer placed in the accused unit.
+    sub_unit = await make_unit(client, uni.tenant, "center", "HQGLC-SUB", uni.unit_a)
+    accused_staff, accused_id = await make_account(client, uni.tenant, "staff")
+    await link_person(client, uni.tenant, accused_id, uni.unit_a)
+    below_staff, below_id = await make_account(client, uni.tenant, "staff")
+    await link_person(client, uni.tenant, below_id, sub_unit)
+    accused_officer, officer_id = await make_account(client, uni.tenant, "petition_officer")
+    await link_person(client, uni.tenant, officer_id, uni.unit_a)
+    sub = await accusation(client, uni)
+    pid = sub["id"]
+    for who in (accused_staff, below_staff, accused_officer):
+        assert (await client.get(f"/api/v1/petitions/{pid}", headers=who)).status_code == 404
+        for params in ({}, {"q": "宿管"}, {"kind": "accusation"}):
+            listing = await client.get("/api/v1/petitions", params=params, headers=who)
+            assert pid not in [p["id"] for p in listing.json()["items"]]
+            assert leaks(listing) == []
+        acted = await client.post(
+            f"/api/v1/petitions/{pid}/actions", json={"action": "accept", "version": 1}, headers=who
+        )
+        assert acted.status_code in (403, 404)
+    reveal = await client.post(
+        f"/api/v1/petitions/{pid}/identity", json={"reason_code": "curious"}, headers=accused_officer
+    )
+    assert reveal.status_code == 404
+    # An unrelated complaint stays visible to the same staff.
+    complaint = await client.post("/api/v1/petitions", json=petition_body(), headers=uni.petitioner)
+    assert (await client.get(f"/api/v1/petitions/{complaint.json()['id']}", headers=accused_staff)).status_code == 200
+    # And the accusation is never assigned or transferred to the accused unit.
+    accepted = await client.post(
+        f"/api/v1/petitions/{pid}/actions", json={"action": "accept", "version": 1}, headers=uni.staff
+    )
+    assert accepted.status_code == 201
+    to_accused = await client.post(
+        f"/api/v1/petitions/{pid}/actions",
+        json={"action": "assign", "version": 2, "org_unit_id": sub_unit},
+        headers=uni.staff,
+    )
+    assert to_accused.status_code == 422
+    assert to_accused.json()["errors"][0]["field"] == "org_unit_id"
+    elsewhere = await client.post(
+        f"/api/v1/petitions/{pid}/actions",
+        json={"action": "assign", "version": 2, "org_unit_id": uni.unit_b},
+        headers=uni.staff,
+    )
+    assert elsewhere.status_code == 201, elsewhere.text

@@ -13,8 +13,9 @@ async def test_demo_university_gets_categories_and_an_open311_key(client, db):
     async with db.transaction() as session:
         tenant = await session.scalar(select(tenancy.Tenant).where(tenancy.Tenant.slug == creds["tenant_slug"]))
     async with db.transaction(tenant.id) as session:
-        codes = (await session.scalars(select(Category.code).order_by(Category.position))).all()
-    assert list(codes) == [c[0] for c in DEMO_CATEGORIES]
+        categories = (await session.scalars(select(Category).order_by(Category.position))).all()
+    assert [c.code for c in categories] == [c[0] for c in DEMO_CATEGORIES]
+    assert all(c.default_org_unit_id is not None for c in categories)  # each routed to a unit of the demo chart
     services = await client.get("/open311/v2/services.json", params={"jurisdiction_id": creds["tenant_slug"]})
     assert {"dormitory", "canteen", "campus-safety"} <= {s["service_code"] for s in services.json()}
     posted = await client.post(

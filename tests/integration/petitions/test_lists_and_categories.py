@@ -44,7 +44,13 @@ async def test_filters_search_and_keyset_pagination(client, uni):
 
 
 async def test_category_admin(client, uni):
-    unit = str(uuid.uuid4())
+    unknown = await client.post(
+        "/api/v1/petition-categories",
+        json={"code": "nowhere", "name_zh": "无", "name_en": "Nowhere", "default_org_unit_id": str(uuid.uuid4())},
+        headers=uni.admin,
+    )
+    assert unknown.status_code == 422  # the unit must exist in this university's chart
+    unit = uni.unit_b
     r = await client.post(
         "/api/v1/petition-categories",
         json={"code": "library", "name_zh": "图书馆", "name_en": "Library", "default_org_unit_id": unit},
