@@ -20,7 +20,22 @@ select create_reference_table('tenants');
 -- Tenant tables: distributed by tenant_id, all co-located with the first one.
 select create_distributed_table('accounts', 'tenant_id', colocate_with => 'default');
 select create_distributed_table('api_keys', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('emergency_groups', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('org_units', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('people', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('group_members', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('idempotency_keys', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('journal', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('material_items', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('material_ledger', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('petition_categories', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('petitions', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('petition_attachments', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('petition_escalations', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('petition_escalation_members', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('petition_numbers', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('petition_reminders', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('petition_settings', 'tenant_id', colocate_with => 'accounts');
 
 -- Kept local to the coordinator:
 --   alembic_version: migration bookkeeping, written only by `xinfang migrate` on the coordinator

@@ -35,6 +35,8 @@ ANY_ACCOUNT = requires(Role.petitioner, Role.staff, Role.petition_officer, Role.
 STAFF = requires(Role.staff, Role.petition_officer, Role.tenant_admin)
 STAFF_OR_READER = requires(Role.staff, Role.petition_officer, Role.tenant_admin, scopes=("petitions:read",))
 ADMIN = requires(Role.tenant_admin)
+# Public routes: anonymous callers welcome (OpenAPI: no credentials, or a bearer token).
+PUBLIC: dict[str, Any] = {"security": [{}, {"bearer": []}]}
 OFFICE = requires(Role.petition_officer, Role.tenant_admin)
 IdempotencyKey = Annotated[
     str | None,
@@ -291,12 +293,12 @@ class PublicPetitionController(Controller):
     path = "/api/v1/t/{slug:str}"
     tags = ["petitions (public)"]
 
-    @get("/categories", summary="The university's petition categories")
+    @get("/categories", summary="The university's petition categories", **PUBLIC)
     async def categories(self, slug: FromPath[str], state: State, db_session: Session) -> list[s.CategoryOut]:
         await enter_tenant(state, slug)
         return [s.CategoryOut.of(c) for c in await services.list_categories(db_session, active_only=True)]
 
-    @post("/petitions", summary="Submit a petition without an account (named or anonymous)")
+    @post("/petitions", summary="Submit a petition without an account (named or anonymous)", **PUBLIC)
     async def submit(
         self,
         slug: FromPath[str],
@@ -314,7 +316,7 @@ class PublicPetitionController(Controller):
 
         return await idempotent(db_session, principal, idempotency_key, request, data, work)
 
-    @post("/petitions/status", summary="Public status by tracking number and lookup code", status_code=200)
+    @post("/petitions/status", summary="Public status by tracking number and lookup code", status_code=200, **PUBLIC)
     async def status(
         self,
         slug: FromPath[str],
@@ -328,7 +330,7 @@ class PublicPetitionController(Controller):
         petition = await services.find_by_code(db_session, data.tracking_number, data.lookup_code)
         return s.PublicStatus.of(petition, await services.category_code(db_session, petition), utcnow())
 
-    @post("/petitions/rating", summary="Rate the outcome with the lookup code", status_code=200)
+    @post("/petitions/rating", summary="Rate the outcome with the lookup code", status_code=200, **PUBLIC)
     async def rate(
         self,
         slug: FromPath[str],
@@ -356,7 +358,10 @@ class PublicPetitionController(Controller):
         return s.PublicStatus.of(petition, await services.category_code(db_session, petition), utcnow())
 
     @post(
-        "/petitions/review", summary="Ask for a review (复查) or re-review (复核) with the lookup code", status_code=200
+        "/petitions/review",
+        summary="Ask for a review (复查) or re-review (复核) with the lookup code",
+        status_code=200,
+        **PUBLIC,
     )
     async def review(
         self,
@@ -389,6 +394,7 @@ class PublicPetitionController(Controller):
         summary="Attach files to a petition (jpeg, png, pdf, docx, mp3; checked by content)",
         opt={"media": "multipart"},
         request_max_body_size=32 * 1024 * 1024,
+        **PUBLIC,
     )
     async def attach(
         self,

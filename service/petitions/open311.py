@@ -267,7 +267,7 @@ class Open311Controller(Controller):
     path = "/open311/v2"
     tags = ["Open311 GeoReport v2"]
 
-    @get("/{name:str}", summary="services.{fmt} or requests.{fmt} (GET)")
+    @get("/{name:str}", summary="services.{fmt} or requests.{fmt} (GET)", security=[{}])
     async def index(
         self, name: FromPath[str], request: Request[Any, Any, Any], state: State, db_session: Session
     ) -> Response[bytes]:
@@ -316,6 +316,7 @@ class Open311Controller(Controller):
         "/{name:str}",
         summary="POST requests.{fmt}: file a petition (form-encoded, api_key required)",
         opt={"media": "any"},
+        security=[{}],
     )
     async def create(
         self, name: FromPath[str], request: Request[Any, Any, Any], state: State, db_session: Session
@@ -386,7 +387,7 @@ class Open311Controller(Controller):
 
         return await _guarded(name, work)
 
-    @get("/services/{name:str}", summary="services/{code}.{fmt}: a service definition")
+    @get("/services/{name:str}", summary="services/{code}.{fmt}: a service definition", security=[{}])
     async def definition(
         self, name: FromPath[str], request: Request[Any, Any, Any], state: State, db_session: Session
     ) -> Response[bytes]:
@@ -407,7 +408,7 @@ class Open311Controller(Controller):
 
         return await _guarded(name, work)
 
-    @get("/requests/{name:str}", summary="requests/{id}.{fmt}: one request (still a list)")
+    @get("/requests/{name:str}", summary="requests/{id}.{fmt}: one request (still a list)", security=[{}])
     async def show(
         self, name: FromPath[str], request: Request[Any, Any, Any], state: State, db_session: Session
     ) -> Response[bytes]:
@@ -430,7 +431,7 @@ class Open311Controller(Controller):
 
         return await _guarded(name, work)
 
-    @get("/tokens/{name:str}", summary="tokens/{token}.{fmt}: the request id of a token")
+    @get("/tokens/{name:str}", summary="tokens/{token}.{fmt}: the request id of a token", security=[{}])
     async def token(
         self, name: FromPath[str], request: Request[Any, Any, Any], state: State, db_session: Session
     ) -> Response[bytes]:
