@@ -63,7 +63,7 @@ async def seed_demo(db: Database, known: dict[str, Any]) -> dict[str, Any]:
             account = await session.scalar(select(identity.Account).where(identity.Account.email == TENANT_ADMIN_EMAIL))
             creds["tenant_admin_password"] = identity.generate_password()
             if account is not None:
-                account.password_hash = identity.hash_password(creds["tenant_admin_password"])
+                account.password_hash = await identity.hash_password_async(creds["tenant_admin_password"])
         await seed_demo_org(session)
         if "integrator_api_key" not in creds:
             _, creds["integrator_api_key"] = await identity.create_api_key(

@@ -31,7 +31,8 @@ def configure_logging(settings: Settings) -> None:
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-        cache_logger_on_first_use=True,
+        # Not cached: a reconfiguration (another app in the same process, tests) must take effect.
+        cache_logger_on_first_use=False,
     )
     # Route the standard library's loggers (uvicorn, dramatiq, sqlalchemy) through the same renderer.
     handler = logging.StreamHandler(sys.stderr)

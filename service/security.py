@@ -199,11 +199,10 @@ class RequestContextMiddleware(ASGIMiddleware):
             self._rate_limit(app_state, scope, principal)
             await next_app(scope, receive, send_wrapper)
         finally:
-            route = getattr(scope.get("route_handler"), "paths", None)
             log.info(
                 "request",
                 method=scope["method"],
-                route=next(iter(route)) if route else "unmatched",
+                route=scope.get("path_template", "unmatched"),
                 status=status_holder["status"],
                 ms=round((time.perf_counter() - started) * 1000, 1),
             )

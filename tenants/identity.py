@@ -8,6 +8,7 @@ the secret has 256 bits of entropy, so a slow hash adds nothing.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import hashlib
 import hmac
@@ -158,6 +159,16 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+# argon2 is deliberately slow (tenths of a second): never run it on the event loop, where it would stall
+# every other request of the process. argon2-cffi releases the GIL, so a thread runs it in parallel.
+async def hash_password_async(password: str) -> str:
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def verify_password_async(password_hash: str, password: str) -> bool:
+    return await asyncio.to_thread(verify_password, password_hash, password)
+
+
 # A hash to verify against when the account does not exist, so timing does not reveal which emails exist.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
@@ -262,7 +273,9 @@ async def create_account(
     email = normalize_email(email)
     if await session.scalar(select(Account.id).where(Account.email == email)):
         raise Conflict("an account with this email exists in this university", code="email-taken")
-    account = Account(email=email, password_hash=hash_password(password), role=role, display_name=display_name)
+    account = Account(
+        email=email, password_hash=await hash_password_async(password), role=role, display_name=display_name
+    )
     session.add(account)
     await session.flush()
     await journal.record(session, "account.created", actor_id=actor_id, subject_id=account.id, role=str(role))
@@ -313,9 +326,9 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> Acco
     """The active account of the current tenant with this email and password, or ``Unauthorized``."""
     account = await session.scalar(select(Account).where(Account.email == email.strip().lower()))
     if account is None:
-        verify_password(_DUMMY_HASH, password)
+        await verify_password_async(_DUMMY_HASH, password)
         raise Unauthorized("wrong email or password", code="bad-credentials")
-    if not verify_password(account.password_hash, password) or not account.active:
+    if not await verify_password_async(account.password_hash, password) or not account.active:
         raise Unauthorized("wrong email or password", code="bad-credentials")
     return account
 
@@ -323,9 +336,9 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> Acco
 async def authenticate_platform(session: AsyncSession, email: str, password: str) -> PlatformAccount:
     account = await session.scalar(select(PlatformAccount).where(PlatformAccount.email == email.strip().lower()))
     if account is None:
-        verify_password(_DUMMY_HASH, password)
+        await verify_password_async(_DUMMY_HASH, password)
         raise Unauthorized("wrong email or password", code="bad-credentials")
-    if not verify_password(account.password_hash, password) or not account.active:
+    if not await verify_password_async(account.password_hash, password) or not account.active:
         raise Unauthorized("wrong email or password", code="bad-credentials")
     return account
 
@@ -376,7 +389,7 @@ async def create_platform_account(
         raise Conflict("a platform account with this email exists", code="email-taken")
     account = PlatformAccount(
         email=email,
-        password_hash=hash_password(password),
+        password_hash=await hash_password_async(password),
         role=role,
         province_code=province_code if role is Role.bureau_viewer else None,
     )

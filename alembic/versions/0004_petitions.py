@@ -2,7 +2,7 @@
 petition-office role.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0007
 Create Date: 2026-11-29
 """
 
@@ -18,7 +18,7 @@ from tenants.ddl import grant, tenant_table
 from tenants.settings import load_settings
 
 revision = "0004"
-down_revision = "0002"  # the org chart: categories and petitions reference org units
+down_revision = "0007"  # after the org chart (0002): categories and petitions reference org units
 branch_labels = None
 depends_on = None
 

@@ -12,6 +12,7 @@ GLOBAL_TABLES = {
     "journal_cursors",
     "scheduler_leases",
     "schedule_runs",
+    "platform_journal",
 }
 
 
