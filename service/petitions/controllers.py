@@ -46,22 +46,24 @@ IdempotencyKey = Annotated[
 LOOKUPS_PER_NUMBER = 10
 LOOKUPS_PER_CLIENT = 30
 
-_slugs = TTLCache(30.0)
+# Slug -> (tenant id, time zone name): both immutable, so cached; the status is checked through the authenticator's
+# cache, which honours XINFANG_TENANT_CACHE_SECONDS like every authenticated request.
+_slugs = TTLCache(300.0)
 
 
-async def enter_tenant(state: State, slug: str) -> Tenant:
-    """Resolve a public route's university and make it the request's tenant context."""
-    tenant = _slugs.get(slug)
-    if tenant is None:
+async def enter_tenant(state: State, slug: str) -> uuid.UUID:
+    """Resolve a public route's university, refuse a suspended one, and make it the request's tenant context."""
+    tenant_id = _slugs.get(slug)
+    if tenant_id is None:
         async with state.db.sessionmaker() as session:
-            tenant = await session.scalar(select(Tenant).where(Tenant.slug == slug))
-        if tenant is None:
+            tenant_id = await session.scalar(select(Tenant.id).where(Tenant.slug == slug))
+        if tenant_id is None:
             raise NotFound(f"no university {slug!r}")
-        _slugs.put(slug, tenant)
-    if tenant.status == TenantStatus.suspended:
+        _slugs.put(slug, tenant_id)
+    if await state.authenticator.tenant_status(tenant_id) == TenantStatus.suspended:
         raise TenantSuspended("this university's account is suspended")
-    set_tenant(tenant.id)
-    return tenant
+    set_tenant(tenant_id)
+    return tenant_id
 
 
 async def idempotent(
@@ -275,11 +277,11 @@ async def _detail(session: Session, petition_id: uuid.UUID, principal: Principal
     )
 
 
-def _guard_guessing(state: State, request: Request[Any, Any, Any], tenant: Tenant, tracking_number: str) -> None:
+def _guard_guessing(state: State, request: Request[Any, Any, Any], tenant: uuid.UUID, tracking_number: str) -> None:
     limiter = state.rate_limiter
     client = (request.client.host if request.client else "?") or "?"
     for key, limit in (
-        (f"lookup:n:{tenant.id}:{tracking_number}", LOOKUPS_PER_NUMBER),
+        (f"lookup:n:{tenant}:{tracking_number}", LOOKUPS_PER_NUMBER),
         (f"lookup:c:{hashlib.sha256(client.encode()).hexdigest()[:16]}", LOOKUPS_PER_CLIENT),
     ):
         wait = limiter.hit(key, limit)
@@ -446,7 +448,7 @@ class PublicPetitionController(Controller):
                 sha256=hashlib.sha256(content).hexdigest(),
                 storage_key="",
             )
-            attachment.storage_key = f"{tenant.id}/{petition.id}/{attachment.id}"
+            attachment.storage_key = f"{tenant}/{petition.id}/{attachment.id}"
             await storage.put(attachment.storage_key, content, media_type)
             db_session.add(attachment)
             await journal.record(

@@ -145,9 +145,13 @@ async def _jurisdiction(state: State, value: str | None) -> Tenant:
     if not value:
         raise Open311Error(400, "jurisdiction_id is required (the university's slug)")
     try:
-        return await enter_tenant(state, value)
+        tenant_id = await enter_tenant(state, value)
     except NotFound:
         raise Open311Error(404, f"unknown jurisdiction_id {value!r}") from None
+    async with state.db.sessionmaker() as session:
+        tenant = await session.get(Tenant, tenant_id)
+    assert tenant is not None
+    return tenant
 
 
 async def _api_key(session: AsyncSession, tenant: Tenant, raw: str | None, *, required: bool) -> Principal | None:

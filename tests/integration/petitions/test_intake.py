@@ -189,3 +189,16 @@ async def test_attachments_checked_by_content(client, uni):
         files=[("files", ("photo.png", png, "image/png"))],
     )
     assert wrong.status_code == 404
+
+
+async def test_a_suspended_university_takes_no_public_submissions(client, uni, platform_token):
+    from tests.conftest import auth
+
+    r = await client.post(f"/api/v1/platform/tenants/{uni.tenant.id}/suspend", headers=auth(platform_token))
+    assert r.status_code == 200, r.text
+    refused = await client.post(f"/api/v1/t/{uni.slug}/petitions", json=petition_body())
+    assert refused.status_code == 403 and refused.json()["type"].endswith("/tenant-suspended")
+    open311 = await client.get("/open311/v2/services.json", params={"jurisdiction_id": uni.slug})
+    assert open311.status_code == 403
+    await client.post(f"/api/v1/platform/tenants/{uni.tenant.id}/reactivate", headers=auth(platform_token))
+    assert (await client.post(f"/api/v1/t/{uni.slug}/petitions", json=petition_body())).status_code == 201
