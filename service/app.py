@@ -18,6 +18,8 @@ from service import accounts, auth, health, materials, org, plans, platform
 from service.deps import provide_principal, provide_session
 from service.errors import EXCEPTION_HANDLERS
 from service.logging import configure_logging
+from service.petitions import controllers as petitions
+from service.petitions import open311
 from service.security import Authenticator, RateLimiter, RequestContextMiddleware
 from tenants import crypto
 from tenants.db import Database
@@ -39,6 +41,11 @@ ROUTE_HANDLERS: list[object] = [
     materials.MaterialController,
     plans.PlanController,
     plans.TrainingController,
+    petitions.PetitionController,
+    petitions.PublicPetitionController,
+    petitions.CategoryController,
+    petitions.SettingsController,
+    open311.Open311Controller,
 ]
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.petitions.seed import seed_demo_categories
 from tenants import identity, materials, org, tenancy
 from tenants.db import Database
 from tenants.identity import Role
@@ -71,6 +72,11 @@ async def seed_demo(db: Database, known: dict[str, Any]) -> dict[str, Any]:
                 scopes=["events:read", "webhooks:manage", "petitions:read"],
                 actor_id=None,
             )
+        if "open311_api_key" not in creds:
+            _, creds["open311_api_key"] = await identity.create_api_key(
+                session, name="demo Open311 client", scopes=["open311"], actor_id=None
+            )
+        await seed_demo_categories(session)
     creds.update(tenant_slug=DEMO_SLUG, tenant_id=str(tenant.id), tenant_admin_email=TENANT_ADMIN_EMAIL)
     return creds
 

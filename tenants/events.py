@@ -32,6 +32,35 @@ EVENTS: dict[str, EventType] = {
     "account.sessions_revoked": _e("every refresh token of an account was revoked"),
     "api_key.created": _e("an integrator API key was created", "scopes"),
     "api_key.revoked": _e("an integrator API key was revoked"),
+    # Petitions (petition_id and org_unit_id as columns; payloads never carry the petitioner or free text).
+    "petition.submitted": _e(
+        "a petition was received", "kind", "category", "channel", "anonymous", "group", "registered"
+    ),
+    "petition.accepted": _e("a petition was accepted", "kind", "category", "days"),
+    "petition.not_accepted": _e("a petition was not accepted", "kind", "category", "days"),
+    "petition.assigned": _e("a petition was assigned to its first-handling unit", "kind", "category"),
+    "petition.started": _e("the handling unit took the petition up", "kind", "category"),
+    "petition.transferred": _e("a petition was transferred to another unit", "kind", "category", "from_unit"),
+    "petition.transfer_objected": _e("the receiving unit objected to a transfer", "kind", "category", "days"),
+    "petition.extended": _e("the conclusion deadline was extended once", "kind", "category", "days"),
+    "petition.replied": _e("the handling opinion was given", "kind", "category", "outcome", "agreement", "days"),
+    "petition.closed": _e("a petition was closed", "kind", "category"),
+    "petition.rated": _e("the petitioner rated the outcome", "kind", "category", "rating", "stage", "by"),
+    "petition.review_requested": _e("the petitioner asked for a review (复查)", "kind", "category", "days"),
+    "petition.reviewed": _e("the review was answered", "kind", "category", "outcome", "days"),
+    "petition.rereview_requested": _e("the petitioner asked for a re-review (复核)", "kind", "category", "days"),
+    "petition.rereviewed": _e("the re-review was answered; the matter is final", "kind", "category", "outcome", "days"),
+    "petition.followup_due": _e("a replied petition is still unrated after the follow-up period", "stage", "days"),
+    "petition.deadline_reminder": _e("a deadline is near", "deadline", "hours"),
+    "petition.overdue": _e("a deadline passed", "deadline"),
+    "petition.identity_revealed": _e("the sealed identity of a petitioner was revealed", "reason_code"),
+    "petition.escalation_requested": _e(
+        "petitions were marked for escalation to an emergency incident", "reason_code", "petitions"
+    ),
+    "petition.attachment_added": _e("a file was attached to a petition", "media_type", "size"),
+    "petition_category.created": _e("a petition category was created", "code"),
+    "petition_category.updated": _e("a petition category changed", "code", "changed"),
+    "petition_settings.updated": _e("petition settings changed", "changed"),
     # Organization chart (org_unit_id: the unit; subject_id: the person or group).
     "orgunit.created": _e("an org unit was created", "kind", "parent_id"),
     "orgunit.renamed": _e("an org unit's names changed", "changed"),

@@ -37,11 +37,13 @@ class Role(enum.StrEnum):
     platform_admin = "platform_admin"
     tenant_admin = "tenant_admin"
     staff = "staff"
+    # Holds the petition-office role: may reveal the sealed identity of an accuser (journaled).
+    petition_officer = "petition_officer"
     petitioner = "petitioner"
     bureau_viewer = "bureau_viewer"
 
 
-TENANT_ROLES = frozenset({Role.tenant_admin, Role.staff, Role.petitioner})
+TENANT_ROLES = frozenset({Role.tenant_admin, Role.staff, Role.petition_officer, Role.petitioner})
 PLATFORM_ROLES = frozenset({Role.platform_admin, Role.bureau_viewer})
 
 # Scopes an integrator API key may carry. Later domains add theirs here, in one place.
@@ -72,7 +74,7 @@ class Account(TenantOwned, Base):
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
         Index("uq_accounts_tenant_email", "tenant_id", "email", unique=True),
-        CheckConstraint("role in ('tenant_admin', 'staff', 'petitioner')", name="role"),
+        CheckConstraint("role in ('tenant_admin', 'staff', 'petition_officer', 'petitioner')", name="role"),
     )
 
 

@@ -58,6 +58,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     default_timezone: str = "Asia/Shanghai"
     relay_poll_seconds: float = 0.2
     data_dir: str = ".xinfang"
+    # Petition attachments: "local" (under data_dir) or "s3" (an S3-compatible store; needs the s3 extra).
+    storage_backend: Literal["local", "s3"] = "local"
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""
+    s3_region: str = ""
+    attachment_max_bytes: int = 5 * 1024 * 1024
+    attachment_max_count: int = 5
 
     @property
     def app_url(self) -> str:

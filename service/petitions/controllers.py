@@ -1,0 +1,503 @@
+"""HTTP for petitions: the mobile and public intake, staff registration and case handling, categories,
+settings. Controllers translate HTTP; the rules live in ``services``."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, patch, post, put
+from litestar.datastructures import State, UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from sqlalchemy import func, select
+
+from service.deps import Caller, Page, Session
+from service.petitions import schemas as s
+from service.petitions import services
+from service.petitions.models import CHANNELS, KINDS, Attachment
+from service.petitions.storage import sniff, storage_from_settings
+from service.petitions.workflow import Action
+from service.petitions.workflow import State as PState
+from service.security import TTLCache, requires
+from tenants import idempotency, journal
+from tenants.db import set_tenant, utcnow
+from tenants.errors import Invalid, NotFound, RateLimited, TenantSuspended
+from tenants.identity import Principal, Role
+from tenants.ids import new_id
+from tenants.tenancy import Tenant, TenantStatus
+
+ANY_ACCOUNT = requires(Role.petitioner, Role.staff, Role.petition_officer, Role.tenant_admin)
+STAFF = requires(Role.staff, Role.petition_officer, Role.tenant_admin)
+STAFF_OR_READER = requires(Role.staff, Role.petition_officer, Role.tenant_admin, scopes=("petitions:read",))
+ADMIN = requires(Role.tenant_admin)
+# Public routes: anonymous callers welcome (OpenAPI: no credentials, or a bearer token).
+PUBLIC: dict[str, Any] = {"security": [{}, {"bearer": []}]}
+OFFICE = requires(Role.petition_officer, Role.tenant_admin)
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(name="Idempotency-Key", required=False, description="retry-safe key (a UUID); 24 h"),
+]
+# Guessing a lookup code: per tracking number and per client, per minute.
+LOOKUPS_PER_NUMBER = 10
+LOOKUPS_PER_CLIENT = 30
+
+# Slug -> (tenant id, time zone name): both immutable, so cached; the status is checked through the authenticator's
+# cache, which honours XINFANG_TENANT_CACHE_SECONDS like every authenticated request.
+_slugs = TTLCache(300.0)
+
+
+async def enter_tenant(state: State, slug: str) -> uuid.UUID:
+    """Resolve a public route's university, refuse a suspended one, and make it the request's tenant context."""
+    tenant_id = _slugs.get(slug)
+    if tenant_id is None:
+        async with state.db.sessionmaker() as session:
+            tenant_id = await session.scalar(select(Tenant.id).where(Tenant.slug == slug))
+        if tenant_id is None:
+            raise NotFound(f"no university {slug!r}")
+        _slugs.put(slug, tenant_id)
+    if await state.authenticator.tenant_status(tenant_id) == TenantStatus.suspended:
+        raise TenantSuspended("this university's account is suspended")
+    set_tenant(tenant_id)
+    return tenant_id
+
+
+async def idempotent(
+    session: Session,
+    principal: Principal,
+    key: str | None,
+    request: Request[Any, Any, Any],
+    body: msgspec.Struct,
+    work: Callable[[], Awaitable[msgspec.Struct]],
+    status_code: int = 201,
+) -> Response[Any]:
+    """Run ``work`` once per Idempotency-Key; a retry gets the first response back."""
+    if key is None:
+        return Response(await work(), status_code=status_code)
+    fp = idempotency.fingerprint(request.method, request.url.path, msgspec.json.encode(body))
+    claim = await idempotency.claim(session, key=key, principal=principal, fp=fp)
+    if claim.replay is not None:
+        return Response(
+            claim.replay[1].encode(),
+            status_code=claim.replay[0],
+            media_type="application/json",
+            headers={"Idempotent-Replayed": "true"},
+        )
+    encoded = msgspec.json.encode(await work())
+    await idempotency.complete(session, claim, status_code, encoded.decode())
+    return Response(encoded, status_code=status_code, media_type="application/json")
+
+
+def _submission(data: s.SubmissionIn) -> services.Submission:
+    p = data.petitioner
+    return services.Submission(
+        kind=data.kind,
+        category=data.category,
+        subject=data.subject,
+        content=data.content,
+        channel=data.channel,
+        anonymous=data.anonymous,
+        location_text=data.location_text,
+        lat=data.lat,
+        long=data.long,
+        petitioner_name=p.name if p else None,
+        petitioner_phone=p.phone if p else None,
+        petitioner_number=p.number if p else None,
+        participants=data.participants,
+        representatives=[services.Representative(r.name, r.contact) for r in data.representatives],
+        accused_org_unit_id=data.accused_org_unit_id,
+    )
+
+
+def _submitted(result: services.Submitted) -> s.SubmittedOut:
+    p = result.petition
+    return s.SubmittedOut(p.id, p.tracking_number, result.lookup_code, p.state, p.received_at, p.accept_due)
+
+
+class PetitionController(Controller):
+    path = "/api/v1/petitions"
+    tags = ["petitions"]
+
+    @post("/", summary="Submit a petition (signed-in petitioner or staff member)", **ANY_ACCOUNT)
+    async def submit(
+        self,
+        data: JSONBody[s.SubmissionIn],
+        db_session: Session,
+        principal: Caller,
+        state: State,
+        request: Request[Any, Any, Any],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Any]:
+        async def work() -> s.SubmittedOut:
+            return _submitted(await services.submit(db_session, state.db, _submission(data), principal=principal))
+
+        return await idempotent(db_session, principal, idempotency_key, request, data, work)
+
+    @post("/register", summary="Register a letter, call, fax, email or visit on behalf of a petitioner", **STAFF)
+    async def register(
+        self,
+        data: JSONBody[s.RegistrationIn],
+        db_session: Session,
+        principal: Caller,
+        state: State,
+        request: Request[Any, Any, Any],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Any]:
+        async def work() -> s.SubmittedOut:
+            return _submitted(
+                await services.submit(
+                    db_session, state.db, _submission(data), principal=principal, registered_by=principal.subject_id
+                )
+            )
+
+        return await idempotent(db_session, principal, idempotency_key, request, data, work)
+
+    @get("/", summary="List petitions (filters, Chinese text search, keyset pagination)", **STAFF_OR_READER)
+    async def list(
+        self,
+        db_session: Session,
+        principal: Caller,
+        states: Annotated[list[PState] | None, QueryParameter(name="state", description="one or more states")] = None,
+        overdue: FromQuery[bool | None] = None,
+        org_unit_id: FromQuery[uuid.UUID | None] = None,
+        kind: Annotated[str | None, QueryParameter(max_length=16)] = None,
+        category: Annotated[str | None, QueryParameter(max_length=40)] = None,
+        channel: Annotated[str | None, QueryParameter(max_length=16)] = None,
+        received_from: FromQuery[date | None] = None,
+        received_to: FromQuery[date | None] = None,
+        q: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        cursor: FromQuery[uuid.UUID | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+    ) -> Page[s.PetitionSummary]:
+        errors = []
+        if kind and kind not in KINDS:
+            errors.append({"field": "kind", "message": f"one of {list(KINDS)}"})
+        if channel and channel not in CHANNELS:
+            errors.append({"field": "channel", "message": f"one of {list(CHANNELS)}"})
+        if errors:
+            raise Invalid("bad filter", errors=errors)
+        flt = services.ListFilter(
+            [str(x) for x in states] if states else None,
+            overdue,
+            org_unit_id,
+            kind,
+            category,
+            channel,
+            received_from,
+            received_to,
+            q,
+        )
+        shield = await services.accused_shield(db_session, principal)
+        rows, nxt = await services.list_petitions(db_session, flt, cursor=cursor, limit=limit, shield=shield)
+        now = utcnow()
+        return Page([s.PetitionSummary.of(p, c, now) for p, c in rows], str(nxt) if nxt else None)
+
+    @get("/{petition_id:uuid}", summary="Show a petition (identity sealed for accusations)", **STAFF_OR_READER)
+    async def show(self, petition_id: FromPath[uuid.UUID], db_session: Session, principal: Caller) -> s.PetitionOut:
+        return await _detail(db_session, petition_id, principal)
+
+    @get("/mine", summary="The caller's own petitions, newest first", **ANY_ACCOUNT)
+    async def my_list(
+        self,
+        db_session: Session,
+        principal: Caller,
+        cursor: FromQuery[uuid.UUID | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+    ) -> Page[s.PetitionSummary]:
+        rows, nxt = await services.list_petitions(
+            db_session, services.ListFilter(), cursor=cursor, limit=limit, account_id=principal.subject_id
+        )
+        now = utcnow()
+        return Page([s.PetitionSummary.of(p, c, now) for p, c in rows], str(nxt) if nxt else None)
+
+    @get("/mine/{petition_id:uuid}", summary="A petitioner's own petition", **ANY_ACCOUNT)
+    async def mine(self, petition_id: FromPath[uuid.UUID], db_session: Session, principal: Caller) -> s.PetitionOut:
+        return await _detail(db_session, petition_id, principal)
+
+    @post(
+        "/{petition_id:uuid}/actions", summary="Take a workflow action (409 when the state forbids it)", **ANY_ACCOUNT
+    )
+    async def act(
+        self, petition_id: FromPath[uuid.UUID], data: JSONBody[s.ActionIn], db_session: Session, principal: Caller
+    ) -> s.PetitionOut:
+        petition = await services.get_petition(db_session, petition_id, lock=True)
+        if not services.may_read(principal, petition, await services.accused_shield(db_session, principal)):
+            raise NotFound("no such petition")
+        fields = services.ActionInput(
+            data.reason,
+            data.org_unit_id,
+            data.days,
+            data.outcome,
+            data.opinion,
+            data.agreement,
+            data.rating,
+            data.comment,
+        )
+        await services.act(
+            db_session, petition_id, data.action, fields, principal=principal, version=data.version, petition=petition
+        )
+        return await _detail(db_session, petition_id, principal)
+
+    @post(
+        "/{petition_id:uuid}/identity",
+        summary="Reveal the sealed identity of a petitioner (petition office; journaled)",
+        status_code=200,
+        **OFFICE,
+    )
+    async def reveal(
+        self, petition_id: FromPath[uuid.UUID], data: JSONBody[s.RevealIn], db_session: Session, principal: Caller
+    ) -> s.IdentityOut:
+        petition = await services.reveal_identity(
+            db_session, petition_id, principal=principal, reason_code=data.reason_code
+        )
+        petitioner, reps = s.identity_of(petition)
+        return s.IdentityOut(petitioner, reps)
+
+    @post("/escalations", summary="Mark related petitions for escalation to an emergency incident", **STAFF)
+    async def escalate(self, data: JSONBody[s.EscalationIn], db_session: Session, principal: Caller) -> s.EscalationOut:
+        esc = await services.request_escalation(
+            db_session, data.petition_ids, reason_code=data.reason_code, actor_id=principal.subject_id
+        )
+        return s.EscalationOut(esc.id, list(dict.fromkeys(data.petition_ids)), esc.reason_code, esc.requested_at)
+
+
+async def _detail(session: Session, petition_id: uuid.UUID, principal: Principal) -> s.PetitionOut:
+    petition = await services.get_petition(session, petition_id)
+    if not services.may_read(principal, petition, await services.accused_shield(session, principal)):
+        raise NotFound("no such petition")
+    return s.PetitionOut.of(
+        petition,
+        await services.category_code(session, petition),
+        show_identity=services.identity_visible(principal, petition),
+        now=utcnow(),
+    )
+
+
+def _guard_guessing(state: State, request: Request[Any, Any, Any], tenant: uuid.UUID, tracking_number: str) -> None:
+    limiter = state.rate_limiter
+    client = (request.client.host if request.client else "?") or "?"
+    for key, limit in (
+        (f"lookup:n:{tenant}:{tracking_number}", LOOKUPS_PER_NUMBER),
+        (f"lookup:c:{hashlib.sha256(client.encode()).hexdigest()[:16]}", LOOKUPS_PER_CLIENT),
+    ):
+        wait = limiter.hit(key, limit)
+        if wait is not None:
+            raise RateLimited("too many look-ups; retry later", retry_after=wait)
+
+
+class PublicPetitionController(Controller):
+    """Anonymous access scoped by the university's slug: categories, submission, status, rating, review."""
+
+    path = "/api/v1/t/{slug:str}"
+    tags = ["petitions (public)"]
+
+    @get("/categories", summary="The university's petition categories", **PUBLIC)
+    async def categories(self, slug: FromPath[str], state: State, db_session: Session) -> list[s.CategoryOut]:
+        await enter_tenant(state, slug)
+        return [s.CategoryOut.of(c) for c in await services.list_categories(db_session, active_only=True)]
+
+    @post("/petitions", summary="Submit a petition without an account (named or anonymous)", **PUBLIC)
+    async def submit(
+        self,
+        slug: FromPath[str],
+        data: JSONBody[s.SubmissionIn],
+        db_session: Session,
+        principal: Caller,
+        state: State,
+        request: Request[Any, Any, Any],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Any]:
+        await enter_tenant(state, slug)
+
+        async def work() -> s.SubmittedOut:
+            return _submitted(await services.submit(db_session, state.db, _submission(data), principal=principal))
+
+        return await idempotent(db_session, principal, idempotency_key, request, data, work)
+
+    @post("/petitions/status", summary="Public status by tracking number and lookup code", status_code=200, **PUBLIC)
+    async def status(
+        self,
+        slug: FromPath[str],
+        data: JSONBody[s.LookupIn],
+        db_session: Session,
+        state: State,
+        request: Request[Any, Any, Any],
+    ) -> s.PublicStatus:
+        tenant = await enter_tenant(state, slug)
+        _guard_guessing(state, request, tenant, data.tracking_number)
+        petition = await services.find_by_code(db_session, data.tracking_number, data.lookup_code)
+        return s.PublicStatus.of(petition, await services.category_code(db_session, petition), utcnow())
+
+    @post("/petitions/rating", summary="Rate the outcome with the lookup code", status_code=200, **PUBLIC)
+    async def rate(
+        self,
+        slug: FromPath[str],
+        data: JSONBody[s.RateIn],
+        db_session: Session,
+        principal: Caller,
+        state: State,
+        request: Request[Any, Any, Any],
+    ) -> s.PublicStatus:
+        tenant = await enter_tenant(state, slug)
+        _guard_guessing(state, request, tenant, data.tracking_number)
+        petition = await services.find_by_code(db_session, data.tracking_number, data.lookup_code)
+        petition = await services.get_petition(db_session, petition.id, lock=True)
+        fields = services.ActionInput(rating=data.rating, comment=data.comment)
+        await services.act(
+            db_session,
+            petition.id,
+            Action.rate,
+            fields,
+            principal=principal,
+            version=None,
+            by_lookup_code=True,
+            petition=petition,
+        )
+        return s.PublicStatus.of(petition, await services.category_code(db_session, petition), utcnow())
+
+    @post(
+        "/petitions/review",
+        summary="Ask for a review (复查) or re-review (复核) with the lookup code",
+        status_code=200,
+        **PUBLIC,
+    )
+    async def review(
+        self,
+        slug: FromPath[str],
+        data: JSONBody[s.ReviewIn],
+        db_session: Session,
+        principal: Caller,
+        state: State,
+        request: Request[Any, Any, Any],
+    ) -> s.PublicStatus:
+        tenant = await enter_tenant(state, slug)
+        _guard_guessing(state, request, tenant, data.tracking_number)
+        petition = await services.find_by_code(db_session, data.tracking_number, data.lookup_code)
+        petition = await services.get_petition(db_session, petition.id, lock=True)
+        action = Action.request_rereview if petition.state == PState.reviewed else Action.request_review
+        await services.act(
+            db_session,
+            petition.id,
+            action,
+            services.ActionInput(),
+            principal=principal,
+            version=None,
+            by_lookup_code=True,
+            petition=petition,
+        )
+        return s.PublicStatus.of(petition, await services.category_code(db_session, petition), utcnow())
+
+    @post(
+        "/petitions/attachments",
+        summary="Attach files to a petition (jpeg, png, pdf, docx, mp3; checked by content)",
+        opt={"media": "multipart"},
+        request_max_body_size=32 * 1024 * 1024,
+        **PUBLIC,
+    )
+    async def attach(
+        self,
+        slug: FromPath[str],
+        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
+        db_session: Session,
+        principal: Caller,
+        state: State,
+        request: Request[Any, Any, Any],
+    ) -> list[dict[str, Any]]:
+        tenant = await enter_tenant(state, slug)
+        tracking_number = str(data.get("tracking_number") or "")
+        _guard_guessing(state, request, tenant, tracking_number)
+        petition = await services.find_by_code(db_session, tracking_number, str(data.get("lookup_code") or ""))
+        files = data.get("files")
+        files = files if isinstance(files, list) else [files] if files is not None else []
+        settings = state.settings
+        errors = []
+        if not files or not all(isinstance(f, UploadFile) for f in files):
+            errors.append({"field": "files", "message": "one or more files"})
+        existing = int(await db_session.scalar(select(func.count()).where(Attachment.petition_id == petition.id)) or 0)
+        if existing + len(files) > settings.attachment_max_count:
+            errors.append({"field": "files", "message": f"at most {settings.attachment_max_count} files a petition"})
+        if errors:
+            raise Invalid("the attachments cannot be stored", errors=errors)
+        blobs = []
+        for i, upload in enumerate(files):
+            content = await upload.read()
+            if len(content) > settings.attachment_max_bytes:
+                errors.append({"field": f"files[{i}]", "message": f"larger than {settings.attachment_max_bytes} bytes"})
+                continue
+            media_type = sniff(content)
+            if media_type is None:
+                errors.append(
+                    {"field": f"files[{i}]", "message": "not a jpeg, png, pdf, docx or mp3 file (by content)"}
+                )
+                continue
+            blobs.append((content, media_type))
+        if errors:
+            raise Invalid("the attachments cannot be stored", code="unsupported-attachment", errors=errors)
+        storage = storage_from_settings(settings)
+        out = []
+        for content, media_type in blobs:
+            attachment = Attachment(
+                id=new_id(),
+                petition_id=petition.id,
+                media_type=media_type,
+                size=len(content),
+                sha256=hashlib.sha256(content).hexdigest(),
+                storage_key="",
+            )
+            attachment.storage_key = f"{tenant}/{petition.id}/{attachment.id}"
+            await storage.put(attachment.storage_key, content, media_type)
+            db_session.add(attachment)
+            await journal.record(
+                db_session,
+                "petition.attachment_added",
+                petition_id=petition.id,
+                subject_id=attachment.id,
+                media_type=media_type,
+                size=len(content),
+            )
+            out.append({"id": str(attachment.id), "media_type": media_type, "size": len(content)})
+        await db_session.flush()
+        return out
+
+
+class CategoryController(Controller):
+    path = "/api/v1/petition-categories"
+    tags = ["petitions"]
+
+    @get("/", summary="Petition categories (all, with inactive ones)", **ANY_ACCOUNT)
+    async def list(self, db_session: Session) -> list[s.CategoryOut]:
+        return [s.CategoryOut.of(c) for c in await services.list_categories(db_session)]
+
+    @post("/", summary="Create a petition category", **ADMIN)
+    async def create(self, data: JSONBody[s.CategoryIn], db_session: Session, principal: Caller) -> s.CategoryOut:
+        values = msgspec.structs.asdict(data)
+        return s.CategoryOut.of(await services.create_category(db_session, actor_id=principal.subject_id, **values))
+
+    @patch("/{code:str}", summary="Change a petition category (rename, reroute, deactivate)", **ADMIN)
+    async def update(
+        self, code: FromPath[str], data: JSONBody[s.CategoryUpdate], db_session: Session, principal: Caller
+    ) -> s.CategoryOut:
+        changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
+        return s.CategoryOut.of(
+            await services.update_category(db_session, code, actor_id=principal.subject_id, **changes)
+        )
+
+
+class SettingsController(Controller):
+    path = "/api/v1/petition-settings"
+    tags = ["petitions"]
+
+    @get("/", summary="Petition settings: follow-up days, reminder points, working calendar", **ADMIN)
+    async def show(self, db_session: Session) -> s.SettingsOut:
+        row = await services.get_settings(db_session)
+        return s.SettingsOut(row.followup_days, list(row.reminder_hours), list(row.holidays), list(row.workdays))
+
+    @put("/", summary="Change petition settings", **ADMIN)
+    async def update(self, data: JSONBody[s.SettingsIn], db_session: Session, principal: Caller) -> s.SettingsOut:
+        changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
+        row = await services.update_settings(db_session, actor_id=principal.subject_id, **changes)
+        return s.SettingsOut(row.followup_days, list(row.reminder_hours), list(row.holidays), list(row.workdays))

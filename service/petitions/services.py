@@ -1,0 +1,759 @@
+"""Petition business rules: intake, tracking numbers, the case workflow, identity sealing, ratings, escalation.
+
+Keyword-only functions that take the session; they raise ``tenants.errors`` and journal every step in the
+caller's transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.petitions import deadlines
+from service.petitions.models import (
+    MAX_REPRESENTATIVES,
+    OUTCOMES,
+    RATINGS,
+    Category,
+    EscalatedPetition,
+    EscalationRequest,
+    Petition,
+    PetitionSettings,
+)
+from service.petitions.search import index_terms, query_terms
+from service.petitions.workflow import PETITIONER_ACTIONS, Action, State, transition
+from service.security import TTLCache
+from tenants import journal, org
+from tenants.crypto import encrypt, lookup_hash
+from tenants.db import Database, require_tenant, utcnow
+from tenants.errors import Conflict, Forbidden, Invalid, NotFound
+from tenants.identity import Principal, Role
+from tenants.ids import new_id
+from tenants.tenancy import Tenant
+
+STAFF_ROLES = frozenset({Role.staff, Role.petition_officer, Role.tenant_admin})
+# Who may reveal the sealed identity of an accuser (the petition office, and the university's admin).
+REVEAL_ROLES = frozenset({Role.petition_officer, Role.tenant_admin})
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over the phone
+LOOKUP_CODE_LENGTH = 12  # 60 bits
+NUMBER_BLOCK = 50
+
+
+# --- tenant facts cached per process ------------------------------------------------------------------------
+
+_zones: dict[uuid.UUID, ZoneInfo] = {}
+
+
+async def tenant_zone(session: AsyncSession) -> ZoneInfo:
+    """The current tenant's time zone (cached: a university does not move)."""
+    tenant_id = require_tenant()
+    zone = _zones.get(tenant_id)
+    if zone is None:
+        name = await session.scalar(select(Tenant.timezone).where(Tenant.id == tenant_id))
+        zone = _zones[tenant_id] = ZoneInfo(name or "Asia/Shanghai")
+    return zone
+
+
+async def get_settings(session: AsyncSession) -> PetitionSettings:
+    row = await session.get(PetitionSettings, require_tenant())
+    return row or PetitionSettings(
+        tenant_id=require_tenant(), followup_days=28, reminder_hours=[72, 24], holidays=[], workdays=[]
+    )
+
+
+async def update_settings(session: AsyncSession, *, actor_id: uuid.UUID | None, **changes: Any) -> PetitionSettings:
+    row = await session.get(PetitionSettings, require_tenant(), with_for_update=True)
+    if row is None:
+        row = PetitionSettings(
+            tenant_id=require_tenant(), followup_days=28, reminder_hours=[72, 24], holidays=[], workdays=[]
+        )
+        session.add(row)
+    errors = []
+    if "reminder_hours" in changes and any(not 1 <= h <= 24 * 30 for h in changes["reminder_hours"]):
+        errors.append({"field": "reminder_hours", "message": "each between 1 and 720 hours"})
+    if errors:
+        raise Invalid("petition settings are invalid", errors=errors)
+    for key, value in changes.items():
+        setattr(row, key, sorted(set(value), reverse=key == "reminder_hours") if isinstance(value, list) else value)
+    row.updated_at = utcnow()
+    await session.flush()
+    await journal.record(session, "petition_settings.updated", actor_id=actor_id, changed=sorted(changes))
+    return row
+
+
+def calendar_of(settings: PetitionSettings, zone: ZoneInfo) -> deadlines.Calendar:
+    return deadlines.Calendar(zone, frozenset(settings.holidays), frozenset(settings.workdays))
+
+
+# --- categories -----------------------------------------------------------------------------------------------
+
+
+async def list_categories(session: AsyncSession, *, active_only: bool = False) -> list[Category]:
+    query = select(Category).order_by(Category.position, Category.code)
+    if active_only:
+        query = query.where(Category.active)
+    return list((await session.scalars(query)).all())
+
+
+async def get_category(session: AsyncSession, code: str) -> Category:
+    category = await session.scalar(select(Category).where(Category.code == code))
+    if category is None:
+        raise NotFound(f"no petition category {code!r}")
+    return category
+
+
+async def create_category(session: AsyncSession, *, actor_id: uuid.UUID | None, **values: Any) -> Category:
+    if await session.scalar(select(Category.id).where(Category.code == values["code"])):
+        raise Conflict(f"a category with code {values['code']!r} exists", code="duplicate")
+    _active.clear()
+    category = Category(**values)
+    session.add(category)
+    await session.flush()
+    await journal.record(
+        session,
+        "petition_category.created",
+        actor_id=actor_id,
+        subject_id=category.id,
+        org_unit_id=category.default_org_unit_id,
+        code=category.code,
+    )
+    return category
+
+
+async def update_category(session: AsyncSession, code: str, *, actor_id: uuid.UUID | None, **changes: Any) -> Category:
+    _active.clear()
+    category = await get_category(session, code)
+    changed = sorted(k for k, v in changes.items() if getattr(category, k) != v)
+    for key in changed:
+        setattr(category, key, changes[key])
+    if changed:
+        await session.flush()
+        await journal.record(
+            session,
+            "petition_category.updated",
+            actor_id=actor_id,
+            subject_id=category.id,
+            org_unit_id=category.default_org_unit_id,
+            code=category.code,
+            changed=changed,
+        )
+    return category
+
+
+# Active categories by (tenant, code), per process: saves a round trip on every submission. Changes made in
+# this process clear it at once; other processes see them within the TTL.
+_active = TTLCache(5.0)
+
+
+async def active_category(session: AsyncSession, code: str) -> Any:
+    """(id, default_org_unit_id) of the active category ``code``, or None."""
+    key = (require_tenant(), code)
+    hit = _active.get(key)
+    if hit is None:
+        row = (
+            await session.execute(
+                select(Category.id, Category.default_org_unit_id).where(Category.code == code, Category.active)
+            )
+        ).first()
+        hit = (row,)
+        _active.put(key, hit)
+    return hit[0]
+
+
+# --- tracking numbers -----------------------------------------------------------------------------------------
+
+
+class NumberBlocks:
+    """Hands out tracking numbers from blocks reserved per (tenant, year), so the counter row is touched once per
+    block, never held for a whole submission. Gaps are acceptable.
+
+    Blocks are reserved on a connection pool of their own: a request that already holds a connection of the main
+    pool must never wait for a second one from it (under load that is a deadlock until the pool times out), and a
+    reservation commits on its own, so a request that rolls back can never hand a block out twice.
+    """
+
+    def __init__(self) -> None:
+        self._blocks: dict[tuple[uuid.UUID, int], tuple[int, int]] = {}
+        self._lock = asyncio.Lock()
+        self._pools: dict[int, Database] = {}
+
+    def _pool(self, db: Database) -> Database:
+        pool = self._pools.get(id(db))
+        if pool is None:
+            url = db.engine.url.render_as_string(hide_password=False)
+            pool = self._pools[id(db)] = Database(url, pool_size=1, max_overflow=1)
+        return pool
+
+    async def next(self, db: Database, tenant_id: uuid.UUID, year: int) -> int:
+        async with self._lock:
+            nxt, end = self._blocks.get((tenant_id, year), (0, 0))
+            if nxt >= end:
+                async with self._pool(db).transaction(tenant_id) as session:
+                    start = await session.scalar(
+                        text(
+                            """
+                            insert into petition_numbers (tenant_id, year, next_value) values (:t, :y, 1 + :n)
+                            on conflict (tenant_id, year)
+                            do update set next_value = petition_numbers.next_value + :n
+                            returning next_value - :n
+                            """
+                        ),
+                        {"t": tenant_id, "y": year, "n": NUMBER_BLOCK},
+                    )
+                nxt, end = int(start), int(start) + NUMBER_BLOCK
+            self._blocks[(tenant_id, year)] = (nxt + 1, end)
+            return nxt
+
+
+numbers = NumberBlocks()
+
+
+def format_tracking_number(year: int, n: int) -> str:
+    return f"XF-{year}-{n:06d}"
+
+
+def new_lookup_code() -> str:
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(LOOKUP_CODE_LENGTH))
+
+
+def code_hash(tracking_number: str, code: str) -> str:
+    return lookup_hash(f"petition:{tracking_number}:{code.strip().upper()}")
+
+
+# --- intake ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Representative:
+    name: str
+    contact: str | None = None
+
+
+@dataclass
+class Submission:
+    kind: str
+    category: str
+    subject: str
+    content: str
+    channel: str
+    anonymous: bool = False
+    location_text: str | None = None
+    lat: float | None = None
+    long: float | None = None
+    petitioner_name: str | None = None
+    petitioner_phone: str | None = None
+    petitioner_number: str | None = None
+    participants: int = 1
+    representatives: list[Representative] = field(default_factory=list)
+    accused_org_unit_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class Submitted:
+    petition: Petition
+    lookup_code: str
+
+
+async def submit(
+    session: AsyncSession,
+    db: Database,
+    data: Submission,
+    *,
+    principal: Principal,
+    registered_by: uuid.UUID | None = None,
+) -> Submitted:
+    """Receive a petition: validate, number it, store it (personal data encrypted) and journal it."""
+    errors = []
+    category = await active_category(session, data.category)
+    if not category:
+        errors.append({"field": "category", "message": f"no active category {data.category!r}"})
+    if len(data.representatives) > MAX_REPRESENTATIVES:
+        errors.append({"field": "representatives", "message": f"at most {MAX_REPRESENTATIVES} representatives"})
+    if data.representatives and data.participants < len(data.representatives):
+        errors.append({"field": "participants", "message": "at least as many participants as representatives"})
+    petitioner_account = principal.subject_id if principal.kind == "account" and registered_by is None else None
+    if data.anonymous and (data.petitioner_name or data.petitioner_phone or data.petitioner_number):
+        errors.append({"field": "anonymous", "message": "an anonymous petition carries no petitioner details"})
+    if not data.anonymous and petitioner_account is None and not data.petitioner_name:
+        errors.append({"field": "petitioner_name", "message": "required unless anonymous or signed in"})
+    if (data.lat is None) != (data.long is None):
+        errors.append({"field": "lat", "message": "give both lat and long, or neither"})
+    if errors:
+        raise Invalid("the petition cannot be received", errors=errors)
+    assert category is not None
+    tenant_id = require_tenant()
+    zone = await tenant_zone(session)
+    now = utcnow()
+    year = now.astimezone(zone).year
+    tracking_number = format_tracking_number(year, await numbers.next(db, tenant_id, year))
+    code = new_lookup_code()
+    accept_due = deadlines.accept_due(now, zone)
+    cols: dict[str, Any] = {
+        "tenant_id": tenant_id,
+        "id": new_id(),
+        "tracking_number": tracking_number,
+        "lookup_hash": code_hash(tracking_number, code),
+        "kind": data.kind,
+        "category_id": category.id,
+        "channel": data.channel,
+        "subject": data.subject,
+        "content": data.content,
+        "location_text": data.location_text,
+        "lat": data.lat,
+        "long": data.long,
+        "anonymous": data.anonymous,
+        "petitioner_account_id": None if data.anonymous else petitioner_account,
+        "registered_by": registered_by,
+        "petitioner_name": data.petitioner_name,
+        "petitioner_phone": data.petitioner_phone,
+        "petitioner_number": data.petitioner_number,
+        "participants": data.participants,
+        "representatives": json.dumps([r.__dict__ for r in data.representatives], ensure_ascii=False)
+        if data.representatives
+        else None,
+        "representative_count": len(data.representatives),
+        "accused_org_unit_id": data.accused_org_unit_id,
+        "state": State.received.value,
+        "version": 1,
+        "received_at": now,
+        "due_at": accept_due,
+        "accept_due": accept_due,
+        "updated_at": now,
+    }
+    payload = {
+        "kind": data.kind,
+        "category": data.category,
+        "channel": data.channel,
+        "anonymous": data.anonymous,
+        "group": data.participants > 1,
+        "registered": registered_by is not None,
+    }
+    journal.check_payload("petition.submitted", payload)
+    # The hot path: the petition and its journal event in one prepared statement (one round trip; no statement
+    # building or unit-of-work flush per request). Personal columns are encrypted here, as EncryptedText would.
+    params = {k: (encrypt(v) if k in PERSONAL_COLUMNS and v is not None else v) for k, v in cols.items()}
+    await session.execute(
+        SUBMIT_SQL,
+        {
+            **params,
+            "terms": index_terms(data.subject, data.content, data.location_text),
+            "event_id": new_id(),
+            "actor_id": registered_by or petitioner_account,
+            "event_unit": category.default_org_unit_id,
+            "payload": json.dumps(payload),
+        },
+    )
+    cols.pop("tenant_id")
+    petition = Petition(**cols)
+    return Submitted(petition, code)
+
+
+PERSONAL_COLUMNS = frozenset({"petitioner_name", "petitioner_phone", "petitioner_number", "representatives"})
+_COLUMNS = [
+    "tenant_id", "id", "tracking_number", "lookup_hash", "kind", "category_id", "channel", "subject", "content",
+    "location_text", "lat", "long", "anonymous", "petitioner_account_id", "registered_by", "petitioner_name",
+    "petitioner_phone", "petitioner_number", "participants", "representatives", "representative_count",
+    "accused_org_unit_id", "state", "version", "received_at", "due_at", "accept_due", "updated_at",
+]  # fmt: skip
+SUBMIT_SQL = text(
+    f"""
+    with inserted as (
+      insert into petitions ({", ".join(_COLUMNS)}, search)
+      values ({", ".join(":" + c for c in _COLUMNS)}, to_tsvector('simple', :terms))
+      returning id
+    )
+    insert into journal (tenant_id, id, occurred_at, type, actor_id, petition_id, org_unit_id, payload)
+    select cast(:tenant_id as uuid), cast(:event_id as uuid), cast(:received_at as timestamptz), 'petition.submitted',
+           cast(:actor_id as uuid), inserted.id, cast(:event_unit as uuid), cast(:payload as jsonb)
+      from inserted
+    """
+)
+
+
+# --- reading --------------------------------------------------------------------------------------------------
+
+
+async def get_petition(session: AsyncSession, petition_id: uuid.UUID, *, lock: bool = False) -> Petition:
+    query = select(Petition).where(Petition.id == petition_id)
+    if lock:
+        query = query.with_for_update()
+    petition = await session.scalar(query)
+    if petition is None:
+        raise NotFound("no such petition")
+    return petition
+
+
+_SHIELD = text(
+    """
+    with recursive mine as (
+      select u.id, u.parent_id from org_units u join people p on p.unit_id = u.id
+       where p.account_id = :account and p.active
+      union
+      select u.id, u.parent_id from org_units u join mine m on u.id = m.parent_id
+    )
+    select id from mine
+    """
+)
+
+
+async def accused_shield(session: AsyncSession, principal: Principal) -> frozenset[uuid.UUID]:
+    """The units whose accusations the caller must never see: the caller's own units (through the people of the
+    org chart linked to the account) and every unit above them (art. 30: accusation material is never disclosed
+    to the accused person or unit). Empty for callers without a linked person."""
+    if principal.kind != "account" or principal.subject_id is None or principal.role == Role.petitioner:
+        return frozenset()
+    return frozenset((await session.scalars(_SHIELD, {"account": principal.subject_id})).all())
+
+
+def shielded(petition: Petition, shield: frozenset[uuid.UUID]) -> bool:
+    return petition.kind == "accusation" and petition.accused_org_unit_id in shield
+
+
+def may_read(principal: Principal, petition: Petition, shield: frozenset[uuid.UUID] = frozenset()) -> bool:
+    if principal.subject_id is not None and principal.subject_id == petition.petitioner_account_id:
+        return True
+    if shielded(petition, shield):
+        return False
+    if principal.role in STAFF_ROLES:
+        return True
+    if principal.kind == "api_key":
+        return "petitions:read" in principal.scopes
+    return principal.subject_id is not None and principal.subject_id == petition.petitioner_account_id
+
+
+def identity_visible(principal: Principal, petition: Petition) -> bool:
+    """Whether the caller sees the petitioner's identity in ordinary reads.
+
+    An accuser's identity is sealed from everyone but the accuser (art. 30): even the petition office sees it
+    only through the explicit, journaled reveal. Integrators never see identities.
+    """
+    if principal.subject_id is not None and principal.subject_id == petition.petitioner_account_id:
+        return True
+    if petition.kind == "accusation" or principal.kind == "api_key":
+        return False
+    return principal.role in STAFF_ROLES
+
+
+async def reveal_identity(
+    session: AsyncSession, petition_id: uuid.UUID, *, principal: Principal, reason_code: str
+) -> Petition:
+    if principal.role not in REVEAL_ROLES:
+        raise Forbidden("only the petition office may reveal a sealed identity", code="identity-sealed")
+    petition = await get_petition(session, petition_id)
+    if shielded(petition, await accused_shield(session, principal)):
+        raise NotFound("no such petition")
+    await journal.record(
+        session,
+        "petition.identity_revealed",
+        actor_id=principal.subject_id,
+        petition_id=petition.id,
+        org_unit_id=petition.org_unit_id,
+        reason_code=reason_code,
+    )
+    return petition
+
+
+@dataclass
+class ListFilter:
+    state: list[str] | None = None
+    overdue: bool | None = None
+    org_unit_id: uuid.UUID | None = None
+    kind: str | None = None
+    category: str | None = None
+    channel: str | None = None
+    received_from: date | None = None
+    received_to: date | None = None
+    q: str | None = None
+
+
+async def list_petitions(
+    session: AsyncSession,
+    flt: ListFilter,
+    *,
+    cursor: uuid.UUID | None,
+    limit: int,
+    account_id: uuid.UUID | None = None,
+    shield: frozenset[uuid.UUID] = frozenset(),
+) -> tuple[list[tuple[Petition, str]], uuid.UUID | None]:
+    """Newest first (ids are time-ordered), keyset-paginated on the id; returns rows and the next cursor."""
+    zone = await tenant_zone(session)
+    query = select(Petition, Category.code).join(Category, Category.id == Petition.category_id)
+    if account_id is not None:
+        query = query.where(Petition.petitioner_account_id == account_id)
+    if shield:
+        query = query.where(
+            or_(
+                Petition.kind != "accusation",
+                Petition.accused_org_unit_id.is_(None),
+                Petition.accused_org_unit_id.not_in(shield),
+            )
+        )
+    if flt.state:
+        query = query.where(Petition.state.in_(flt.state))
+    if flt.overdue is True:
+        query = query.where(Petition.due_at <= func.now())
+    elif flt.overdue is False:
+        query = query.where((Petition.due_at.is_(None)) | (Petition.due_at > func.now()))
+    if flt.org_unit_id:
+        query = query.where(Petition.org_unit_id == flt.org_unit_id)
+    if flt.kind:
+        query = query.where(Petition.kind == flt.kind)
+    if flt.category:
+        query = query.where(Category.code == flt.category)
+    if flt.channel:
+        query = query.where(Petition.channel == flt.channel)
+    if flt.received_from:
+        query = query.where(Petition.received_at >= deadlines.local_day_start(flt.received_from, zone))
+    if flt.received_to:
+        query = query.where(Petition.received_at < deadlines.local_day_start(flt.received_to + timedelta(days=1), zone))
+    if flt.q:
+        terms = query_terms(flt.q)
+        if terms:
+            query = query.where(Petition.search.op("@@")(func.plainto_tsquery("simple", " ".join(terms))))
+    if cursor:
+        query = query.where(Petition.id < cursor)
+    rows = [(p, c) for p, c in (await session.execute(query.order_by(Petition.id.desc()).limit(limit + 1))).all()]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1][0].id if more else None)
+
+
+async def find_by_code(session: AsyncSession, tracking_number: str, code: str) -> Petition:
+    """The petition with this tracking number and lookup code; 404 for either wrong (same answer for both)."""
+    petition = await session.scalar(select(Petition).where(Petition.tracking_number == tracking_number.strip()))
+    if petition is None or not secrets.compare_digest(petition.lookup_hash, code_hash(petition.tracking_number, code)):
+        raise NotFound("no petition with this tracking number and lookup code", code="lookup-failed")
+    return petition
+
+
+async def category_code(session: AsyncSession, petition: Petition) -> str:
+    return str(await session.scalar(select(Category.code).where(Category.id == petition.category_id)))
+
+
+# --- the workflow ---------------------------------------------------------------------------------------------
+
+EVENT_OF = {
+    Action.accept: "petition.accepted",
+    Action.not_accept: "petition.not_accepted",
+    Action.assign: "petition.assigned",
+    Action.start: "petition.started",
+    Action.transfer: "petition.transferred",
+    Action.object_transfer: "petition.transfer_objected",
+    Action.extend: "petition.extended",
+    Action.reply: "petition.replied",
+    Action.close: "petition.closed",
+    Action.rate: "petition.rated",
+    Action.request_review: "petition.review_requested",
+    Action.answer_review: "petition.reviewed",
+    Action.request_rereview: "petition.rereview_requested",
+    Action.answer_rereview: "petition.rereviewed",
+}
+RATING_STAGE = {State.replied: "reply", State.closed: "reply", State.reviewed: "review", State.final: "rereview"}
+
+
+@dataclass
+class ActionInput:
+    reason: str | None = None
+    org_unit_id: uuid.UUID | None = None
+    days: int | None = None
+    outcome: str | None = None
+    opinion: str | None = None
+    agreement: str | None = None
+    rating: str | None = None
+    comment: str | None = None
+
+
+async def _not_to_the_accused(
+    session: AsyncSession, petition: Petition, unit_id: uuid.UUID | None, errors: list[dict[str, str]]
+) -> None:
+    """An accusation is never handled by the accused unit or a unit below it (art. 30)."""
+    if petition.kind != "accusation" or petition.accused_org_unit_id is None or unit_id is None:
+        return
+    if petition.accused_org_unit_id in {u.id for u in await org.ancestors(session, unit_id)}:
+        errors.append({"field": "org_unit_id", "message": "an accusation never goes to the accused unit"})
+
+
+def _require(errors: list[dict[str, str]], value: object, name: str, message: str = "required for this action") -> None:
+    if value in (None, ""):
+        errors.append({"field": name, "message": message})
+
+
+async def act(
+    session: AsyncSession,
+    petition_id: uuid.UUID,
+    action: Action,
+    data: ActionInput,
+    *,
+    principal: Principal,
+    version: int | None,
+    by_lookup_code: bool = False,
+    petition: Petition | None = None,
+) -> Petition:
+    """Apply one workflow action: permission, version (optimistic concurrency), the transition table, then
+    the action's own rules; journaled. ``version`` may be omitted only by a petitioner using a lookup code."""
+    if petition is None:
+        petition = await get_petition(session, petition_id, lock=True)
+    if action in PETITIONER_ACTIONS:
+        own = principal.subject_id is not None and principal.subject_id == petition.petitioner_account_id
+        if not (by_lookup_code or own):
+            raise Forbidden("only the petitioner may take this action")
+    elif principal.role not in STAFF_ROLES:
+        raise Forbidden("only university staff may take this action")
+    if version is not None and version != petition.version:
+        raise Conflict(
+            "the petition changed since you read it",
+            code="stale-version",
+            state=petition.state,
+            version=petition.version,
+        )
+    nxt = transition(petition.state, action)
+    now = utcnow()
+    zone = await tenant_zone(session)
+    errors: list[dict[str, str]] = []
+    payload: dict[str, Any] = {}
+    if action is Action.accept:
+        petition.accepted_at = now
+        petition.conclude_due = deadlines.conclude_due(now, zone)
+        petition.due_at = petition.conclude_due
+        payload["days"] = (now - petition.received_at).days
+    elif action is Action.not_accept:
+        _require(errors, data.reason, "reason")
+        petition.not_accepted_reason = data.reason
+        petition.closed_at = now
+        petition.due_at = None
+        payload["days"] = (now - petition.received_at).days
+    elif action is Action.assign:
+        unit = data.org_unit_id or await session.scalar(
+            select(Category.default_org_unit_id).where(Category.id == petition.category_id)
+        )
+        _require(errors, unit, "org_unit_id", "required: the category has no default unit")
+        await _not_to_the_accused(session, petition, unit, errors)
+        petition.org_unit_id = unit
+    elif action is Action.start:
+        petition.objection_due = None
+        petition.due_at = petition.conclude_due
+    elif action is Action.transfer:
+        _require(errors, data.org_unit_id, "org_unit_id")
+        if data.org_unit_id is not None and data.org_unit_id == petition.org_unit_id:
+            errors.append({"field": "org_unit_id", "message": "transfer to another unit"})
+        await _not_to_the_accused(session, petition, data.org_unit_id, errors)
+        payload["from_unit"] = str(petition.org_unit_id) if petition.org_unit_id else None
+        petition.previous_org_unit_id, petition.org_unit_id = petition.org_unit_id, data.org_unit_id
+        petition.transferred_at = now
+        petition.objection_due = deadlines.objection_due(now, calendar_of(await get_settings(session), zone))
+    elif action is Action.object_transfer:
+        _require(errors, data.reason, "reason")
+        if petition.objection_due is None or now >= petition.objection_due:
+            raise Conflict("the 5-working-day objection window has passed", code="objection-window-closed")
+        payload["days"] = (now - petition.transferred_at).days if petition.transferred_at else 0
+        petition.org_unit_id, petition.previous_org_unit_id = petition.previous_org_unit_id, petition.org_unit_id
+        petition.objection_due = None
+    elif action is Action.extend:
+        if petition.extended_days is not None:
+            raise Conflict("the deadline was already extended once", code="already-extended")
+        _require(errors, data.reason, "reason")
+        if data.days is None or not 1 <= data.days <= deadlines.MAX_EXTENSION_DAYS:
+            errors.append({"field": "days", "message": f"1 to {deadlines.MAX_EXTENSION_DAYS} days"})
+        elif petition.conclude_due is not None:
+            petition.extended_days = data.days
+            petition.extension_reason = data.reason
+            petition.conclude_due = deadlines.extended_due(petition.conclude_due, data.days, zone)
+            petition.due_at = petition.conclude_due
+            payload["days"] = data.days
+    elif action in (Action.reply, Action.answer_review, Action.answer_rereview):
+        _require(errors, data.opinion, "opinion")
+        if data.outcome not in OUTCOMES:
+            errors.append({"field": "outcome", "message": f"one of {list(OUTCOMES)}"})
+        petition.outcome, petition.opinion = data.outcome, data.opinion
+        if data.agreement is not None:
+            petition.agreement = data.agreement
+        payload["outcome"] = data.outcome
+        start = petition.accepted_at if action is Action.reply else petition.review_requested_at
+        payload["days"] = (now - start).days if start else 0
+        if action is Action.reply:
+            payload["agreement"] = data.agreement is not None
+        petition.replied_at = now
+        petition.due_at = None
+        if action is Action.answer_rereview:
+            petition.closed_at = now
+            petition.review_window_until = None
+        else:
+            days = deadlines.REVIEW_REQUEST_DAYS if action is Action.reply else deadlines.REREVIEW_REQUEST_DAYS
+            petition.review_window_until = deadlines.add_days(now, days, zone)
+    elif action is Action.close:
+        petition.closed_at = now
+    elif action in (Action.request_review, Action.request_rereview):
+        if petition.review_window_until is None or now >= petition.review_window_until:
+            raise Conflict("the window for this request has passed", code="review-window-closed")
+        petition.review_requested_at = now
+        answer = deadlines.REVIEW_ANSWER_DAYS if action is Action.request_review else deadlines.REREVIEW_ANSWER_DAYS
+        petition.due_at = deadlines.add_days(now, answer, zone)
+        petition.closed_at = None
+        payload["days"] = (now - petition.replied_at).days if petition.replied_at else 0
+    elif action is Action.rate:
+        stage = RATING_STAGE[State(petition.state)]
+        if petition.rating_stage == stage:
+            raise Conflict("this outcome was already rated", code="already-rated")
+        if data.rating not in RATINGS:
+            errors.append({"field": "rating", "message": f"one of {list(RATINGS)}"})
+        petition.rating, petition.rating_comment = data.rating, data.comment
+        petition.rated_at, petition.rating_stage = now, stage
+        payload.update(rating=data.rating, stage=stage, by="lookup_code" if by_lookup_code else "account")
+    if errors:
+        raise Invalid(f"the action {action.value!r} needs more information", errors=errors)
+    petition.state = nxt
+    petition.version += 1
+    petition.updated_at = now
+    await journal.record(
+        session,
+        EVENT_OF[action],
+        actor_id=principal.subject_id,
+        petition_id=petition.id,
+        org_unit_id=petition.org_unit_id,
+        kind=petition.kind,
+        category=await category_code(session, petition),
+        **payload,
+    )
+    await session.flush()
+    return petition
+
+
+# --- escalation -----------------------------------------------------------------------------------------------
+
+
+async def request_escalation(
+    session: AsyncSession, petition_ids: list[uuid.UUID], *, reason_code: str, actor_id: uuid.UUID | None
+) -> EscalationRequest:
+    """Mark related petitions for escalation to an emergency incident (the incidents domain picks it up)."""
+    ids = list(dict.fromkeys(petition_ids))
+    found = set((await session.scalars(select(Petition.id).where(Petition.id.in_(ids)))).all())
+    missing = [str(i) for i in ids if i not in found]
+    if missing:
+        raise Invalid("unknown petitions", errors=[{"field": "petition_ids", "message": f"not found: {missing}"}])
+    escalation = EscalationRequest(id=new_id(), reason_code=reason_code, requested_by=actor_id)
+    session.add(escalation)
+    await session.flush()
+    session.add_all(
+        EscalatedPetition(tenant_id=require_tenant(), escalation_id=escalation.id, petition_id=i) for i in ids
+    )
+    for pid in ids:
+        await journal.record(
+            session,
+            "petition.escalation_requested",
+            actor_id=actor_id,
+            petition_id=pid,
+            subject_id=escalation.id,
+            reason_code=reason_code,
+            petitions=len(ids),
+        )
+    await session.flush()
+    return escalation

