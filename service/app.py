@@ -19,6 +19,7 @@ from service.deps import provide_principal, provide_session
 from service.errors import EXCEPTION_HANDLERS
 from service.logging import configure_logging
 from service.security import Authenticator, RateLimiter, RequestContextMiddleware
+from service.webhooks.controllers import WebhookController
 from tenants import crypto
 from tenants.db import Database
 from tenants.identity import Tokens
@@ -32,6 +33,7 @@ ROUTE_HANDLERS: list[object] = [
     accounts.AccountController,
     accounts.ApiKeyController,
     accounts.JournalController,
+    WebhookController,
 ]
 
 

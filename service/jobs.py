@@ -9,5 +9,6 @@ from analytics.broker import ensure_broker
 broker = ensure_broker()
 
 from analytics import jobs as foundation_jobs  # noqa: E402
+from service.webhooks import jobs as webhook_jobs  # noqa: E402
 
-__all__ = ["broker", "foundation_jobs"]
+__all__ = ["broker", "foundation_jobs", "webhook_jobs"]

@@ -32,6 +32,13 @@ EVENTS: dict[str, EventType] = {
     "account.sessions_revoked": _e("every refresh token of an account was revoked"),
     "api_key.created": _e("an integrator API key was created", "scopes"),
     "api_key.revoked": _e("an integrator API key was revoked"),
+    # Webhooks (subject_id: the subscription). URLs and descriptions stay out: a URL may carry a token.
+    "webhook.subscription_created": _e("a webhook subscription was created", "event_types"),
+    "webhook.subscription_updated": _e("a webhook subscription was changed", "changed", "enabled"),
+    "webhook.secret_rotated": _e("a subscription's signing secret was rotated", "overlap_seconds"),
+    "webhook.ping": _e("a test delivery was requested for one subscription"),
+    "webhook.endpoint_disabled": _e("an endpoint was disabled (gone, or failing for too long)", "reason"),
+    "webhook.redelivery_requested": _e("failed or chosen deliveries were queued again", "count"),
 }
 
 

@@ -1,0 +1,392 @@
+"""Delivery engine: from a committed journal event to signed POSTs, retries, and the delivery log.
+
+The journal is the source of truth and the delivery rows are the state, so a message may always be lost or
+duplicated without harm:
+
+- ``fan_out(tenant, event)`` (one message per committed event, from the relay) creates one delivery row per
+  matching subscription, idempotently (unique per subscription and event), leases the due ones and makes their
+  first attempt at once, concurrently. Making the first attempt here rather than in a second message halves the
+  broker traffic and the delay of the common case; retries go through ``deliver`` messages.
+- ``deliver(tenant, delivery, token)`` makes one further attempt. ``token`` is the number of attempts when the
+  message was sent: a duplicate or stale message finds a different count (or a lease) and does nothing.
+- A lease (``locked_until``) keeps two workers from attempting one delivery at once; a crashed worker's lease
+  expires and ``sweep`` (every minute) re-sends whatever is overdue. Nothing depends on a message surviving.
+
+Every function returns the retries to schedule; the actor sends them after the state is committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import msgspec
+from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from service.webhooks import delivery
+from service.webhooks.delivery import Outcome
+from service.webhooks.models import Attempt, Delivery, Subscription
+from tenants import journal
+from tenants.db import Database, utcnow
+from tenants.ids import new_id
+from tenants.journal import JournalEvent
+from tenants.settings import Settings
+from tenants.tenancy import Tenant
+
+# How long an attempt waits for a free slot of a busy endpoint before it is deferred instead.
+SLOT_WAIT = 0.25
+DEFER_SECONDS = 1.0
+PING = "webhook.ping"
+
+
+@dataclass(frozen=True)
+class Retry:
+    """A ``deliver`` message to send: ``delay`` seconds from now, carrying the attempt count ``token``."""
+
+    tenant_id: uuid.UUID
+    delivery_id: uuid.UUID
+    token: int
+    delay: float
+
+
+@dataclass(frozen=True)
+class _Leased:
+    id: uuid.UUID
+    subscription_id: uuid.UUID
+    attempts: int
+    step: int
+
+
+# --- the wire format ------------------------------------------------------------------------------------------
+
+
+def matches(subscription: Subscription, event_type: str, subject_id: uuid.UUID | None) -> bool:
+    """Whether an event goes to a subscription; a ping goes only to the subscription it names."""
+    if event_type == PING:
+        return subscription.id == subject_id
+    return any(fnmatch.fnmatchcase(event_type, pattern) for pattern in subscription.event_types)
+
+
+def body(event: JournalEvent, tenant_slug: str) -> bytes:
+    """The JSON body: ``{type, timestamp, data}``. ``data`` holds ids and the event's catalogued payload only.
+
+    The journal never holds personal data (``journal.record`` refuses it), and nothing else is added here.
+    """
+    return msgspec.json.encode(
+        {
+            "type": event.type,
+            "timestamp": event.occurred_at,
+            "data": {
+                "tenant_id": event.tenant_id,
+                "tenant_slug": tenant_slug,
+                "event_id": event.id,
+                "event_type": event.type,
+                "occurred_at": event.occurred_at,
+                "actor_id": event.actor_id,
+                "petition_id": event.petition_id,
+                "incident_id": event.incident_id,
+                "org_unit_id": event.org_unit_id,
+                "subject_id": event.subject_id,
+                "payload": event.payload,
+            },
+        }
+    )
+
+
+def live_secrets(subscription: Subscription) -> list[str]:
+    """The current secret, plus the previous one while its rotation overlap lasts."""
+    result = [subscription.secret]
+    expires = subscription.previous_secret_expires_at
+    if subscription.previous_secret and expires is not None and expires > utcnow():
+        result.append(subscription.previous_secret)
+    return result
+
+
+def retry_delay(settings: Settings, step: int, outcome: Outcome) -> float | None:
+    """Seconds until the next attempt, or None when the schedule is exhausted.
+
+    The schedule's delay is jittered by +/-10% so a receiver coming back is not hit by every retry at once; a
+    ``Retry-After`` of a 429/503 replaces it, capped at the schedule's longest delay.
+    """
+    delays = settings.webhook_retry_delays
+    if step >= len(delays):
+        return None
+    if outcome.retry_after is not None:
+        return min(outcome.retry_after, max(delays))
+    return delays[step] * random.uniform(0.9, 1.1)
+
+
+# --- per-endpoint concurrency ---------------------------------------------------------------------------------
+
+_slots: dict[uuid.UUID, asyncio.Semaphore] = {}
+_slugs: dict[uuid.UUID, str] = {}
+
+
+async def _attempt(settings: Settings, subscription: Subscription, msg_id: str, payload: bytes) -> Outcome | None:
+    """One POST within the endpoint's bound of concurrent attempts; None when deferred (endpoint busy)."""
+    slot = _slots.get(subscription.id)
+    if slot is None:
+        slot = _slots[subscription.id] = asyncio.Semaphore(settings.webhook_endpoint_concurrency)
+    try:
+        async with asyncio.timeout(SLOT_WAIT):
+            await slot.acquire()
+    except TimeoutError:
+        return None
+    try:
+        return await delivery.post(
+            delivery.client_for(settings),
+            subscription.url,
+            live_secrets(subscription),
+            msg_id,
+            payload,
+            limit=settings.webhook_timeout,
+        )
+    finally:
+        slot.release()
+
+
+# --- the engine -----------------------------------------------------------------------------------------------
+
+
+def _lease_seconds(settings: Settings) -> float:
+    return 2 * settings.webhook_timeout + SLOT_WAIT + 10
+
+
+async def _lease(session: AsyncSession, settings: Settings, where: ColumnElement[bool]) -> list[_Leased]:
+    """Take the lease of the due, unleased, pending deliveries matching ``where``."""
+    rows = await session.execute(
+        update(Delivery)
+        .where(
+            where,
+            Delivery.status == "pending",
+            Delivery.next_attempt_at <= func.now() + timedelta(seconds=2),
+            or_(Delivery.locked_until.is_(None), Delivery.locked_until < func.now()),
+        )
+        .values(locked_until=func.now() + timedelta(seconds=_lease_seconds(settings)))
+        .returning(Delivery.id, Delivery.subscription_id, Delivery.attempts, Delivery.step)
+    )
+    return [_Leased(*r) for r in rows]
+
+
+async def _slug(session: AsyncSession, tenant_id: uuid.UUID) -> str:
+    slug = _slugs.get(tenant_id)
+    if slug is None:
+        slug = _slugs[tenant_id] = str(await session.scalar(select(Tenant.slug).where(Tenant.id == tenant_id)))
+    return slug
+
+
+async def fan_out(db: Database, settings: Settings, tenant_id: uuid.UUID, event_id: uuid.UUID) -> list[Retry]:
+    """Create the deliveries of one event (idempotent) and make their first attempts."""
+    async with db.transaction(tenant_id) as session:
+        event = await session.get(JournalEvent, (tenant_id, event_id))
+        if event is None:
+            return []
+        subscriptions = (await session.scalars(select(Subscription).where(Subscription.enabled))).all()
+        targets = {s.id: s for s in subscriptions if matches(s, event.type, event.subject_id)}
+        if not targets:
+            return []
+        now = utcnow()
+        await session.execute(
+            insert(Delivery)
+            .values(
+                [
+                    {
+                        "tenant_id": tenant_id,
+                        "id": new_id(),
+                        "subscription_id": sid,
+                        "event_id": event.id,
+                        "event_type": event.type,
+                        "status": "pending",
+                        "attempts": 0,
+                        "step": 0,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                    }
+                    for sid in targets
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["tenant_id", "subscription_id", "event_id"])
+        )
+        leased = await _lease(session, settings, Delivery.event_id == event.id)
+        slug = await _slug(session, tenant_id)
+    return await _run(db, settings, tenant_id, event, slug, leased, targets)
+
+
+async def deliver(
+    db: Database, settings: Settings, tenant_id: uuid.UUID, delivery_id: uuid.UUID, token: int
+) -> list[Retry]:
+    """One further attempt of a delivery, if the message is still current (see the module docstring)."""
+    async with db.transaction(tenant_id) as session:
+        leased = await _lease(session, settings, and_(Delivery.id == delivery_id, Delivery.attempts == token))
+        if not leased:
+            return []
+        row = leased[0]
+        subscription = await session.get(Subscription, (tenant_id, row.subscription_id))
+        assert subscription is not None  # a foreign key guarantees it
+        if not subscription.enabled:
+            await session.execute(
+                update(Delivery)
+                .where(Delivery.id == row.id)
+                .values(status="failed", completed_at=func.now(), locked_until=None, last_error="endpoint disabled")
+            )
+            return []
+        delivery_row = await session.get(Delivery, (tenant_id, row.id))
+        assert delivery_row is not None
+        event = await session.get(JournalEvent, (tenant_id, delivery_row.event_id))
+        assert event is not None  # the journal is append-only
+        slug = await _slug(session, tenant_id)
+    return await _run(db, settings, tenant_id, event, slug, leased, {subscription.id: subscription})
+
+
+async def _run(
+    db: Database,
+    settings: Settings,
+    tenant_id: uuid.UUID,
+    event: JournalEvent,
+    slug: str,
+    leased: list[_Leased],
+    subscriptions: dict[uuid.UUID, Subscription],
+) -> list[Retry]:
+    if not leased:
+        return []
+    payload = body(event, slug)
+    msg_id = str(event.id)
+    outcomes = await asyncio.gather(
+        *(_attempt(settings, subscriptions[row.subscription_id], msg_id, payload) for row in leased)
+    )
+    async with db.transaction(tenant_id) as session:
+        return [
+            retry
+            for row, outcome in zip(leased, outcomes, strict=True)
+            if (retry := await _record(session, settings, tenant_id, row, subscriptions[row.subscription_id], outcome))
+        ]
+
+
+async def _record(
+    session: AsyncSession,
+    settings: Settings,
+    tenant_id: uuid.UUID,
+    row: _Leased,
+    subscription: Subscription,
+    outcome: Outcome | None,
+) -> Retry | None:
+    """Log one attempt and move the delivery (and the endpoint's health) on; returns the retry to send."""
+    this = Delivery.id == row.id
+    if outcome is None:  # the endpoint was busy: try again shortly, without counting an attempt
+        delay = DEFER_SECONDS * random.uniform(1.0, 2.0)
+        await session.execute(
+            update(Delivery)
+            .where(this)
+            .values(locked_until=None, next_attempt_at=func.now() + timedelta(seconds=delay))
+        )
+        return Retry(tenant_id, row.id, row.attempts, delay)
+    session.add(
+        Attempt(
+            delivery_id=row.id,
+            subscription_id=row.subscription_id,
+            status_code=outcome.status_code,
+            latency_ms=outcome.latency_ms,
+            response_body=outcome.response_body,
+            error=outcome.error,
+            succeeded=outcome.succeeded,
+        )
+    )
+    common: dict[str, Any] = {
+        "attempts": row.attempts + 1,
+        "locked_until": None,
+        "last_status_code": outcome.status_code,
+        "last_error": outcome.error,
+    }
+    if outcome.succeeded:
+        await session.execute(
+            update(Delivery).where(this).values(status="succeeded", completed_at=func.now(), **common)
+        )
+        await session.execute(
+            update(Subscription)
+            .where(Subscription.id == subscription.id, Subscription.failing_since.is_not(None))
+            .values(failing_since=None)
+        )
+        return None
+    enabled = await _note_failure(session, settings, subscription, gone=outcome.gone)
+    delay = retry_delay(settings, row.step, outcome) if enabled else None
+    if delay is None:
+        await session.execute(update(Delivery).where(this).values(status="failed", completed_at=func.now(), **common))
+        return None
+    await session.execute(
+        update(Delivery)
+        .where(this)
+        .values(step=row.step + 1, next_attempt_at=func.now() + timedelta(seconds=delay), **common)
+    )
+    return Retry(tenant_id, row.id, row.attempts + 1, delay)
+
+
+async def _note_failure(session: AsyncSession, settings: Settings, subscription: Subscription, *, gone: bool) -> bool:
+    """Track the endpoint's run of failures; disable it when gone or failing too long. True if still enabled."""
+    failing = (
+        await session.execute(
+            update(Subscription)
+            .where(Subscription.id == subscription.id)
+            .values(failing_since=func.coalesce(Subscription.failing_since, func.now()))
+            .returning(Subscription.failing_since, Subscription.enabled)
+        )
+    ).one()
+    if not failing.enabled:
+        return False
+    reason = "gone" if gone else None
+    if reason is None and utcnow() - failing.failing_since >= timedelta(seconds=settings.webhook_disable_after):
+        reason = "failing"
+    if reason is None:
+        return True
+    await disable(session, subscription.id, reason)
+    return False
+
+
+async def disable(session: AsyncSession, subscription_id: uuid.UUID, reason: str) -> bool:
+    """Disable an endpoint and journal ``webhook.endpoint_disabled`` once; False if it already was."""
+    done = await session.scalar(
+        update(Subscription)
+        .where(Subscription.id == subscription_id, Subscription.enabled)
+        .values(enabled=False, disabled_reason=reason, disabled_at=func.now(), updated_at=func.now())
+        .returning(Subscription.id)
+    )
+    if done is None:
+        return False
+    await journal.record(session, "webhook.endpoint_disabled", subject_id=subscription_id, reason=reason)
+    return True
+
+
+async def resume(db: Database, tenant_id: uuid.UUID, subscription_id: uuid.UUID, *, limit: int = 5000) -> list[Retry]:
+    """The due, unleased pending deliveries of a subscription (after a manual redelivery), as messages."""
+    async with db.transaction(tenant_id) as session:
+        rows = await session.execute(
+            select(Delivery.id, Delivery.attempts)
+            .where(
+                Delivery.subscription_id == subscription_id,
+                Delivery.status == "pending",
+                Delivery.next_attempt_at <= func.now(),
+                or_(Delivery.locked_until.is_(None), Delivery.locked_until < func.now()),
+            )
+            .limit(limit)
+        )
+        return [Retry(tenant_id, r.id, r.attempts, 0) for r in rows]
+
+
+async def sweep(db: Database, *, grace_seconds: float = 60, limit: int = 5000) -> list[Retry]:
+    """Overdue deliveries of every tenant (their message was lost with a crashed worker), as messages.
+
+    Runs on the platform path (``webhook_sweep``), which also marks them due now so the next sweep skips them.
+    """
+    async with db.transaction() as session:
+        rows = await session.execute(
+            text("select tenant_id, id, attempts from webhook_sweep(:grace, :lim)"),
+            {"grace": grace_seconds, "lim": limit},
+        )
+        return [Retry(r.tenant_id, r.id, r.attempts, 0) for r in rows]
