@@ -240,6 +240,7 @@ async def redeliver(session: AsyncSession, delivery_id: uuid.UUID, *, actor_id: 
     await journal.record(
         session, "webhook.redelivery_requested", actor_id=actor_id, subject_id=subscription.id, count=1
     )
+    await session.refresh(found)
     return found
 
 

@@ -31,6 +31,15 @@ async def subscribe(client: Any, headers: dict[str, str], url: str, types: list[
     return dict(r.json())
 
 
+def feed_event(event: Any) -> Any:
+    """The relay's view of a journal row."""
+    from analytics import relay
+    from service.webhooks import jobs  # noqa: F401  (registers the relay handlers)
+
+    fields = {name: getattr(event, name) for name in relay.FeedEvent.__struct_fields__}
+    return relay.FeedEvent(**fields)
+
+
 async def drive(db: Any, settings: Any, tenant_id: uuid.UUID, event_id: uuid.UUID) -> list[Any]:
     """What the worker does for one event, in-process: fan out, then every retry until none is left."""
     from service.webhooks import dispatch
