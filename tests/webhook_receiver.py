@@ -19,11 +19,16 @@ class Received:
 
 @dataclass
 class Receiver:
-    """``script`` lists (status, headers) answers in order; the last one repeats. ``hold`` blocks requests."""
+    """``script`` lists (status, headers) answers in order; the last one repeats.
+
+    ``hold`` blocks requests until set: all of them, or only the first ``hold_first`` when that is positive.
+    """
 
     script: list[tuple[int, dict[str, str]]] = field(default_factory=lambda: [(200, {})])
     received: list[Received] = field(default_factory=list)
     hold: threading.Event | None = None
+    hold_first: int = 0
+    _arrivals: int = 0
     arrived: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
@@ -46,9 +51,14 @@ class Receiver:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                with receiver._lock:
+                    ordinal = receiver._arrivals
+                    receiver._arrivals += 1
                 receiver.arrived.set()
-                if receiver.hold is not None:
+                if receiver.hold is not None and (receiver.hold_first <= 0 or ordinal < receiver.hold_first):
                     receiver.hold.wait(60)
+                    if receiver.hold_first:
+                        return  # the held request is abandoned: its client is gone
                 with receiver._lock:
                     index = min(len(receiver.received), len(receiver.script) - 1)
                     status, headers = receiver.script[index]
