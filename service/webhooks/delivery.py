@@ -8,6 +8,7 @@ attempt are bounded; only the first bytes of the answer are read and kept.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from datetime import UTC
 from email.utils import parsedate_to_datetime
@@ -19,6 +20,9 @@ import msgspec
 from service.webhooks import signing
 from service.webhooks.ssrf import GuardedBackend
 from tenants.settings import Settings
+
+# httpx logs every request at INFO; a delivery log exists for that, and the line costs as much as the request.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 BODY_LIMIT = 1024
 USER_AGENT = "Xinfang-Webhooks/1.0"

@@ -3,10 +3,12 @@
 The journal is the source of truth and the delivery rows are the state, so a message may always be lost or
 duplicated without harm:
 
-- ``fan_out(tenant, event)`` (one message per committed event, from the relay) creates one delivery row per
-  matching subscription, idempotently (unique per subscription and event), leases the due ones and makes their
-  first attempt at once, concurrently. Making the first attempt here rather than in a second message halves the
-  broker traffic and the delay of the common case; retries go through ``deliver`` messages.
+- ``fan_out(tenant, events)`` (one message per tenant and relay batch of up to ``BATCH`` committed events)
+  creates one delivery row per matching subscription and event, idempotently (unique per subscription and
+  event), leases the due ones and makes their first attempts at once, concurrently. Batching and making the
+  first attempt here rather than in a message per delivery keep the broker traffic and the SQL per event small
+  (set-based statements for a whole batch) and the delay of the common case short; retries go through
+  ``deliver`` messages, one per delivery.
 - ``deliver(tenant, delivery, token)`` makes one further attempt. ``token`` is the number of attempts when the
   message was sent: a duplicate or stale message finds a different count (or a lease) and does nothing.
 - A lease (``locked_until``) keeps two workers from attempting one delivery at once; a crashed worker's lease
@@ -20,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import random
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,7 +30,6 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import and_, func, or_, select, text, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -35,13 +37,13 @@ from service.webhooks import delivery
 from service.webhooks.delivery import Outcome
 from service.webhooks.models import Attempt, Delivery, Subscription
 from tenants import journal
-from tenants.db import Database, utcnow
+from tenants.db import Database, require_tenant, utcnow
 from tenants.ids import new_id
 from tenants.journal import JournalEvent
 from tenants.settings import Settings
 from tenants.tenancy import Tenant
 
-# How long an attempt waits for a free slot of a busy endpoint before it is deferred instead.
+# How often an attempt waiting for a slot of a busy endpoint checks whether that endpoint has become slow.
 SLOT_WAIT = 0.25
 DEFER_SECONDS = 1.0
 PING = "webhook.ping"
@@ -61,6 +63,7 @@ class Retry:
 class _Leased:
     id: uuid.UUID
     subscription_id: uuid.UUID
+    event_id: uuid.UUID
     attempts: int
     step: int
 
@@ -75,8 +78,9 @@ def matches(subscription: Subscription, event_type: str, subject_id: uuid.UUID |
     return any(fnmatch.fnmatchcase(event_type, pattern) for pattern in subscription.event_types)
 
 
-def body(event: JournalEvent, tenant_slug: str) -> bytes:
-    """The JSON body: ``{type, timestamp, data}``. ``data`` holds ids and the event's catalogued payload only.
+def body(event: Any, tenant_slug: str) -> bytes:
+    """The JSON body of a journal event (row): ``{type, timestamp, data}``; ``data`` holds ids and the event's
+    catalogued payload only.
 
     The journal never holds personal data (``journal.record`` refuses it), and nothing else is added here.
     """
@@ -126,20 +130,47 @@ def retry_delay(settings: Settings, step: int, outcome: Outcome) -> float | None
 
 # --- per-endpoint concurrency ---------------------------------------------------------------------------------
 
-_slots: dict[uuid.UUID, asyncio.Semaphore] = {}
+# An endpoint whose oldest attempt in flight has run this long is slow: further attempts to it are deferred
+# (re-sent later as messages) instead of holding a worker thread while they wait for a slot.
+SLOW_SECONDS = 1.0
+
+
+class _Endpoint:
+    """The attempts in flight to one endpoint in this process, at most ``limit`` at once."""
+
+    def __init__(self, limit: int) -> None:
+        self.slots = asyncio.Semaphore(limit)
+        self.started: dict[int, float] = {}
+
+    def slow(self) -> bool:
+        return bool(self.started) and time.monotonic() - min(self.started.values()) > SLOW_SECONDS
+
+    async def acquire(self) -> bool:
+        """Wait for a slot while the endpoint keeps answering quickly; False (defer) once it is slow."""
+        while True:
+            if self.slow():
+                return False
+            try:
+                async with asyncio.timeout(SLOT_WAIT):
+                    await self.slots.acquire()
+                return True
+            except TimeoutError:
+                continue
+
+
+_endpoints: dict[uuid.UUID, _Endpoint] = {}
 _slugs: dict[uuid.UUID, str] = {}
 
 
 async def _attempt(settings: Settings, subscription: Subscription, msg_id: str, payload: bytes) -> Outcome | None:
-    """One POST within the endpoint's bound of concurrent attempts; None when deferred (endpoint busy)."""
-    slot = _slots.get(subscription.id)
-    if slot is None:
-        slot = _slots[subscription.id] = asyncio.Semaphore(settings.webhook_endpoint_concurrency)
-    try:
-        async with asyncio.timeout(SLOT_WAIT):
-            await slot.acquire()
-    except TimeoutError:
+    """One POST within the endpoint's bound of concurrent attempts; None when deferred (endpoint slow)."""
+    endpoint = _endpoints.get(subscription.id)
+    if endpoint is None:
+        endpoint = _endpoints[subscription.id] = _Endpoint(settings.webhook_endpoint_concurrency)
+    if not await endpoint.acquire():
         return None
+    key = id(asyncio.current_task())
+    endpoint.started[key] = time.monotonic()
     try:
         return await delivery.post(
             delivery.client_for(settings),
@@ -150,7 +181,8 @@ async def _attempt(settings: Settings, subscription: Subscription, msg_id: str, 
             limit=settings.webhook_timeout,
         )
     finally:
-        slot.release()
+        del endpoint.started[key]
+        endpoint.slots.release()
 
 
 # --- the engine -----------------------------------------------------------------------------------------------
@@ -171,7 +203,7 @@ async def _lease(session: AsyncSession, settings: Settings, where: ColumnElement
             or_(Delivery.locked_until.is_(None), Delivery.locked_until < func.now()),
         )
         .values(locked_until=func.now() + timedelta(seconds=_lease_seconds(settings)))
-        .returning(Delivery.id, Delivery.subscription_id, Delivery.attempts, Delivery.step)
+        .returning(Delivery.id, Delivery.subscription_id, Delivery.event_id, Delivery.attempts, Delivery.step)
     )
     return [_Leased(*r) for r in rows]
 
@@ -183,41 +215,54 @@ async def _slug(session: AsyncSession, tenant_id: uuid.UUID) -> str:
     return slug
 
 
-async def fan_out(db: Database, settings: Settings, tenant_id: uuid.UUID, event_id: uuid.UUID) -> list[Retry]:
-    """Create the deliveries of one event (idempotent) and make their first attempts."""
+_INSERT_LEASED = text(
+    """
+    insert into webhook_deliveries (tenant_id, id, subscription_id, event_id, event_type, status, attempts, step,
+                                    next_attempt_at, created_at, locked_until)
+    select :tenant_id, n.id, n.subscription_id, n.event_id, n.event_type, 'pending', 0, 0, now(), now(),
+           now() + make_interval(secs => :lease)
+      from unnest(cast(:ids as uuid[]), cast(:subscription_ids as uuid[]), cast(:event_ids as uuid[]),
+                  cast(:event_types as text[])) as n(id, subscription_id, event_id, event_type)
+        on conflict (tenant_id, subscription_id, event_id) do nothing
+    returning id, subscription_id, event_id, attempts, step
+    """
+)
+
+
+async def fan_out(db: Database, settings: Settings, tenant_id: uuid.UUID, event_ids: list[uuid.UUID]) -> list[Retry]:
+    """Create the deliveries of a batch of one tenant's events (idempotent) and make their first attempts.
+
+    New deliveries are inserted already leased, in one statement; only when some existed (this batch was
+    handled before, by a worker that died) are those leased separately, if they are due.
+    """
     async with db.transaction(tenant_id) as session:
-        event = await session.get(JournalEvent, (tenant_id, event_id))
-        if event is None:
-            return []
         subscriptions = (await session.scalars(select(Subscription).where(Subscription.enabled))).all()
-        targets = {s.id: s for s in subscriptions if matches(s, event.type, event.subject_id)}
-        if not targets:
+        if not subscriptions:
             return []
-        now = utcnow()
-        await session.execute(
-            insert(Delivery)
-            .values(
-                [
-                    {
-                        "tenant_id": tenant_id,
-                        "id": new_id(),
-                        "subscription_id": sid,
-                        "event_id": event.id,
-                        "event_type": event.type,
-                        "status": "pending",
-                        "attempts": 0,
-                        "step": 0,
-                        "next_attempt_at": now,
-                        "created_at": now,
-                    }
-                    for sid in targets
-                ]
-            )
-            .on_conflict_do_nothing(index_elements=["tenant_id", "subscription_id", "event_id"])
+        events = (await session.execute(select(*JournalEvent.__table__.c).where(JournalEvent.id.in_(event_ids)))).all()
+        pairs = [(s.id, e) for e in events for s in subscriptions if matches(s, e.type, e.subject_id)]
+        if not pairs:
+            return []
+        inserted = await session.execute(
+            _INSERT_LEASED,
+            {
+                "tenant_id": tenant_id,
+                "lease": _lease_seconds(settings),
+                "ids": [new_id() for _ in pairs],
+                "subscription_ids": [sid for sid, _ in pairs],
+                "event_ids": [e.id for _, e in pairs],
+                "event_types": [e.type for _, e in pairs],
+            },
         )
-        leased = await _lease(session, settings, Delivery.event_id == event.id)
+        leased = [_Leased(*r) for r in inserted]
+        if len(leased) < len(pairs):
+            fresh = {r.id for r in leased}
+            again = await _lease(session, settings, Delivery.event_id.in_([e.id for e in events]))
+            leased += [r for r in again if r.id not in fresh]
         slug = await _slug(session, tenant_id)
-    return await _run(db, settings, tenant_id, event, slug, leased, targets)
+    return await _run(
+        db, settings, tenant_id, {e.id: e for e in events}, slug, leased, {s.id: s for s in subscriptions}
+    )
 
 
 async def deliver(
@@ -238,36 +283,98 @@ async def deliver(
                 .values(status="failed", completed_at=func.now(), locked_until=None, last_error="endpoint disabled")
             )
             return []
-        delivery_row = await session.get(Delivery, (tenant_id, row.id))
-        assert delivery_row is not None
-        event = await session.get(JournalEvent, (tenant_id, delivery_row.event_id))
+        event = await session.get(JournalEvent, (tenant_id, row.event_id))
         assert event is not None  # the journal is append-only
         slug = await _slug(session, tenant_id)
-    return await _run(db, settings, tenant_id, event, slug, leased, {subscription.id: subscription})
+    return await _run(db, settings, tenant_id, {event.id: event}, slug, leased, {subscription.id: subscription})
 
 
 async def _run(
     db: Database,
     settings: Settings,
     tenant_id: uuid.UUID,
-    event: JournalEvent,
+    events: dict[uuid.UUID, Any],
     slug: str,
     leased: list[_Leased],
     subscriptions: dict[uuid.UUID, Subscription],
 ) -> list[Retry]:
+    """Attempt the leased deliveries concurrently, then record every outcome in one transaction."""
     if not leased:
         return []
-    payload = body(event, slug)
-    msg_id = str(event.id)
+    bodies = {event_id: body(event, slug) for event_id, event in events.items()}
     outcomes = await asyncio.gather(
-        *(_attempt(settings, subscriptions[row.subscription_id], msg_id, payload) for row in leased)
+        *(
+            _attempt(settings, subscriptions[row.subscription_id], str(row.event_id), bodies[row.event_id])
+            for row in leased
+        )
     )
     async with db.transaction(tenant_id) as session:
+        succeeded = [(row, o) for row, o in zip(leased, outcomes, strict=True) if o is not None and o.succeeded]
+        if succeeded:
+            await _record_successes(session, succeeded)
         return [
             retry
             for row, outcome in zip(leased, outcomes, strict=True)
-            if (retry := await _record(session, settings, tenant_id, row, subscriptions[row.subscription_id], outcome))
+            if not (outcome is not None and outcome.succeeded)
+            and (retry := await _record(session, settings, tenant_id, row, subscriptions[row.subscription_id], outcome))
         ]
+
+
+def _attempt_row(row: _Leased, outcome: Outcome) -> dict[str, Any]:
+    return {
+        "id": new_id(),
+        "delivery_id": row.id,
+        "subscription_id": row.subscription_id,
+        "attempted_at": utcnow(),
+        "status_code": outcome.status_code,
+        "latency_ms": outcome.latency_ms,
+        "response_body": outcome.response_body,
+        "error": outcome.error,
+        "succeeded": outcome.succeeded,
+    }
+
+
+_RECORD_SUCCESSES = text(
+    """
+    with done as (
+        update webhook_deliveries d
+           set status = 'succeeded', attempts = d.attempts + 1, completed_at = now(), locked_until = null,
+               last_status_code = u.status_code, last_error = null
+          from unnest(cast(:delivery_ids as uuid[]), cast(:status_codes as int[])) as u(id, status_code)
+         where d.id = u.id
+    ), healthy as (
+        update webhook_subscriptions set failing_since = null
+         where id = any(cast(:subscription_ids as uuid[])) and failing_since is not null
+    )
+    insert into webhook_attempts (tenant_id, id, delivery_id, subscription_id, attempted_at, status_code,
+                                  latency_ms, response_body, succeeded)
+    select :tenant_id, a.id, a.delivery_id, a.subscription_id, a.attempted_at, a.status_code, a.latency_ms,
+           a.response_body, true
+      from unnest(cast(:ids as uuid[]), cast(:delivery_ids as uuid[]), cast(:attempt_subscription_ids as uuid[]),
+                  cast(:attempted_at as timestamptz[]), cast(:status_codes as int[]), cast(:latencies as int[]),
+                  cast(:bodies as text[]))
+           as a(id, delivery_id, subscription_id, attempted_at, status_code, latency_ms, response_body)
+    """
+)
+
+
+async def _record_successes(session: AsyncSession, succeeded: list[tuple[_Leased, Outcome]]) -> None:
+    """The common case in one statement: log the attempts, close the deliveries, clear the failure runs."""
+    now = utcnow()
+    await session.execute(
+        _RECORD_SUCCESSES,
+        {
+            "tenant_id": require_tenant(),
+            "ids": [new_id() for _ in succeeded],
+            "delivery_ids": [r.id for r, _ in succeeded],
+            "status_codes": [o.status_code for _, o in succeeded],
+            "subscription_ids": list({r.subscription_id for r, _ in succeeded}),
+            "attempt_subscription_ids": [r.subscription_id for r, _ in succeeded],
+            "attempted_at": [now for _ in succeeded],
+            "latencies": [o.latency_ms for _, o in succeeded],
+            "bodies": [o.response_body for _, o in succeeded],
+        },
+    )
 
 
 async def _record(
@@ -278,7 +385,7 @@ async def _record(
     subscription: Subscription,
     outcome: Outcome | None,
 ) -> Retry | None:
-    """Log one attempt and move the delivery (and the endpoint's health) on; returns the retry to send."""
+    """Log a failed attempt (or a deferral) and move the delivery and the endpoint's health on."""
     this = Delivery.id == row.id
     if outcome is None:  # the endpoint was busy: try again shortly, without counting an attempt
         delay = DEFER_SECONDS * random.uniform(1.0, 2.0)
@@ -288,33 +395,13 @@ async def _record(
             .values(locked_until=None, next_attempt_at=func.now() + timedelta(seconds=delay))
         )
         return Retry(tenant_id, row.id, row.attempts, delay)
-    session.add(
-        Attempt(
-            delivery_id=row.id,
-            subscription_id=row.subscription_id,
-            status_code=outcome.status_code,
-            latency_ms=outcome.latency_ms,
-            response_body=outcome.response_body,
-            error=outcome.error,
-            succeeded=outcome.succeeded,
-        )
-    )
+    session.add(Attempt(**_attempt_row(row, outcome)))
     common: dict[str, Any] = {
         "attempts": row.attempts + 1,
         "locked_until": None,
         "last_status_code": outcome.status_code,
         "last_error": outcome.error,
     }
-    if outcome.succeeded:
-        await session.execute(
-            update(Delivery).where(this).values(status="succeeded", completed_at=func.now(), **common)
-        )
-        await session.execute(
-            update(Subscription)
-            .where(Subscription.id == subscription.id, Subscription.failing_since.is_not(None))
-            .values(failing_since=None)
-        )
-        return None
     enabled = await _note_failure(session, settings, subscription, gone=outcome.gone)
     delay = retry_delay(settings, row.step, outcome) if enabled else None
     if delay is None:

@@ -44,7 +44,7 @@ async def drive(db: Any, settings: Any, tenant_id: uuid.UUID, event_id: uuid.UUI
     """What the worker does for one event, in-process: fan out, then every retry until none is left."""
     from service.webhooks import dispatch
 
-    retries = await dispatch.fan_out(db, settings, tenant_id, event_id)
+    retries = await dispatch.fan_out(db, settings, tenant_id, [event_id])
     sent = list(retries)
     while retries:
         retries = [

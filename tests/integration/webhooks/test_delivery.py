@@ -200,7 +200,7 @@ async def test_failing_for_the_configured_period_disables(client, tenant, db, fa
         async with db.transaction(tenant.id) as session:
             sub = await session.get(Subscription, (tenant.id, sid))
             sub.failing_since = datetime.now(UTC) - timedelta(minutes=20)
-        [retry] = await dispatch.fan_out(db, settings, tenant.id, await _ping(client, tenant, sid))
+        [retry] = await dispatch.fan_out(db, settings, tenant.id, [await _ping(client, tenant, sid)])
         # Failing for 40 minutes: past the period, the next failure disables.
         async with db.transaction(tenant.id) as session:
             sub = await session.get(Subscription, (tenant.id, sid))
@@ -242,7 +242,7 @@ async def test_retry_after_is_honoured(client, tenant, db, fast_settings, status
     try:
         created = await subscribe(client, tenant.headers, receiver.url, ["webhook.ping"])
         event_id = await _ping(client, tenant, created["subscription"]["id"])
-        [retry] = await dispatch.fan_out(db, settings, tenant.id, event_id)
+        [retry] = await dispatch.fan_out(db, settings, tenant.id, [event_id])
     finally:
         receiver.stop()
     assert retry.delay == 7 and retry.token == 1
@@ -261,7 +261,7 @@ async def test_timeout_is_bounded(client, tenant, db, fast_settings):
         created = await subscribe(client, tenant.headers, receiver.url, ["webhook.ping"])
         event_id = await _ping(client, tenant, created["subscription"]["id"])
         started = datetime.now(UTC)
-        await dispatch.fan_out(db, settings, tenant.id, event_id)
+        await dispatch.fan_out(db, settings, tenant.id, [event_id])
         elapsed = datetime.now(UTC) - started
     finally:
         receiver.stop()
@@ -284,9 +284,9 @@ async def test_busy_endpoint_defers_instead_of_waiting(client, tenant, db, fast_
         sid = created["subscription"]["id"]
         first = await _ping(client, tenant, sid)
         second = await _ping(client, tenant, sid)
-        slow = asyncio.create_task(dispatch.fan_out(db, settings, tenant.id, first))
+        slow = asyncio.create_task(dispatch.fan_out(db, settings, tenant.id, [first]))
         assert await asyncio.to_thread(receiver.arrived.wait, 10)
-        [deferred] = await dispatch.fan_out(db, settings, tenant.id, second)
+        [deferred] = await dispatch.fan_out(db, settings, tenant.id, [second])
         hold.set()
         assert await slow == []
     finally:
