@@ -257,7 +257,14 @@ async def fan_out(db: Database, settings: Settings, tenant_id: uuid.UUID, event_
         leased = [_Leased(*r) for r in inserted]
         if len(leased) < len(pairs):
             fresh = {r.id for r in leased}
-            again = await _lease(session, settings, Delivery.event_id.in_([e.id for e in events]))
+            again = await _lease(
+                session,
+                settings,
+                and_(
+                    Delivery.event_id.in_([e.id for e in events]),
+                    Delivery.subscription_id.in_([s.id for s in subscriptions]),
+                ),
+            )
             leased += [r for r in again if r.id not in fresh]
         slug = await _slug(session, tenant_id)
     return await _run(

@@ -381,3 +381,29 @@ async def test_sweep_resends_overdue_deliveries(client, tenant, db, fast_setting
     assert [r for r in await dispatch.sweep(db, grace_seconds=60) if r.tenant_id == tenant.id] == []
     await dispatch.deliver(db, fast_settings, tenant.id, swept[0].delivery_id, swept[0].token)
     assert [r.headers["webhook-id"] for r in receiver.received] == [str(event_id)]
+
+
+async def test_fan_out_again_after_a_crash_resumes_expired_leases_only(client, tenant, db, fast_settings, receiver):
+    created = await subscribe(client, tenant.headers, receiver.url, ["webhook.ping"])
+    sid = uuid.UUID(created["subscription"]["id"])
+    event_id = await _ping(client, tenant, sid)
+    # The worker that first handled the batch died after creating the delivery: its lease is still running.
+    async with db.transaction(tenant.id) as session:
+        crashed = Delivery(
+            subscription_id=sid,
+            event_id=event_id,
+            event_type="webhook.ping",
+            locked_until=datetime.now(UTC) + timedelta(minutes=1),
+        )
+        session.add(crashed)
+    assert await dispatch.fan_out(db, fast_settings, tenant.id, [event_id]) == []
+    assert receiver.received == []
+    # Once the lease has expired, the broker's re-sent message delivers it.
+    async with db.transaction(tenant.id) as session:
+        row = await session.get(Delivery, (tenant.id, crashed.id))
+        row.locked_until = datetime.now(UTC) - timedelta(seconds=1)
+    await dispatch.fan_out(db, fast_settings, tenant.id, [event_id])
+    assert [r.headers["webhook-id"] for r in receiver.received] == [str(event_id)]
+    async with db.transaction(tenant.id) as session:
+        row = await session.get(Delivery, (tenant.id, crashed.id))
+        assert row.status == "succeeded" and row.attempts == 1

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
+
+import pytest
 
 from analytics import relay
-from service.webhooks import jobs
+
+
+@pytest.fixture
+def jobs(settings: Any) -> Any:
+    """The webhook jobs, imported once the session's settings exist (importing installs the broker)."""
+    from service.webhooks import jobs
+
+    return jobs
 
 
 def _event(tenant_id: uuid.UUID, seq: int, event_type: str = "account.created") -> relay.FeedEvent:
@@ -26,7 +36,7 @@ def _event(tenant_id: uuid.UUID, seq: int, event_type: str = "account.created") 
     )
 
 
-def test_every_event_reaches_exactly_one_fan_out_message():
+def test_every_event_reaches_exactly_one_fan_out_message(jobs):
     a, b = uuid.uuid4(), uuid.uuid4()
     events = [_event(a if i % 5 else b, i) for i in range(2 * jobs.BATCH + 30)]
     messages = [m for m in relay.messages_for_batch(events) if m.actor_name == "fan_out"]
@@ -37,14 +47,14 @@ def test_every_event_reaches_exactly_one_fan_out_message():
     assert {m.queue_name for m in messages} == {jobs.QUEUE}
 
 
-def test_redelivery_requests_resume_their_subscription():
+def test_redelivery_requests_resume_their_subscription(jobs):
     tenant = uuid.uuid4()
     event = _event(tenant, 1, "webhook.redelivery_requested")
     [resume] = [m for m in relay.messages_for_batch([event]) if m.actor_name == "resume"]
     assert resume.args == (str(tenant), str(event.subject_id))
 
 
-def test_the_sweeper_runs_every_minute():
+def test_the_sweeper_runs_every_minute(jobs):
     from analytics.scheduler import _periodic
 
     [sweep] = [p for p in _periodic if p.name == "webhooks.sweep"]
