@@ -67,8 +67,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,36000"
     # An endpoint failing without a single success for this long is disabled (default 5 days).
     webhook_disable_after: float = 5 * 24 * 3600.0
-    # Attempts in flight to one endpoint per worker process; the rest wait briefly, then are deferred.
-    webhook_endpoint_concurrency: int = 4
+    # Attempts in flight to one endpoint per worker process; once the endpoint is slow, the rest are deferred.
+    webhook_endpoint_concurrency: int = 8
 
     @property
     def app_url(self) -> str:

@@ -24,11 +24,13 @@ import fnmatch
 import random
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import msgspec
+import structlog
 from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -47,6 +49,7 @@ from tenants.tenancy import Tenant
 SLOT_WAIT = 0.25
 DEFER_SECONDS = 1.0
 PING = "webhook.ping"
+log = structlog.get_logger("xinfang.webhooks")
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,12 @@ def retry_delay(settings: Settings, step: int, outcome: Outcome) -> float | None
 
 
 # --- per-endpoint concurrency ---------------------------------------------------------------------------------
+
+# Attempts still running after this long are handed off to the background (see ``_run``).
+HANDOFF_SECONDS = 2.0
+# Set by the jobs module: sends the retries of handed-off attempts.
+late_sender: Callable[[list[Retry]], Awaitable[None]] | None = None
+_handed_off: set[asyncio.Future[None]] = set()
 
 # An endpoint whose oldest attempt in flight has run this long is slow: further attempts to it are deferred
 # (re-sent later as messages) instead of holding a worker thread while they wait for a slot.
@@ -305,23 +314,67 @@ async def _run(
     leased: list[_Leased],
     subscriptions: dict[uuid.UUID, Subscription],
 ) -> list[Retry]:
-    """Attempt the leased deliveries concurrently, then record every outcome in one transaction."""
+    """Attempt the leased deliveries concurrently, then record the outcomes in one transaction.
+
+    Attempts still running after ``HANDOFF_SECONDS`` (a slow receiver) are left to finish in the background and
+    record themselves, so the message, and the worker thread waiting on it, is released: a slow receiver holds
+    at most its endpoint's concurrency in connections, never the worker's threads.
+    """
     if not leased:
         return []
     bodies = {event_id: body(event, slug) for event_id, event in events.items()}
-    outcomes = await asyncio.gather(
-        *(
+    tasks = [
+        asyncio.ensure_future(
             _attempt(settings, subscriptions[row.subscription_id], str(row.event_id), bodies[row.event_id])
-            for row in leased
         )
-    )
+        for row in leased
+    ]
+    await asyncio.wait(tasks, timeout=HANDOFF_SECONDS)
+    finished = []
+    for row, task in zip(leased, tasks, strict=True):
+        if task.done():
+            finished.append((row, task.result()))
+        else:
+            _handed_off.add(asyncio.ensure_future(_finish_later(db, settings, tenant_id, row, subscriptions, task)))
+    return await _record_all(db, settings, tenant_id, finished, subscriptions)
+
+
+async def _finish_later(
+    db: Database,
+    settings: Settings,
+    tenant_id: uuid.UUID,
+    row: _Leased,
+    subscriptions: dict[uuid.UUID, Subscription],
+    task: asyncio.Future[Outcome | None],
+) -> None:
+    """Record a handed-off attempt and send its retry. If the process dies first, the lease expires and the
+    sweeper re-sends the delivery."""
+    try:
+        retries = await _record_all(db, settings, tenant_id, [(row, await task)], subscriptions)
+        if retries and late_sender is not None:
+            await late_sender(retries)
+    except Exception:
+        log.exception("webhook.handoff_failed", delivery_id=str(row.id))
+    finally:
+        _handed_off.discard(asyncio.current_task())  # type: ignore[arg-type]
+
+
+async def _record_all(
+    db: Database,
+    settings: Settings,
+    tenant_id: uuid.UUID,
+    finished: list[tuple[_Leased, Outcome | None]],
+    subscriptions: dict[uuid.UUID, Subscription],
+) -> list[Retry]:
+    if not finished:
+        return []
     async with db.transaction(tenant_id) as session:
-        succeeded = [(row, o) for row, o in zip(leased, outcomes, strict=True) if o is not None and o.succeeded]
+        succeeded = [(row, o) for row, o in finished if o is not None and o.succeeded]
         if succeeded:
             await _record_successes(session, succeeded)
         return [
             retry
-            for row, outcome in zip(leased, outcomes, strict=True)
+            for row, outcome in finished
             if not (outcome is not None and outcome.succeeded)
             and (retry := await _record(session, settings, tenant_id, row, subscriptions[row.subscription_id], outcome))
         ]

@@ -59,6 +59,9 @@ async def _send(retries: list[dispatch.Retry]) -> None:
     await asyncio.to_thread(lambda: [broker.enqueue(m, delay=d or None) for m, d in messages])
 
 
+dispatch.late_sender = _send
+
+
 @relay.on_batch
 def _every_event(events: list[relay.FeedEvent]) -> list[dramatiq.Message[object]]:
     """One ``fan_out`` per tenant and up to BATCH events of a relay batch (the relay reads 500 at a time)."""

@@ -407,3 +407,30 @@ async def test_fan_out_again_after_a_crash_resumes_expired_leases_only(client, t
     async with db.transaction(tenant.id) as session:
         row = await session.get(Delivery, (tenant.id, crashed.id))
         assert row.status == "succeeded" and row.attempts == 1
+
+
+async def test_slow_receiver_does_not_hold_the_message(client, tenant, db, fast_settings):
+    """An attempt still running after the hand-off time finishes in the background and records itself."""
+    hold = threading.Event()
+    receiver = Receiver(hold=hold).start()
+    settings = msgspec.structs.replace(fast_settings, webhook_timeout=10.0)
+    try:
+        created = await subscribe(client, tenant.headers, receiver.url, ["webhook.ping"])
+        event_id = await _ping(client, tenant, created["subscription"]["id"])
+        started = asyncio.get_running_loop().time()
+        assert await dispatch.fan_out(db, settings, tenant.id, [event_id]) == []
+        assert asyncio.get_running_loop().time() - started < dispatch.HANDOFF_SECONDS + 1.5
+        async with db.transaction(tenant.id) as session:
+            [row] = (await session.scalars(select(Delivery).where(Delivery.event_id == event_id))).all()
+            assert row.status == "pending" and row.locked_until is not None
+        hold.set()
+        for _ in range(100):
+            async with db.transaction(tenant.id) as session:
+                row = await session.get(Delivery, (tenant.id, row.id))
+            if row.status != "pending":
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        receiver.stop()
+    assert row.status == "succeeded" and row.attempts == 1
+    assert [r.status for r in receiver.received] == [200]
