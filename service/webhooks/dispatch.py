@@ -45,8 +45,6 @@ from tenants.journal import JournalEvent
 from tenants.settings import Settings
 from tenants.tenancy import Tenant
 
-# How often an attempt waiting for a slot of a busy endpoint checks whether that endpoint has become slow.
-SLOT_WAIT = 0.25
 DEFER_SECONDS = 1.0
 PING = "webhook.ping"
 log = structlog.get_logger("xinfang.webhooks")
@@ -133,7 +131,7 @@ def retry_delay(settings: Settings, step: int, outcome: Outcome) -> float | None
 
 # --- per-endpoint concurrency ---------------------------------------------------------------------------------
 
-# Attempts still running after this long are handed off to the background (see ``_run``).
+# Attempts to a slow endpoint still running after this long are handed off to the background (see ``_run``).
 HANDOFF_SECONDS = 2.0
 # Set by the jobs module: sends the retries of handed-off attempts.
 late_sender: Callable[[list[Retry]], Awaitable[None]] | None = None
@@ -155,16 +153,14 @@ class _Endpoint:
         return bool(self.started) and time.monotonic() - min(self.started.values()) > SLOW_SECONDS
 
     async def acquire(self) -> bool:
-        """Wait for a slot while the endpoint keeps answering quickly; False (defer) once it is slow."""
-        while True:
-            if self.slow():
-                return False
-            try:
-                async with asyncio.timeout(SLOT_WAIT):
-                    await self.slots.acquire()
-                return True
-            except TimeoutError:
-                continue
+        """Wait for a slot unless the endpoint is slow; False (defer) when it is, before or after the wait."""
+        if self.slow():
+            return False
+        await self.slots.acquire()
+        if self.slow():
+            self.slots.release()
+            return False
+        return True
 
 
 _endpoints: dict[uuid.UUID, _Endpoint] = {}
@@ -198,7 +194,7 @@ async def _attempt(settings: Settings, subscription: Subscription, msg_id: str, 
 
 
 def _lease_seconds(settings: Settings) -> float:
-    return 2 * settings.webhook_timeout + SLOT_WAIT + 10
+    return 2 * settings.webhook_timeout + HANDOFF_SECONDS + 10
 
 
 async def _lease(session: AsyncSession, settings: Settings, where: ColumnElement[bool]) -> list[_Leased]:
@@ -316,9 +312,10 @@ async def _run(
 ) -> list[Retry]:
     """Attempt the leased deliveries concurrently, then record the outcomes in one transaction.
 
-    Attempts still running after ``HANDOFF_SECONDS`` (a slow receiver) are left to finish in the background and
+    Attempts to a slow endpoint still running after ``HANDOFF_SECONDS`` are left to finish in the background and
     record themselves, so the message, and the worker thread waiting on it, is released: a slow receiver holds
-    at most its endpoint's concurrency in connections, never the worker's threads.
+    at most its endpoint's concurrency in connections, never the worker's threads. Attempts to responsive
+    endpoints are awaited and recorded together, set-based.
     """
     if not leased:
         return []
@@ -329,13 +326,16 @@ async def _run(
         )
         for row in leased
     ]
-    await asyncio.wait(tasks, timeout=HANDOFF_SECONDS)
-    finished = []
-    for row, task in zip(leased, tasks, strict=True):
-        if task.done():
-            finished.append((row, task.result()))
-        else:
-            _handed_off.add(asyncio.ensure_future(_finish_later(db, settings, tenant_id, row, subscriptions, task)))
+    waiting = dict(zip(tasks, leased, strict=True))
+    while waiting:
+        await asyncio.wait(waiting, timeout=HANDOFF_SECONDS)
+        for task, row in list(waiting.items()):
+            if task.done():
+                del waiting[task]
+            elif (endpoint := _endpoints.get(row.subscription_id)) is not None and endpoint.slow():
+                del waiting[task]
+                _handed_off.add(asyncio.ensure_future(_finish_later(db, settings, tenant_id, row, subscriptions, task)))
+    finished = [(row, task.result()) for row, task in zip(leased, tasks, strict=True) if task.done()]
     return await _record_all(db, settings, tenant_id, finished, subscriptions)
 
 

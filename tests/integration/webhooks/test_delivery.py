@@ -286,6 +286,8 @@ async def test_busy_endpoint_defers_instead_of_waiting(client, tenant, db, fast_
         second = await _ping(client, tenant, sid)
         slow = asyncio.create_task(dispatch.fan_out(db, settings, tenant.id, [first]))
         assert await asyncio.to_thread(receiver.arrived.wait, 10)
+        # The attempt in flight has run longer than SLOW_SECONDS: the endpoint is slow, new attempts are deferred.
+        await asyncio.sleep(dispatch.SLOW_SECONDS + 0.2)
         [deferred] = await dispatch.fan_out(db, settings, tenant.id, [second])
         hold.set()
         assert await slow == []
@@ -434,3 +436,15 @@ async def test_slow_receiver_does_not_hold_the_message(client, tenant, db, fast_
         receiver.stop()
     assert row.status == "succeeded" and row.attempts == 1
     assert [r.status for r in receiver.received] == [200]
+
+
+async def test_a_responsive_endpoint_backlog_waits_for_slots_instead_of_deferring(client, tenant, db, fast_settings):
+    receiver = Receiver().start()
+    settings = msgspec.structs.replace(fast_settings, webhook_endpoint_concurrency=2)
+    try:
+        created = await subscribe(client, tenant.headers, receiver.url, ["webhook.ping"])
+        events = [await _ping(client, tenant, created["subscription"]["id"]) for _ in range(20)]
+        assert await dispatch.fan_out(db, settings, tenant.id, events) == []
+    finally:
+        receiver.stop()
+    assert sorted(r.headers["webhook-id"] for r in receiver.received) == sorted(str(e) for e in events)
