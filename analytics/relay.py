@@ -40,7 +40,9 @@ class FeedEvent(msgspec.Struct, frozen=True):
 
 
 Handler = Callable[[FeedEvent], list[Message[Any]]]
+BatchHandler = Callable[[list[FeedEvent]], list[Message[Any]]]
 _handlers: list[tuple[str, Handler]] = []
+_batch_handlers: list[BatchHandler] = []
 CURSOR = "relay"
 
 
@@ -54,8 +56,20 @@ def on(pattern: str) -> Callable[[Handler], Handler]:
     return register
 
 
+def on_batch(handler: BatchHandler) -> BatchHandler:
+    """Register ``handler`` for every batch of events (for consumers of many events, e.g. webhooks, that would
+    otherwise cost one message per event)."""
+    _batch_handlers.append(handler)
+    return handler
+
+
 def messages_for(event: FeedEvent) -> list[Message[Any]]:
     return [m for pattern, handler in _handlers if fnmatch.fnmatchcase(event.type, pattern) for m in handler(event)]
+
+
+def messages_for_batch(events: list[FeedEvent]) -> list[Message[Any]]:
+    """The messages of a batch: each event's, then the batch handlers'."""
+    return [m for e in events for m in messages_for(e)] + [m for h in _batch_handlers for m in h(events)]
 
 
 async def relay_once(db: Database, *, batch: int = 500) -> int:
@@ -83,7 +97,7 @@ async def relay_once(db: Database, *, batch: int = 500) -> int:
         if not rows:
             return 0
         events = [msgspec.convert(dict(r), FeedEvent) for r in rows]
-        messages = [m for e in events for m in messages_for(e)]
+        messages = messages_for_batch(events)
         if messages:
             await asyncio.to_thread(_enqueue_all, messages)
         last = events[-1]

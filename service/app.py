@@ -21,6 +21,7 @@ from service.logging import configure_logging
 from service.petitions import controllers as petitions
 from service.petitions import open311
 from service.security import Authenticator, RateLimiter, RequestContextMiddleware
+from service.webhooks.controllers import WebhookController
 from tenants import crypto
 from tenants.db import Database
 from tenants.identity import Tokens
@@ -46,6 +47,7 @@ ROUTE_HANDLERS: list[object] = [
     petitions.CategoryController,
     petitions.SettingsController,
     open311.Open311Controller,
+    WebhookController,
 ]
 
 

@@ -106,6 +106,13 @@ EVENTS: dict[str, EventType] = {
     "material.shortage_resolved": _e("an item short of the plan's minimum is back at it", "code"),
     # Training and drills (subject_id: the session).
     "training.recorded": _e("a training session or drill was recorded", "kind", "held_on", "participant_count"),
+    # Webhooks (subject_id: the subscription). URLs and descriptions stay out: a URL may carry a token.
+    "webhook.subscription_created": _e("a webhook subscription was created", "event_types"),
+    "webhook.subscription_updated": _e("a webhook subscription was changed", "changed", "enabled"),
+    "webhook.secret_rotated": _e("a subscription's signing secret was rotated", "overlap_seconds"),
+    "webhook.ping": _e("a test delivery was requested for one subscription"),
+    "webhook.endpoint_disabled": _e("an endpoint was disabled (gone, or failing for too long)", "reason"),
+    "webhook.redelivery_requested": _e("failed or chosen deliveries were queued again", "count"),
 }
 
 

@@ -65,6 +65,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     s3_region: str = ""
     attachment_max_bytes: int = 5 * 1024 * 1024
     attachment_max_count: int = 5
+    # Webhooks: development/test only allowance for loopback receivers (refused in production).
+    webhook_allow_loopback: bool = False
+    webhook_connect_timeout: float = 5.0
+    # Bound on one whole attempt (resolve, connect, send, read the first bytes of the answer).
+    webhook_timeout: float = 15.0
+    # Seconds between attempts after the first (jittered by +/-10%): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
+    webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,36000"
+    # An endpoint failing without a single success for this long is disabled (default 5 days).
+    webhook_disable_after: float = 5 * 24 * 3600.0
+    # Attempts in flight to one endpoint per worker process; once the endpoint is slow, the rest are deferred.
+    webhook_endpoint_concurrency: int = 8
 
     @property
     def app_url(self) -> str:
@@ -79,6 +90,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         if self.data_key:
             return base64.b64decode(self.data_key)
         return hashlib.sha256(b"xinfang-data-key:" + self.secret_key.encode()).digest()
+
+    @property
+    def webhook_retry_delays(self) -> tuple[float, ...]:
+        """The delays before each retry, parsed from ``webhook_retry_schedule``."""
+        return tuple(float(x) for x in self.webhook_retry_schedule.split(",") if x.strip())
 
     @property
     def base_url(self) -> str:
@@ -163,6 +179,23 @@ def _validate(s: Settings) -> None:
         ZoneInfo(s.default_timezone)
     except (ZoneInfoNotFoundError, ValueError):
         fail("default_timezone", f"unknown time zone {s.default_timezone!r}")
+    if s.env == "production" and s.webhook_allow_loopback:
+        fail("webhook_allow_loopback", "only for development and tests")
+    try:
+        delays = s.webhook_retry_delays
+    except ValueError:
+        fail("webhook_retry_schedule", "expected comma-separated seconds, e.g. 5,300,1800")
+    else:
+        if any(d < 0 for d in delays):
+            fail("webhook_retry_schedule", "delays must not be negative")
+    for field in (
+        "webhook_connect_timeout",
+        "webhook_timeout",
+        "webhook_disable_after",
+        "webhook_endpoint_concurrency",
+    ):
+        if getattr(s, field) <= 0:
+            fail(field, "must be positive")
     for field in ("port", "access_token_ttl", "refresh_token_ttl", "max_body_bytes", "db_pool_size"):
         if getattr(s, field) <= 0:
             fail(field, "must be positive")

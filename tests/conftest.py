@@ -29,6 +29,9 @@ os.environ.setdefault("XINFANG_LOG_FORMAT", "json")
 os.environ.setdefault("XINFANG_LOG_LEVEL", "warning")
 os.environ.setdefault("XINFANG_BROKER_URL", "postgres")
 os.environ.setdefault("XINFANG_TENANT_CACHE_SECONDS", "0")
+# Webhook tests deliver to receivers on 127.0.0.1 (the development/test allowance).
+os.environ.setdefault("XINFANG_WEBHOOK_ALLOW_LOOPBACK", "true")
+
 _SESSION: dict[str, str] = {}
 
 

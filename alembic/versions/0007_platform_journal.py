@@ -21,7 +21,7 @@ from tenants.ddl import PLATFORM_ROLE, grant
 from tenants.settings import load_settings
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -40,6 +40,9 @@ select create_distributed_table('petition_settings', 'tenant_id', colocate_with 
 select create_distributed_table('plan_versions', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('training_sessions', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('training_participants', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('webhook_subscriptions', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('webhook_deliveries', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('webhook_attempts', 'tenant_id', colocate_with => 'accounts');
 
 -- Kept local to the coordinator:
 --   alembic_version: migration bookkeeping, written only by `xinfang migrate` on the coordinator

@@ -1,0 +1,1 @@
+"""Webhooks for integrators: subscriptions, signed delivery from the journal, the delivery log."""
