@@ -10,7 +10,14 @@ Roles:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
+
+from alembic import op
+from tenants.settings import load_settings
 
 OWNER_ROLE = "xinfang_owner"
 PLATFORM_ROLE = "xinfang_platform"
@@ -18,6 +25,20 @@ PLATFORM_ROLE = "xinfang_platform"
 TENANT_PREDICATE = "tenant_id = (select nullif(current_setting('app.tenant_id', true), '')::uuid)"
 
 Execute = Callable[[str], object]
+
+# Column types every migration uses.
+UUID = pg.UUID(as_uuid=True)
+TS = sa.DateTime(timezone=True)
+
+
+def execute(sql: str) -> None:
+    """Run raw DDL in the current migration (no bind-parameter parsing: colons and percent signs are literal)."""
+    op.get_bind().exec_driver_sql(sql)
+
+
+def app_role() -> str:
+    """The application role's name (``XINFANG_APP_DB_ROLE``), which grants and policies name."""
+    return load_settings(os.environ).app_db_role
 
 
 def create_roles(execute: Execute, app_role: str, app_password: str) -> None:

@@ -14,7 +14,7 @@ from dramatiq_postgres import generate_init_sql
 from sqlalchemy.dialects import postgresql as pg
 
 from alembic import op
-from tenants.ddl import OWNER_ROLE, PLATFORM_ROLE, create_roles, grant, tenant_table
+from tenants.ddl import OWNER_ROLE, PLATFORM_ROLE, TS, UUID, create_roles, execute, grant, tenant_table
 from tenants.settings import load_settings
 
 revision = "0001"
@@ -22,29 +22,22 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-UUID = pg.UUID(as_uuid=True)
-TS = sa.DateTime(timezone=True)
-
-
-def _execute(sql: str) -> None:
-    op.get_bind().exec_driver_sql(sql)
-
 
 def upgrade() -> None:
     settings = load_settings(os.environ)
     app = settings.app_db_role
 
     # Privileged part: roles, schema rights, ownership of alembic's own table.
-    _execute("reset role")
-    create_roles(_execute, app, settings.app_db_password)
-    _execute(f"grant usage, create on schema public to {OWNER_ROLE}")
-    _execute(
+    execute("reset role")
+    create_roles(execute, app, settings.app_db_password)
+    execute(f"grant usage, create on schema public to {OWNER_ROLE}")
+    execute(
         "do $$ begin execute 'grant create on database ' || quote_ident(current_database()) "
         f"|| ' to {OWNER_ROLE}'; end $$"
     )
-    _execute(f"grant usage on schema public to {app}, {PLATFORM_ROLE}")
-    _execute(f"alter table alembic_version owner to {OWNER_ROLE}")
-    _execute(f"set role {OWNER_ROLE}")
+    execute(f"grant usage on schema public to {app}, {PLATFORM_ROLE}")
+    execute(f"alter table alembic_version owner to {OWNER_ROLE}")
+    execute(f"set role {OWNER_ROLE}")
 
     # Global tables (reference tables on Citus).
     op.create_table(
@@ -115,7 +108,7 @@ def upgrade() -> None:
         "scheduler_leases": "select, insert, update, delete",
         "schedule_runs": "select, insert",
     }.items():
-        grant(_execute, table, privileges, app)
+        grant(execute, table, privileges, app)
 
     # Tenant tables: tenant_id leads every key; RLS enabled and forced.
     op.create_table(
@@ -166,16 +159,16 @@ def upgrade() -> None:
     op.create_index("ix_journal_txid_seq", "journal", ["txid", "seq"])
     op.create_index("ix_journal_tenant_type_occurred", "journal", ["tenant_id", "type", "occurred_at"])
     for table in ("accounts", "api_keys", "journal"):
-        tenant_table(_execute, table)
-    grant(_execute, "accounts", "select, insert, update", app)
-    grant(_execute, "api_keys", "select, insert, update", app)
+        tenant_table(execute, table)
+    grant(execute, "accounts", "select, insert, update", app)
+    grant(execute, "api_keys", "select, insert, update", app)
     # Append-only: the application may add and read events, never change or remove them.
-    grant(_execute, "journal", "select, insert", app)
-    grant(_execute, "journal", "select", PLATFORM_ROLE)
+    grant(execute, "journal", "select, insert", app)
+    grant(execute, "journal", "select", PLATFORM_ROLE)
 
     # The relay's feed across tenants: the platform path, one narrow function. Only events whose
     # transaction is older than every running transaction are returned, so none can appear behind the cursor.
-    _execute(
+    execute(
         """
         create function journal_feed(after_txid bigint, after_seq bigint, max_rows integer)
         returns table (tenant_id uuid, id uuid, txid bigint, seq bigint, occurred_at timestamptz, type text,
@@ -192,18 +185,18 @@ def upgrade() -> None:
         $$
         """
     )
-    _execute("revoke all on function journal_feed(bigint, bigint, integer) from public")
-    _execute(f"grant execute on function journal_feed(bigint, bigint, integer) to {app}")
+    execute("revoke all on function journal_feed(bigint, bigint, integer) from public")
+    execute(f"grant execute on function journal_feed(bigint, bigint, integer) to {app}")
 
     # The PostgreSQL broker's schema (dramatiq-postgres), usable by the application role.
-    _execute(generate_init_sql("dramatiq", ""))
-    _execute(f"grant usage on schema dramatiq to {app}")
-    _execute(f"grant select, insert, update, delete on all tables in schema dramatiq to {app}")
-    _execute(f"grant usage on all sequences in schema dramatiq to {app}")
+    execute(generate_init_sql("dramatiq", ""))
+    execute(f"grant usage on schema dramatiq to {app}")
+    execute(f"grant select, insert, update, delete on all tables in schema dramatiq to {app}")
+    execute(f"grant usage on all sequences in schema dramatiq to {app}")
 
-    _execute("reset role")
-    _execute(f"alter function journal_feed(bigint, bigint, integer) owner to {PLATFORM_ROLE}")
-    _execute(f"set role {OWNER_ROLE}")
+    execute("reset role")
+    execute(f"alter function journal_feed(bigint, bigint, integer) owner to {PLATFORM_ROLE}")
+    execute(f"set role {OWNER_ROLE}")
 
 
 def downgrade() -> None:

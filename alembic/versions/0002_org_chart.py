@@ -7,26 +7,15 @@ Create Date: 2026-11-29
 
 from __future__ import annotations
 
-import os
-
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql as pg
 
 from alembic import op
-from tenants.ddl import grant, tenant_table
-from tenants.settings import load_settings
+from tenants.ddl import TS, UUID, app_role, execute, grant, tenant_table
 
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
-
-UUID = pg.UUID(as_uuid=True)
-TS = sa.DateTime(timezone=True)
-
-
-def _execute(sql: str) -> None:
-    op.get_bind().exec_driver_sql(sql)
 
 
 def _tenant_fk(columns: list[str], table: str) -> sa.ForeignKeyConstraint:
@@ -34,7 +23,7 @@ def _tenant_fk(columns: list[str], table: str) -> sa.ForeignKeyConstraint:
 
 
 def upgrade() -> None:
-    app = load_settings(os.environ).app_db_role
+    app = app_role()
 
     op.create_table(
         "org_units",
@@ -193,7 +182,7 @@ def upgrade() -> None:
     # the item's quantity in the same statement (the row lock serializes concurrent issues, and the CHECK on
     # material_items refuses a balance below zero, failing the ledger insert with it). The function runs as the
     # owner because the application role may not write the quantity column directly.
-    _execute(
+    execute(
         """
         create function material_ledger_apply() returns trigger
         language plpgsql security definer set search_path = public as $$
@@ -209,35 +198,35 @@ def upgrade() -> None:
         $$
         """
     )
-    _execute("revoke all on function material_ledger_apply() from public")
-    _execute(
+    execute("revoke all on function material_ledger_apply() from public")
+    execute(
         "create trigger material_ledger_apply before insert on material_ledger "
         "for each row execute function material_ledger_apply()"
     )
 
     for table in ("org_units", "people", "emergency_groups", "group_members", "material_items", "material_ledger"):
-        tenant_table(_execute, table)
+        tenant_table(execute, table)
     # Units and people are deactivated, never deleted: history points at them.
-    grant(_execute, "org_units", "select, insert, update", app)
-    grant(_execute, "people", "select, insert, update", app)
-    grant(_execute, "emergency_groups", "select, insert, update", app)
+    grant(execute, "org_units", "select, insert, update", app)
+    grant(execute, "people", "select, insert, update", app)
+    grant(execute, "emergency_groups", "select, insert, update", app)
     # A membership is a current assignment, not history (the journal keeps that): removal deletes it.
-    grant(_execute, "group_members", "select, insert, update, delete", app)
+    grant(execute, "group_members", "select, insert, update, delete", app)
     # Items: the quantity column is written only by the ledger trigger.
     item_columns = "tenant_id, id, category, code, name_zh, name_en, unit, location, org_unit_id, expires_on, active"
-    grant(_execute, "material_items", f"select, insert ({item_columns}, created_at, updated_at)", app)
+    grant(execute, "material_items", f"select, insert ({item_columns}, created_at, updated_at)", app)
     grant(
-        _execute,
+        execute,
         "material_items",
         "update (name_zh, name_en, unit, location, org_unit_id, expires_on, active, updated_at)",
         app,
     )
     # Append-only for the application.
-    grant(_execute, "material_ledger", "select, insert", app)
+    grant(execute, "material_ledger", "select, insert", app)
 
 
 def downgrade() -> None:
-    _execute("drop trigger if exists material_ledger_apply on material_ledger")
+    execute("drop trigger if exists material_ledger_apply on material_ledger")
     for table in ("material_ledger", "material_items", "group_members", "emergency_groups", "people", "org_units"):
         op.drop_table(table)
-    _execute("drop function if exists material_ledger_apply()")
+    execute("drop function if exists material_ledger_apply()")

@@ -7,26 +7,16 @@ Create Date: 2026-11-29
 
 from __future__ import annotations
 
-import os
-
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
 from alembic import op
-from tenants.ddl import grant, tenant_table
-from tenants.settings import load_settings
+from tenants.ddl import TS, UUID, app_role, execute, grant, tenant_table
 
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
-
-UUID = pg.UUID(as_uuid=True)
-TS = sa.DateTime(timezone=True)
-
-
-def _execute(sql: str) -> None:
-    op.get_bind().exec_driver_sql(sql)
 
 
 def _account_fk(column: str, table: str) -> sa.ForeignKeyConstraint:
@@ -36,7 +26,7 @@ def _account_fk(column: str, table: str) -> sa.ForeignKeyConstraint:
 
 
 def upgrade() -> None:
-    app = load_settings(os.environ).app_db_role
+    app = app_role()
 
     op.create_table(
         "plan_versions",
@@ -135,12 +125,12 @@ def upgrade() -> None:
     op.create_index("ix_training_participants_tenant_person", "training_participants", ["tenant_id", "person_id"])
 
     for table in ("plan_versions", "material_shortages", "training_sessions", "training_participants"):
-        tenant_table(_execute, table)
-    grant(_execute, "plan_versions", "select, insert, update", app)
-    grant(_execute, "training_sessions", "select, insert, update", app)
-    grant(_execute, "training_participants", "select, insert", app)
+        tenant_table(execute, table)
+    grant(execute, "plan_versions", "select, insert, update", app)
+    grant(execute, "training_sessions", "select, insert, update", app)
+    grant(execute, "training_participants", "select, insert", app)
     # A shortage row is state, not history (the journal keeps the history): it goes when the shortage does.
-    grant(_execute, "material_shortages", "select, insert, update, delete", app)
+    grant(execute, "material_shortages", "select, insert, update, delete", app)
 
 
 def downgrade() -> None:

@@ -8,26 +8,16 @@ Create Date: 2026-11-29
 
 from __future__ import annotations
 
-import os
-
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
 from alembic import op
-from tenants.ddl import grant, tenant_table
-from tenants.settings import load_settings
+from tenants.ddl import TS, UUID, app_role, execute, grant, tenant_table
 
 revision = "0004"
 down_revision = "0003"  # after the org chart (0002): categories and petitions reference org units
 branch_labels = None
 depends_on = None
-
-UUID = pg.UUID(as_uuid=True)
-TS = sa.DateTime(timezone=True)
-
-
-def _execute(sql: str) -> None:
-    op.get_bind().exec_driver_sql(sql)
 
 
 def _tenant_fk() -> sa.ForeignKeyConstraint:
@@ -39,7 +29,7 @@ def _unit_fk(column: str) -> sa.ForeignKeyConstraint:
 
 
 def upgrade() -> None:
-    app = load_settings(os.environ).app_db_role
+    app = app_role()
 
     op.drop_constraint("ck_accounts_role", "accounts", type_="check")
     op.create_check_constraint(
@@ -238,8 +228,8 @@ def upgrade() -> None:
         "petition_escalations": "select, insert, update",
         "petition_escalation_members": "select, insert",
     }.items():
-        tenant_table(_execute, table)
-        grant(_execute, table, privileges, app)
+        tenant_table(execute, table)
+        grant(execute, table, privileges, app)
 
 
 def downgrade() -> None:

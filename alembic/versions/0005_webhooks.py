@@ -7,30 +7,20 @@ Create Date: 2026-11-29
 
 from __future__ import annotations
 
-import os
-
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
 from alembic import op
-from tenants.ddl import OWNER_ROLE, PLATFORM_ROLE, grant, tenant_table
-from tenants.settings import load_settings
+from tenants.ddl import OWNER_ROLE, PLATFORM_ROLE, TS, UUID, app_role, execute, grant, tenant_table
 
 revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
 
-UUID = pg.UUID(as_uuid=True)
-TS = sa.DateTime(timezone=True)
-
-
-def _execute(sql: str) -> None:
-    op.get_bind().exec_driver_sql(sql)
-
 
 def upgrade() -> None:
-    app = load_settings(os.environ).app_db_role
+    app = app_role()
 
     op.create_table(
         "webhook_subscriptions",
@@ -106,11 +96,11 @@ def upgrade() -> None:
     )
     op.create_index("ix_webhook_attempts_delivery", "webhook_attempts", ["tenant_id", "delivery_id", "attempted_at"])
     for table in ("webhook_subscriptions", "webhook_deliveries", "webhook_attempts"):
-        tenant_table(_execute, table)
+        tenant_table(execute, table)
     # Subscriptions are disabled, never deleted; deliveries change state; attempts are append-only.
-    grant(_execute, "webhook_subscriptions", "select, insert, update", app)
-    grant(_execute, "webhook_deliveries", "select, insert, update", app)
-    grant(_execute, "webhook_attempts", "select, insert", app)
+    grant(execute, "webhook_subscriptions", "select, insert, update", app)
+    grant(execute, "webhook_deliveries", "select, insert, update", app)
+    grant(execute, "webhook_attempts", "select, insert", app)
 
     # The sweeper's view across tenants (platform path): overdue pending deliveries whose message was lost with
     # a crashed worker. It marks them due now, so a following sweep skips them while they are being sent.
@@ -120,8 +110,8 @@ def upgrade() -> None:
         ["next_attempt_at"],
         postgresql_where=sa.text("status = 'pending'"),
     )
-    grant(_execute, "webhook_deliveries", "select, update", PLATFORM_ROLE)
-    _execute(
+    grant(execute, "webhook_deliveries", "select, update", PLATFORM_ROLE)
+    execute(
         """
         create function webhook_sweep(grace_seconds double precision, max_rows integer)
         returns table (tenant_id uuid, id uuid, attempts integer)
@@ -139,14 +129,14 @@ def upgrade() -> None:
         $$
         """
     )
-    _execute("revoke all on function webhook_sweep(double precision, integer) from public")
-    _execute(f"grant execute on function webhook_sweep(double precision, integer) to {app}")
-    _execute("reset role")
-    _execute(f"alter function webhook_sweep(double precision, integer) owner to {PLATFORM_ROLE}")
-    _execute(f"set role {OWNER_ROLE}")
+    execute("revoke all on function webhook_sweep(double precision, integer) from public")
+    execute(f"grant execute on function webhook_sweep(double precision, integer) to {app}")
+    execute("reset role")
+    execute(f"alter function webhook_sweep(double precision, integer) owner to {PLATFORM_ROLE}")
+    execute(f"set role {OWNER_ROLE}")
 
 
 def downgrade() -> None:
-    _execute("drop function if exists webhook_sweep(double precision, integer)")
+    execute("drop function if exists webhook_sweep(double precision, integer)")
     for table in ("webhook_attempts", "webhook_deliveries", "webhook_subscriptions"):
         op.drop_table(table)

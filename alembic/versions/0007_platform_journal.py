@@ -11,14 +11,11 @@ Create Date: 2026-11-29
 
 from __future__ import annotations
 
-import os
-
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
 from alembic import op
-from tenants.ddl import PLATFORM_ROLE, grant
-from tenants.settings import load_settings
+from tenants.ddl import PLATFORM_ROLE, app_role, grant
 
 revision = "0007"
 down_revision = "0005"
@@ -27,7 +24,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    app = load_settings(os.environ).app_db_role
+    app = app_role()
     op.create_table(
         "platform_journal",
         sa.Column("id", pg.UUID(as_uuid=True), primary_key=True),
