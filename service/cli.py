@@ -31,7 +31,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "service.app:create_app",
         factory=True,
         host=args.host or settings.host,
-        port=args.port or settings.port,
+        port=settings.port if args.port is None else args.port,  # 0: any free port (uvicorn logs which)
         workers=args.workers,
         log_config=None,
         access_log=False,

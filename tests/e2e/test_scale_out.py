@@ -76,6 +76,17 @@ class Stack:
             start_new_session=True,
         )
 
+    def bound_port(self, name: str, timeout: float = 60) -> int:
+        """The port a server started with ``--port 0`` reports in its log."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = re.search(r"running on http://127\.0\.0\.1:(\d+)", (self.logs / f"{name}.log").read_text())
+            if found:
+                return int(found.group(1))
+            assert self.procs[name].poll() is None, f"{name} exited early\n{self.tails()}"
+            time.sleep(0.1)
+        raise AssertionError(f"{name} never reported its port\n{self.tails()}")
+
     def kill(self, name: str) -> None:
         """SIGKILL the whole process group, as when a machine or a container dies."""
         with contextlib.suppress(ProcessLookupError):
@@ -120,7 +131,7 @@ def _own_the_queues(url: str) -> None:
         connection.close()
 
 
-def _start_pgbouncer(server_url: str, folder: Path) -> tuple[subprocess.Popen[bytes], int]:
+def _start_pgbouncer(server_url: str, folder: Path, attempt: int = 0) -> tuple[subprocess.Popen[bytes], int]:
     binary = shutil.which("pgbouncer") or next(
         (p for p in ("/usr/sbin/pgbouncer", "/usr/bin/pgbouncer") if Path(p).exists()), None
     )
@@ -160,7 +171,12 @@ ignore_startup_parameters = extra_float_digits
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return proc, port
-        assert proc.poll() is None, (folder / "pgbouncer.log").read_text()
+        if proc.poll() is not None:
+            log = (folder / "pgbouncer.log").read_text()
+            # The port picked above can be taken before PgBouncer binds it: pick another.
+            if "in use" in log and attempt < 2:
+                return _start_pgbouncer(server_url, folder, attempt + 1)
+            raise AssertionError(log)
         time.sleep(0.05)
     raise AssertionError("pgbouncer did not start listening")
 
@@ -198,9 +214,11 @@ def stack(server_url: str) -> Iterator[Stack]:
         )
         _own_the_queues(rabbitmq)
         for i in range(2):
-            port = _free_port()
-            stack.start(f"api{i}", "serve", "--port", str(port))
-            stack.apis.append(f"http://127.0.0.1:{port}")
+            # Port 0: the server binds a free port itself (a port picked here first could be taken, e.g. as the
+            # ephemeral port of some client connection, before the server binds it).
+            stack.start(f"api{i}", "serve", "--port", "0")
+        for i in range(2):
+            stack.apis.append(f"http://127.0.0.1:{stack.bound_port(f'api{i}')}")
         for i in range(2):
             stack.start(f"worker{i}", "worker", "--processes", "1", "--threads", "4")
         stack.start("scheduler", "scheduler")
