@@ -74,7 +74,7 @@ def test_shares_are_between_zero_and_one(rows, period, by):
 
 
 score = st.one_of(st.none(), st.floats(0, 100))
-weight = st.floats(0, 10)
+weight = st.integers(0, 1000).map(lambda w: w / 100)  # weights as the plan writes them
 
 
 @given(
