@@ -46,7 +46,11 @@ def _select() -> str:
 async def journal_frame(
     session: AsyncSession, *, since: datetime | None = None, until: datetime | None = None
 ) -> pl.DataFrame:
-    """The current tenant's petition events in ``[since, until)`` (aware datetimes) as a ``JOURNAL_SCHEMA`` frame."""
+    """The current tenant's petition events in ``[since, until)`` (aware datetimes) as a ``JOURNAL_SCHEMA`` frame.
+
+    The metrics follow each petition from its submission: for a report, bound by ``until`` (the watermark) and
+    set ``since`` no later than the submission of the oldest petition the period can involve.
+    """
     require_tenant()
     query = _select()
     for op, bound in ((">=", since), ("<", until)):

@@ -74,7 +74,7 @@ CATALOGUE: dict[str, Metric] = {
     "response_rate": _m("satisfaction", "评价回复率", "response rate",
                         "share of the period's replied petitions rated at any stage (to date)"),
     "followups_outstanding": _m("satisfaction", "待回访件数", "follow-ups outstanding",
-                                "petition.followup_due events of the period not followed by a rating of that stage"),
+                                "period's petition.followup_due events without a rating of that stage (to date)"),
     # Scores (0-100)
     "timeliness_score": _m("score", "及时性得分", "timeliness score",
                            "100 × mean of the available accept_within_15_share and conclude_on_time_share"),

@@ -226,3 +226,15 @@ def test_every_output_column_is_in_the_catalogue():
     assert columns == set(CATALOGUE)
     assert all(m["zh"] and m["en"] and m["formula"] for m in CATALOGUE.values())
     assert markdown().count("\n") == len(CATALOGUE) + 1
+
+
+def test_satisfaction_and_coordination_by_unit():
+    sat = satisfaction(journal(), period="quarter", by=["org_unit_id"])
+    # p2 (last unit U3): two ratings in Q2, one satisfied; p1 (U1): replied in Q2, never rated.
+    u3 = row(sat, period=date(2026, 4, 1), org_unit_id=U3)
+    assert (u3["ratings"], u3["satisfied_share"], u3["dissatisfied_share"], u3["response_rate"]) == (2, 0.5, 0.5, 1.0)
+    u1 = row(sat, period=date(2026, 4, 1), org_unit_id=U1)
+    assert (u1["ratings"], u1["response_rate"], u1["followups_outstanding"]) == (None, 0.0, 1)
+    coord = coordination(journal(), period="quarter", by=["org_unit_id"])
+    assert row(coord, period=date(2026, 1, 1), org_unit_id=U3)["bounced_share"] == 1.0
+    assert row(coord, period=date(2026, 4, 1), org_unit_id=U1)["transfer_objections"] == 1
