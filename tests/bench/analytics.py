@@ -84,6 +84,7 @@ def main(events: int = 1_000_000) -> None:
     import polars as pl
 
     from analytics.extract import _select, journal_frame
+    from analytics.metrics import coordination, localize, petition_facts, satisfaction, timeliness
     from service.cli import migrate
     from service.embedded import database_url, start_postgres
     from tenants import tenancy
@@ -146,11 +147,13 @@ def main(events: int = 1_000_000) -> None:
             await conn.close()
         return int(status.split()[1])  # "COPY <rows>"
 
+    extracted: dict[str, pl.DataFrame] = {}
+
     async def polars_copy() -> int:
         db = Database(app_url, pool_size=1)
         try:
             async with db.transaction(uuid.UUID(tenants[0])) as session:
-                frame = await journal_frame(session)
+                extracted["frame"] = frame = await journal_frame(session)
         finally:
             await db.dispose()
         return frame.height
@@ -160,6 +163,16 @@ def main(events: int = 1_000_000) -> None:
     best("plain COPY ... TO STDOUT (csv), bytes only", expected, runs, lambda: asyncio.run(copy_only("csv")))
     best("plain COPY ... TO STDOUT (binary), bytes only", expected, runs, lambda: asyncio.run(copy_only("binary")))
     best("analytics.extract (COPY csv -> pl.read_csv)", expected, runs, lambda: asyncio.run(polars_copy()))
+
+    def quarterly_metrics() -> int:
+        journal = localize(extracted["frame"].lazy(), {tenants[0]: "Asia/Shanghai"})
+        facts = petition_facts(journal).collect().lazy()  # computed once, shared by the three metric families
+        for by in ([], ["org_unit_id"], ["category"], ["kind"]):
+            for metric in (timeliness, coordination, satisfaction):
+                metric(journal, period="quarter", by=by, facts=facts)
+        return extracted["frame"].height
+
+    best("metrics: 3 families x 4 breakdowns, quarterly", expected, runs, quarterly_metrics)
 
     libpq_url = app_url.replace("postgresql+asyncpg://", "postgresql://")
     try:
