@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from service.deps import Caller, Page, Session
 from service.petitions import schemas as s
 from service.petitions import services
-from service.petitions.models import CHANNELS, KINDS, Attachment
+from service.petitions.models import CHANNELS, KINDS, Attachment, Petition
 from service.petitions.storage import sniff, storage_from_settings
 from service.petitions.workflow import Action
 from service.petitions.workflow import State as PState
@@ -289,6 +289,15 @@ def _guard_guessing(state: State, request: Request[Any, Any, Any], tenant: uuid.
             raise RateLimited("too many look-ups; retry later", retry_after=wait)
 
 
+async def _by_lookup_code(
+    state: State, request: Request[Any, Any, Any], db_session: Session, slug: str, tracking_number: str, code: str
+) -> Petition:
+    """The petition behind a tracking number and lookup code, in the slug's university, with guessing limited."""
+    tenant = await enter_tenant(state, slug)
+    _guard_guessing(state, request, tenant, tracking_number)
+    return await services.find_by_code(db_session, tracking_number, code)
+
+
 class PublicPetitionController(Controller):
     """Anonymous access scoped by the university's slug: categories, submission, status, rating, review."""
 
@@ -327,9 +336,7 @@ class PublicPetitionController(Controller):
         state: State,
         request: Request[Any, Any, Any],
     ) -> s.PublicStatus:
-        tenant = await enter_tenant(state, slug)
-        _guard_guessing(state, request, tenant, data.tracking_number)
-        petition = await services.find_by_code(db_session, data.tracking_number, data.lookup_code)
+        petition = await _by_lookup_code(state, request, db_session, slug, data.tracking_number, data.lookup_code)
         return s.PublicStatus.of(petition, await services.category_code(db_session, petition), utcnow())
 
     @post("/petitions/rating", summary="Rate the outcome with the lookup code", status_code=200, **PUBLIC)
@@ -342,9 +349,7 @@ class PublicPetitionController(Controller):
         state: State,
         request: Request[Any, Any, Any],
     ) -> s.PublicStatus:
-        tenant = await enter_tenant(state, slug)
-        _guard_guessing(state, request, tenant, data.tracking_number)
-        petition = await services.find_by_code(db_session, data.tracking_number, data.lookup_code)
+        petition = await _by_lookup_code(state, request, db_session, slug, data.tracking_number, data.lookup_code)
         petition = await services.get_petition(db_session, petition.id, lock=True)
         fields = services.ActionInput(rating=data.rating, comment=data.comment)
         await services.act(
@@ -374,9 +379,7 @@ class PublicPetitionController(Controller):
         state: State,
         request: Request[Any, Any, Any],
     ) -> s.PublicStatus:
-        tenant = await enter_tenant(state, slug)
-        _guard_guessing(state, request, tenant, data.tracking_number)
-        petition = await services.find_by_code(db_session, data.tracking_number, data.lookup_code)
+        petition = await _by_lookup_code(state, request, db_session, slug, data.tracking_number, data.lookup_code)
         petition = await services.get_petition(db_session, petition.id, lock=True)
         action = Action.request_rereview if petition.state == PState.reviewed else Action.request_review
         await services.act(
@@ -407,10 +410,9 @@ class PublicPetitionController(Controller):
         state: State,
         request: Request[Any, Any, Any],
     ) -> list[dict[str, Any]]:
-        tenant = await enter_tenant(state, slug)
-        tracking_number = str(data.get("tracking_number") or "")
-        _guard_guessing(state, request, tenant, tracking_number)
-        petition = await services.find_by_code(db_session, tracking_number, str(data.get("lookup_code") or ""))
+        petition = await _by_lookup_code(
+            state, request, db_session, slug, str(data.get("tracking_number") or ""), str(data.get("lookup_code") or "")
+        )
         files = data.get("files")
         files = files if isinstance(files, list) else [files] if files is not None else []
         settings = state.settings
@@ -448,7 +450,7 @@ class PublicPetitionController(Controller):
                 sha256=hashlib.sha256(content).hexdigest(),
                 storage_key="",
             )
-            attachment.storage_key = f"{tenant}/{petition.id}/{attachment.id}"
+            attachment.storage_key = f"{petition.tenant_id}/{petition.id}/{attachment.id}"
             await storage.put(attachment.storage_key, content, media_type)
             db_session.add(attachment)
             await journal.record(
