@@ -17,14 +17,22 @@ from sqlalchemy.types import TypeDecorator
 
 _VERSION = 1
 _key: bytes | None = None
+_aead: AESGCM | None = None
 
 
 def configure(key: bytes) -> None:
     """Install the process-wide data key (32 bytes); called once at start-up."""
-    global _key
+    global _key, _aead
     if len(key) != 32:
         raise ValueError("the data key must be 32 bytes")
     _key = key
+    _aead = AESGCM(key)
+
+
+def _cipher() -> AESGCM:
+    if _aead is None:
+        raise RuntimeError("data key not configured: call tenants.crypto.configure() at start-up")
+    return _aead
 
 
 def _require_key() -> bytes:
@@ -35,13 +43,13 @@ def _require_key() -> bytes:
 
 def encrypt(plaintext: str) -> bytes:
     nonce = os.urandom(12)
-    return bytes([_VERSION]) + nonce + AESGCM(_require_key()).encrypt(nonce, plaintext.encode(), None)
+    return bytes([_VERSION]) + nonce + _cipher().encrypt(nonce, plaintext.encode(), None)
 
 
 def decrypt(blob: bytes) -> str:
     if not blob or blob[0] != _VERSION:
         raise ValueError("unknown ciphertext version")
-    return AESGCM(_require_key()).decrypt(blob[1:13], blob[13:], None).decode()
+    return _cipher().decrypt(blob[1:13], blob[13:], None).decode()
 
 
 def lookup_hash(value: str) -> str:

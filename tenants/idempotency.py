@@ -105,15 +105,66 @@ async def claim(session: AsyncSession, *, key: str, principal: Principal, fp: st
     )
     if claimed is not None:
         return Claim(claimed)
+    return await stored(session, Attempt(key, scope, fp))
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A request carrying an Idempotency-Key, for writes that claim the key inside their own statement."""
+
+    key: str
+    principal: str
+    fingerprint: str
+
+    @classmethod
+    def of(cls, key: str, principal: Principal, fp: str) -> Attempt:
+        check_key(key)
+        return cls(key, principal_scope(principal), fp)
+
+
+# The claim as a data-modifying CTE named ``claimed`` for a single-statement write (asyncpg numbering from
+# ``$first``): it stores the response with the claim, so the write, its journal event and the replayable
+# response are one round trip. A conflicting key yields no row (the caller then replays ``stored``); a concurrent
+# first request makes it wait on the unique index until that one commits or rolls back.
+def claim_cte(first: int) -> str:
+    p = [f"${first + i}" for i in range(7)]
+    return f"""claimed as (
+      insert into idempotency_keys
+             (tenant_id, id, principal, key, fingerprint, status_code, response, created_at, expires_at)
+      values ({p[0]}::uuid, {p[1]}::uuid, {p[2]}::text, {p[3]}::text, {p[4]}::text, {p[5]}::int, {p[6]}::bytea,
+              now(), now() + interval '{int(TTL.total_seconds())} seconds')
+      on conflict (tenant_id, principal, key) do update
+         set id = excluded.id, fingerprint = excluded.fingerprint, status_code = excluded.status_code,
+             response = excluded.response, created_at = excluded.created_at, expires_at = excluded.expires_at
+       where idempotency_keys.expires_at < now()
+      returning id
+    )"""
+
+
+def claim_args(attempt: Attempt, status_code: int, body: str) -> list[object]:
+    """The seven arguments of ``claim_cte``: the response is stored encrypted, as ``complete`` does."""
+    return [
+        require_tenant(),
+        new_id(),
+        attempt.principal,
+        attempt.key,
+        attempt.fingerprint,
+        status_code,
+        EncryptedText().process_bind_param(body, None),
+    ]
+
+
+async def stored(session: AsyncSession, attempt: Attempt) -> Claim:
+    """The first response to a key that is already claimed (``Claim.replay``), or the refusal of its reuse."""
     row = (
         await session.execute(
             text(
                 "select id, fingerprint, status_code, response from idempotency_keys where principal = :p and key = :k"
             ),
-            {"p": scope, "k": key},
+            {"p": attempt.principal, "k": attempt.key},
         )
     ).one()
-    if row.fingerprint != fp:
+    if row.fingerprint != attempt.fingerprint:
         raise Invalid(
             "this Idempotency-Key was used for a different request",
             code="idempotency-key-reused",

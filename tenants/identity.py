@@ -224,6 +224,11 @@ class Tokens:
 
     def verify(self, token: str, *, typ: Literal["access", "refresh"]) -> tuple[Principal, int]:
         """The principal and token version of a valid token, or ``Unauthorized``."""
+        principal, version, _ = self.verify_with_expiry(token, typ=typ)
+        return principal, version
+
+    def verify_with_expiry(self, token: str, *, typ: Literal["access", "refresh"]) -> tuple[Principal, int, int]:
+        """``verify``, plus the token's expiry (seconds since the epoch) for callers that cache the result."""
         try:
             claims = jwt.decode(
                 token, self._secret, algorithms=["HS256"], options={"require": ["exp", "iat", "sub", "typ"]}
@@ -246,7 +251,7 @@ class Tokens:
             )
         except (KeyError, ValueError):
             raise Unauthorized("invalid token", code="invalid-token") from None
-        return principal, int(claims.get("ver", 0))
+        return principal, int(claims.get("ver", 0)), int(claims["exp"])
 
 
 # --- accounts ---------------------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -66,30 +65,32 @@ async def enter_tenant(state: State, slug: str) -> uuid.UUID:
     return tenant_id
 
 
-async def idempotent(
-    session: Session,
-    principal: Principal,
-    key: str | None,
+async def receive(
+    db_session: Session,
+    state: State,
     request: Request[Any, Any, Any],
-    body: msgspec.Struct,
-    work: Callable[[], Awaitable[msgspec.Struct]],
-    status_code: int = 201,
+    principal: Principal,
+    data: s.SubmissionIn,
+    key: str | None,
+    registered_by: uuid.UUID | None = None,
 ) -> Response[Any]:
-    """Run ``work`` once per Idempotency-Key; a retry gets the first response back."""
-    if key is None:
-        return Response(await work(), status_code=status_code)
-    fp = idempotency.fingerprint(request.method, request.url.path, msgspec.json.encode(body))
-    claim = await idempotency.claim(session, key=key, principal=principal, fp=fp)
-    if claim.replay is not None:
-        return Response(
-            claim.replay[1].encode(),
-            status_code=claim.replay[0],
-            media_type="application/json",
-            headers={"Idempotent-Replayed": "true"},
-        )
-    encoded = msgspec.json.encode(await work())
-    await idempotency.complete(session, claim, status_code, encoded.decode())
-    return Response(encoded, status_code=status_code, media_type="application/json")
+    """Submit once per Idempotency-Key: the key is claimed, and the response stored, with the petition itself;
+    a retry gets the first response back."""
+    attempt = None
+    if key is not None:
+        fp = idempotency.fingerprint(request.method, request.url.path, msgspec.json.encode(data))
+        attempt = idempotency.Attempt.of(key, principal, fp)
+    result = await services.submit(
+        db_session,
+        state.db,
+        _submission(data),
+        principal=principal,
+        registered_by=registered_by,
+        attempt=attempt,
+        render=lambda petition, code: msgspec.json.encode(_submitted(petition, code)),
+    )
+    headers = {"Idempotent-Replayed": "true"} if result.replayed else None
+    return Response(result.body, status_code=result.status_code, media_type="application/json", headers=headers)
 
 
 def _submission(data: s.SubmissionIn) -> services.Submission:
@@ -113,9 +114,8 @@ def _submission(data: s.SubmissionIn) -> services.Submission:
     )
 
 
-def _submitted(result: services.Submitted) -> s.SubmittedOut:
-    p = result.petition
-    return s.SubmittedOut(p.id, p.tracking_number, result.lookup_code, p.state, p.received_at, p.accept_due)
+def _submitted(p: services.Received, lookup_code: str) -> s.SubmittedOut:
+    return s.SubmittedOut(p.id, p.tracking_number, lookup_code, p.state, p.received_at, p.accept_due)
 
 
 class PetitionController(Controller):
@@ -132,10 +132,7 @@ class PetitionController(Controller):
         request: Request[Any, Any, Any],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
-        async def work() -> s.SubmittedOut:
-            return _submitted(await services.submit(db_session, state.db, _submission(data), principal=principal))
-
-        return await idempotent(db_session, principal, idempotency_key, request, data, work)
+        return await receive(db_session, state, request, principal, data, idempotency_key)
 
     @post("/register", summary="Register a letter, call, fax, email or visit on behalf of a petitioner", **STAFF)
     async def register(
@@ -147,14 +144,7 @@ class PetitionController(Controller):
         request: Request[Any, Any, Any],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
-        async def work() -> s.SubmittedOut:
-            return _submitted(
-                await services.submit(
-                    db_session, state.db, _submission(data), principal=principal, registered_by=principal.subject_id
-                )
-            )
-
-        return await idempotent(db_session, principal, idempotency_key, request, data, work)
+        return await receive(db_session, state, request, principal, data, idempotency_key, principal.subject_id)
 
     @get("/", summary="List petitions (filters, Chinese text search, keyset pagination)", **STAFF_OR_READER)
     async def list(
@@ -322,10 +312,7 @@ class PublicPetitionController(Controller):
     ) -> Response[Any]:
         await enter_tenant(state, slug)
 
-        async def work() -> s.SubmittedOut:
-            return _submitted(await services.submit(db_session, state.db, _submission(data), principal=principal))
-
-        return await idempotent(db_session, principal, idempotency_key, request, data, work)
+        return await receive(db_session, state, request, principal, data, idempotency_key)
 
     @post("/petitions/status", summary="Public status by tracking number and lookup code", status_code=200, **PUBLIC)
     async def status(

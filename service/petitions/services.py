@@ -10,12 +10,14 @@ import asyncio
 import json
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.petitions import deadlines
@@ -32,7 +34,7 @@ from service.petitions.models import (
 from service.petitions.search import index_terms, query_terms
 from service.petitions.workflow import PETITIONER_ACTIONS, Action, State, transition
 from service.security import TTLCache
-from tenants import journal, org
+from tenants import idempotency, journal, org
 from tenants.crypto import encrypt, lookup_hash
 from tenants.db import Database, require_tenant, utcnow
 from tenants.errors import Conflict, Forbidden, Invalid, NotFound
@@ -258,9 +260,25 @@ class Submission:
 
 
 @dataclass(frozen=True)
+class Received:
+    """What intake tells the petitioner, without loading the new row back."""
+
+    id: uuid.UUID
+    tracking_number: str
+    state: str
+    received_at: datetime
+    accept_due: datetime
+
+
+@dataclass(frozen=True)
 class Submitted:
-    petition: Petition
+    """A received petition, or (``replayed``) the first response to a retried request with the same key."""
+
+    petition: Received | None
     lookup_code: str
+    body: bytes = b""
+    status_code: int = 201
+    replayed: bool = False
 
 
 async def submit(
@@ -270,8 +288,14 @@ async def submit(
     *,
     principal: Principal,
     registered_by: uuid.UUID | None = None,
+    attempt: idempotency.Attempt | None = None,
+    render: Callable[[Received, str], bytes] | None = None,
 ) -> Submitted:
-    """Receive a petition: validate, number it, store it (personal data encrypted) and journal it."""
+    """Receive a petition: validate, number it, store it (personal data encrypted) and journal it.
+
+    With ``attempt`` (an Idempotency-Key) the key is claimed and ``render``'s response stored in the same
+    statement as the petition; a retry gets that response back (``replayed``) and writes nothing.
+    """
     errors = []
     category = await active_category(session, data.category)
     if not category:
@@ -338,23 +362,29 @@ async def submit(
         "registered": registered_by is not None,
     }
     journal.check_payload("petition.submitted", payload)
-    # The hot path: the petition and its journal event in one prepared statement (one round trip; no statement
-    # building or unit-of-work flush per request). Personal columns are encrypted here, as EncryptedText would.
-    params = {k: (encrypt(v) if k in PERSONAL_COLUMNS and v is not None else v) for k, v in cols.items()}
-    await session.execute(
-        SUBMIT_SQL,
-        {
-            **params,
-            "terms": index_terms(data.subject, data.content, data.location_text),
-            "event_id": new_id(),
-            "actor_id": registered_by or petitioner_account,
-            "event_unit": category.default_org_unit_id,
-            "payload": json.dumps(payload),
-        },
-    )
-    cols.pop("tenant_id")
-    petition = Petition(**cols)
-    return Submitted(petition, code)
+    petition = Received(cols["id"], tracking_number, cols["state"], now, accept_due)
+    body = render(petition, code) if render else b""
+    # The hot path: the key's claim with its response, the petition and its journal event in one prepared
+    # statement on the session's own connection and transaction (one round trip; no statement building or
+    # unit-of-work flush per request). Personal columns are encrypted here, as EncryptedText would.
+    args = [encrypt(v) if k in PERSONAL_COLUMNS and v is not None else v for k, v in cols.items()]
+    args += [
+        index_terms(data.subject, data.content, data.location_text),
+        new_id(),
+        registered_by or petitioner_account,
+        category.default_org_unit_id,
+        json.dumps(payload),
+    ]
+    if attempt is not None:
+        args += idempotency.claim_args(attempt, 201, body.decode())
+    connection = await (await session.connection()).get_raw_connection()
+    inserted = await connection.driver_connection.fetchval(SUBMIT_SQL[attempt is not None], *args)
+    if inserted is None:  # the key was claimed before: give back the first response
+        assert attempt is not None
+        first = await idempotency.stored(session, attempt)
+        assert first.replay is not None
+        return Submitted(None, "", first.replay[1].encode(), first.replay[0], replayed=True)
+    return Submitted(petition, code, body)
 
 
 PERSONAL_COLUMNS = frozenset({"petitioner_name", "petitioner_phone", "petitioner_number", "representatives"})
@@ -364,19 +394,36 @@ _COLUMNS = [
     "petitioner_phone", "petitioner_number", "participants", "representatives", "representative_count",
     "accused_org_unit_id", "state", "version", "received_at", "due_at", "accept_due", "updated_at",
 ]  # fmt: skip
-SUBMIT_SQL = text(
-    f"""
-    with inserted as (
+
+
+def _submit_sql(claiming: bool) -> str:
+    """The submission statement (asyncpg numbering): the petition's columns, then the search terms, the event id,
+    actor, unit and payload, then (``claiming``) the Idempotency-Key claim, which gates the inserts."""
+    n = len(_COLUMNS)
+    table = Petition.__table__
+    values = ", ".join(
+        # Base types only: a cast to varchar(n) would truncate silently where the insert refuses an oversize value.
+        f"${i + 1}::{table.c[c].type.compile(dialect=postgresql.dialect()).split('(')[0]}"
+        for i, c in enumerate(_COLUMNS)
+    )
+    received = _COLUMNS.index("received_at") + 1
+    return f"""
+    with {idempotency.claim_cte(n + 6) + "," if claiming else ""}
+    inserted as (
       insert into petitions ({", ".join(_COLUMNS)}, search)
-      values ({", ".join(":" + c for c in _COLUMNS)}, to_tsvector('simple', :terms))
+      select {values}, to_tsvector('simple', ${n + 1}::text)
+      {"where exists (select from claimed)" if claiming else ""}
       returning id
     )
     insert into journal (tenant_id, id, occurred_at, type, actor_id, petition_id, org_unit_id, payload)
-    select cast(:tenant_id as uuid), cast(:event_id as uuid), cast(:received_at as timestamptz), 'petition.submitted',
-           cast(:actor_id as uuid), inserted.id, cast(:event_unit as uuid), cast(:payload as jsonb)
+    select $1::uuid, ${n + 2}::uuid, ${received}::timestamptz, 'petition.submitted', ${n + 3}::uuid, inserted.id,
+           ${n + 4}::uuid, ${n + 5}::text::jsonb
       from inserted
+    returning petition_id
     """
-)
+
+
+SUBMIT_SQL = {False: _submit_sql(False), True: _submit_sql(True)}
 
 
 # --- reading --------------------------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import msgspec
 import pytest
 from sqlalchemy import func, select
@@ -116,6 +118,15 @@ async def test_credentials_are_checked(client, tenant, settings):
     refresh = Tokens(settings.secret_key, access_ttl=60, refresh_ttl=60).issue(principal, 1).refresh_token
     assert_problem(await client.get("/api/v1/accounts/", headers=auth(refresh)), 401, "invalid-token")
     assert_problem(await client.get("/api/v1/accounts/", headers={"X-API-Key": "xfk_bad"}), 401, "invalid-token")
+
+
+async def test_a_verified_token_is_refused_once_it_expires(client, tenant, settings):
+    # Verified access tokens are cached per process; the cache must not outlive the token.
+    principal = Principal(kind="account", role=Role.tenant_admin, subject_id=tenant.id, tenant_id=tenant.id)
+    short = Tokens(settings.secret_key, access_ttl=2, refresh_ttl=60).issue(principal, 1).access_token
+    assert (await client.get("/api/v1/accounts/", headers=auth(short))).status_code == 200
+    await asyncio.sleep(3.1)
+    assert_problem(await client.get("/api/v1/accounts/", headers=auth(short)), 401, "token-expired")
 
 
 async def test_rate_limits_answer_429_with_retry_after(settings):

@@ -1,6 +1,8 @@
 import asyncio
 import uuid
 
+from sqlalchemy import text
+
 from tests.integration.petitions.conftest import journal_of, petition_body
 
 
@@ -130,6 +132,21 @@ async def test_concurrent_requests_with_one_key_create_one_petition(client, uni)
     assert len(submitted) == 1
     listing = await client.get("/api/v1/petitions", headers=uni.staff)
     assert [p["id"] for p in listing.json()["items"]].count(results[0].json()["id"]) == 1
+
+
+async def test_an_expired_key_is_claimed_afresh(client, uni, db):
+    key = str(uuid.uuid4())
+    headers = {**uni.petitioner, "Idempotency-Key": key}
+    first = await client.post("/api/v1/petitions", json=petition_body(), headers=headers)
+    async with db.transaction(uni.tenant.id) as session:
+        await session.execute(
+            text("update idempotency_keys set expires_at = now() - interval '1 second' where key = :k"), {"k": key}
+        )
+    later = await client.post("/api/v1/petitions", json=petition_body(subject="过期后再用"), headers=headers)
+    assert later.status_code == 201 and "idempotent-replayed" not in later.headers
+    assert later.json()["id"] != first.json()["id"]
+    again = await client.post("/api/v1/petitions", json=petition_body(subject="过期后再用"), headers=headers)
+    assert again.json() == later.json() and again.headers["idempotent-replayed"] == "true"
 
 
 async def test_staff_registration_of_a_phone_call(client, uni):
