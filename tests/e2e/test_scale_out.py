@@ -206,6 +206,10 @@ def stack(server_url: str) -> Iterator[Stack]:
         "XINFANG_RATE_LIMIT_CLIENT_PER_MINUTE": "1000000",
         "XINFANG_RATE_LIMIT_TENANT_PER_MINUTE": "1000000",
         "XINFANG_DATA_DIR": str(folder),
+        # Webhooks go to a receiver on loopback; a short timeout keeps the lease of a killed worker's deliveries
+        # short, so the sweep re-sends them within the test.
+        "XINFANG_WEBHOOK_ALLOW_LOOPBACK": "true",
+        "XINFANG_WEBHOOK_TIMEOUT": "2",
     }
     stack = Stack(env, folder, pgbouncer_port)
     try:
@@ -263,12 +267,39 @@ def _platform_token(stack: Stack) -> str:
 
 
 @dataclass
+class Receiver:
+    """A webhook endpoint on loopback: ``/<slug>/<subscription>`` records (event id, webhook-id) per arrival."""
+
+    port: int = 0
+    arrivals: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict)
+
+    async def start(self) -> Any:
+        from aiohttp import web
+
+        async def hook(request: web.Request) -> web.Response:
+            event = (await request.json())["data"]["event_id"]
+            key = (request.match_info["slug"], request.match_info["sub"])
+            self.arrivals.setdefault(key, []).append((event, request.headers["webhook-id"]))
+            return web.Response(status=200)
+
+        app = web.Application()
+        app.router.add_post("/{slug}/{sub}", hook)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return runner
+
+
+@dataclass
 class University:
     id: str
     slug: str
     headers: dict[str, str]
     account_ids: set[str] = field(default_factory=set)
     emails: set[str] = field(default_factory=set)
+    subscriptions: dict[str, str] = field(default_factory=dict)  # receiver path part -> subscription id
 
 
 async def test_tenant_isolation_and_pipeline_through_pgbouncer_rabbitmq_and_several_processes(stack: Stack) -> None:
@@ -300,6 +331,18 @@ async def test_tenant_isolation_and_pipeline_through_pgbouncer_rabbitmq_and_seve
             return University(body["tenant"]["id"], slug, {"Authorization": f"Bearer {login.json()['access_token']}"})
 
         universities = [await onboard(next(apis)) for _ in range(TENANTS)]
+        receiver = Receiver()
+        runner = await receiver.start()
+        # Two subscriptions per university whose patterns both match the staff accounts created under load.
+        for u in universities:
+            for sub, types in {"exact": ["account.created"], "pattern": ["account.*", "petition.*"]}.items():
+                r = await client.post(
+                    f"{next(apis)}/api/v1/webhooks/subscriptions",
+                    json={"url": f"http://127.0.0.1:{receiver.port}/{u.slug}/{sub}", "event_types": types},
+                    headers=u.headers,
+                )
+                assert r.status_code == 201, r.text
+                u.subscriptions[sub] = r.json()["subscription"]["id"]
         leaks: list[str] = []
         statuses: dict[int | str, int] = {}
         deadline = time.monotonic() + LOAD_SECONDS
@@ -390,6 +433,45 @@ async def test_tenant_isolation_and_pipeline_through_pgbouncer_rabbitmq_and_seve
         for u in universities:
             r = await client.get(f"{survivor}/api/v1/journal", params={"type": "tenant.provisioned"}, headers=u.headers)
             assert len(r.json()["items"]) == 1, r.text
+
+        # Webhooks: every staff account created under load reached both subscriptions of its university, with
+        # exactly one successful delivery each, also across the killed worker (a re-sent attempt carries the same
+        # webhook-id, so a receiver deduplicates it).
+        loaded = universities[:TENANTS]
+        expected: dict[tuple[str, str], set[str]] = {}
+        for u in loaded:
+            r = await client.get(
+                f"{survivor}/api/v1/journal", params={"type": "account.created", "limit": 500}, headers=u.headers
+            )
+            staff_events = {e["id"] for e in r.json()["items"] if e["subject_id"] in u.account_ids}
+            assert len(staff_events) == len(u.account_ids)
+            for sub in u.subscriptions:
+                expected[(u.slug, sub)] = staff_events
+        wait_until = time.monotonic() + 120
+        while any(not events <= {e for e, _ in receiver.arrivals.get(key, [])} for key, events in expected.items()):
+            assert time.monotonic() < wait_until, f"webhooks missing\n{stack.tails()}"
+            await asyncio.sleep(0.5)
+        await asyncio.sleep(1.5)
+        for u in loaded:
+            for sub, subscription_id in u.subscriptions.items():
+                arrivals = receiver.arrivals[(u.slug, sub)]
+                # Only events of the subscription's own university; one webhook-id per event.
+                ids_per_event: dict[str, set[str]] = {}
+                for event, webhook_id in arrivals:
+                    ids_per_event.setdefault(event, set()).add(webhook_id)
+                assert expected[(u.slug, sub)] <= ids_per_event.keys()
+                others = {e for (slug, _), events in expected.items() if slug != u.slug for e in events}
+                assert not ids_per_event.keys() & others
+                assert all(len(ids) == 1 for ids in ids_per_event.values()), ids_per_event
+                r = await client.get(
+                    f"{survivor}/api/v1/webhooks/subscriptions/{subscription_id}/deliveries",
+                    params={"event_type": "account.created", "limit": 200},
+                    headers=u.headers,
+                )
+                deliveries = [d for d in r.json()["items"] if d["event_id"] in expected[(u.slug, sub)]]
+                assert sorted(d["event_id"] for d in deliveries) == sorted(expected[(u.slug, sub)])
+                assert {d["status"] for d in deliveries} == {"succeeded"}, deliveries
+        await runner.cleanup()
 
     # The traffic really went through PgBouncer's transaction pool.
     with psycopg.connect(f"postgresql://postgres@127.0.0.1:{stack.pgbouncer_port}/pgbouncer", autocommit=True) as admin:
