@@ -29,7 +29,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 THREADS = int(os.environ.get("BENCH_WORKER_THREADS", "8"))
-BACKLOG = int(os.environ.get("BENCH_EVENTS", "3000"))
+BACKLOG = int(os.environ.get("BENCH_EVENTS", "10000"))  # sustained: start-up latency must not dominate
 BASELINE_POSTS = int(os.environ.get("BENCH_BASELINE_POSTS", "3000"))
 LOW_LOAD_EVENTS = int(os.environ.get("BENCH_LOW_LOAD_EVENTS", "100"))
 
