@@ -276,3 +276,12 @@ class Driver:
     async def _tick_and_submit(self) -> None:
         await self.tick_all()
         await self.submit()
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits(app: Any) -> None:
+    """These tests drive hundreds of requests per account within a minute (the exhaustive tables): each test
+    starts with fresh per-account budgets. Rate limiting itself is tested in test_http_basics."""
+    from service.security import RateLimiter
+
+    app.state.rate_limiter = RateLimiter()
