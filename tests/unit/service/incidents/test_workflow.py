@@ -66,7 +66,7 @@ def test_task_table(state: TaskState, action: TaskAction) -> None:
             workflow.task_transition(state, action)
     else:
         assert workflow.task_transition(state, action) == nxt
-    assert workflow.OPEN_TASK_STATES == {TaskState.assigned, TaskState.acknowledged}
+    assert {TaskState.assigned, TaskState.acknowledged} == workflow.OPEN_TASK_STATES
 
 
 NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
@@ -82,7 +82,7 @@ def test_a_step_is_overdue_exactly_when_open_past_its_due_time(minutes: list[int
         for i, m in enumerate(minutes)
     ]
     found = {n.payload["step"] for n in reminders.notices(NOW, active=True, steps=steps, tasks=[], next_update_at=None)}
-    assert found == {s.step for s in steps if s.completed_at is None and s.due_at and NOW > s.due_at}
+    assert found == {s.step for s in steps if s.completed_at is None and s.due_at and s.due_at < NOW}
 
 
 def test_tasks_and_the_bulletin_cadence() -> None:
