@@ -338,7 +338,7 @@ class IncidentOut(msgspec.Struct):
             [StepOut.of(s, now) for s in d.steps],
             [TaskOut.of(t, now, i.drill) for t in d.tasks],
             [MeasureOut.of(m) for m in d.measures],
-            [LogisticsOut.of(r) for r in d.logistics],
+            [LogisticsOut.of(r, d.available.get(r.id)) for r in d.logistics],
             [BulletinOut.of(b) for b in d.bulletins],
             [ActionItemOut.of(a) for a in d.action_items],
             nxt,

@@ -150,6 +150,8 @@ class Detail:
     logistics: list[LogisticsRequest]
     bulletins: list[Bulletin]
     action_items: list[ActionItem]
+    # Stock that could meet each open logistics request now (its shortfall shows at once).
+    available: dict[uuid.UUID, int | None] = field(default_factory=dict)
 
 
 async def detail(session: AsyncSession, incident_id: uuid.UUID) -> Detail:
@@ -166,15 +168,19 @@ async def detail(session: AsyncSession, incident_id: uuid.UUID) -> Detail:
     steps = await _children(session, IncidentStep, incident_id, [IncidentStep.due_at.nulls_last()])
     order = {k: i for i, k in enumerate(STEP_KEYS)}
     steps.sort(key=lambda s: order.get(s.step, 99))
+    logistics = await _children(
+        session, LogisticsRequest, incident_id, [LogisticsRequest.requested_at, LogisticsRequest.id]
+    )
     return Detail(
         incident,
         petitions,
         steps,
         await _children(session, Task, incident_id, [Task.assigned_at, Task.id]),
         await _children(session, Measure, incident_id, [Measure.occurred_at, Measure.id]),
-        await _children(session, LogisticsRequest, incident_id, [LogisticsRequest.requested_at, LogisticsRequest.id]),
+        logistics,
         await _children(session, Bulletin, incident_id, [Bulletin.drafted_at, Bulletin.id]),
         await _children(session, ActionItem, incident_id, [ActionItem.position]),
+        {r.id: await available_for(session, r.category, r.item_id) for r in logistics if r.state == "requested"},
     )
 
 
