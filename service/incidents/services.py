@@ -37,6 +37,7 @@ from service.petitions.services import tenant_zone
 from tenants import journal, materials, org, training
 from tenants.db import require_tenant, utcnow
 from tenants.errors import Conflict, Forbidden, Invalid, NotFound
+from tenants.ids import new_id
 from tenants.plans import rules
 from tenants.plans.content import STEP_KEYS, PlanContent
 from tenants.plans.services import content_of, get_version, published_version
@@ -312,7 +313,7 @@ async def report_incident(
     now = utcnow()
     source = "warning" if warning_id else "petitions" if ids else "staff"
     incident = Incident(
-        id=uuid.uuid4(),
+        id=new_id(),
         title=data.title,
         facts=data.facts,
         place=data.place,
@@ -531,7 +532,7 @@ async def _issue_task(
     # The due time comes from the plan's target for the task's step, unless the instruction sets one.
     due = order.due_at or (await _step(session, incident, order.step)).due_at
     task = Task(
-        id=uuid.uuid4(),
+        id=new_id(),
         incident_id=incident.id,
         step=order.step,
         org_unit_id=order.org_unit_id,
