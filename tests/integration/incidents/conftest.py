@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import TenantHandle, auth
 from tests.integration.plans_support import draft, provision
+from tests.integration.webhooks.conftest import fast_settings, receiver  # noqa: F401  (fixtures)
 
 PASSWORD = "a-long-password-1"
 # persona -> (group key, role) ; outsider and admin hold no group

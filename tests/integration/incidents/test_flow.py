@@ -41,8 +41,8 @@ async def test_an_incident_from_report_to_closed_summary(client: Any, uni: Unive
     steps = {s["step"]: s for s in inc["steps"]}
     assert tasks[0]["due_at"] == steps["response"]["due_at"]
     assert tasks[2]["due_at"] == steps["logistics"]["due_at"]
-    # Security acknowledges and completes; Student Affairs declines and the task is reassigned to the counselors'
-    # office's parent... (here: the logistics office takes it); Logistics acknowledges and completes.
+    # Security acknowledges and completes; Student Affairs declines (a reason code) and the task is reassigned to
+    # the Publicity Department; Logistics acknowledges and completes.
     t = await d.post("outsider", f"/tasks/{tasks[0]['id']}/actions", {"action": "acknowledge", "version": 1}, 200)
     assert t["state"] == "acknowledged" and t["acknowledged_at"]
     t = await d.post("outsider", f"/tasks/{tasks[0]['id']}/actions", {"action": "complete", "version": 2}, 200)
