@@ -17,6 +17,7 @@ from analytics.broker import ensure_broker
 from service import accounts, auth, health, materials, org, plans, platform
 from service.deps import provide_principal, provide_session
 from service.errors import EXCEPTION_HANDLERS
+from service.incidents import controllers as incidents
 from service.logging import configure_logging
 from service.petitions import controllers as petitions
 from service.petitions import open311
@@ -47,6 +48,8 @@ ROUTE_HANDLERS: list[object] = [
     petitions.CategoryController,
     petitions.SettingsController,
     open311.Open311Controller,
+    incidents.IncidentController,
+    incidents.PublicIncidentController,
     WebhookController,
 ]
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.incidents.seed import seed_demo_drill
 from service.petitions.seed import seed_demo_categories
 from tenants import identity, materials, org, tenancy
 from tenants.db import Database
@@ -77,6 +78,9 @@ async def seed_demo(db: Database, known: dict[str, Any]) -> dict[str, Any]:
                 session, name="demo Open311 client", scopes=["open311"], actor_id=None
             )
         await seed_demo_categories(session)
+        admin_id = await session.scalar(select(identity.Account.id).where(identity.Account.email == TENANT_ADMIN_EMAIL))
+        if admin_id is not None:
+            await seed_demo_drill(session, admin_id=admin_id, domain=TENANT_ADMIN_EMAIL.split("@")[1])
     creds.update(tenant_slug=DEMO_SLUG, tenant_id=str(tenant.id), tenant_admin_email=TENANT_ADMIN_EMAIL)
     return creds
 

@@ -106,6 +106,60 @@ EVENTS: dict[str, EventType] = {
     "material.shortage_resolved": _e("an item short of the plan's minimum is back at it", "code"),
     # Training and drills (subject_id: the session).
     "training.recorded": _e("a training session or drill was recorded", "kind", "held_on", "participant_count"),
+    # Incidents (incident_id on every event; subject_id: the task, measure, bulletin, logistics request or action
+    # item; org_unit_id: the assignee or measure unit). Every event carries ``drill`` so analytics can separate drills.
+    "incident.reported": _e(
+        "an emergency incident was reported",
+        "source",
+        "drill",
+        "plan_number",
+        "people_count",
+        "risk_categories",
+        "petitions",
+    ),
+    "incident.assessed": _e(
+        "the handling group assessed the incident", "suggested_level", "level", "overridden", "drill"
+    ),
+    "incident.instructed": _e("the leadership group decided on activation and level", "activated", "level", "drill"),
+    "incident.step_started": _e("one of the plan's seven steps began", "step", "drill"),
+    "incident.step_completed": _e(
+        "one of the plan's seven steps was completed", "step", "target_minutes", "minutes", "drill"
+    ),
+    "incident.step_overdue": _e("a step passed its target time", "step", "target_minutes", "drill"),
+    "incident.response_ended": _e("on-site response ended; cleanup begins", "drill"),
+    "incident.checklist_updated": _e("the cleanup checklist changed", "done", "total", "drill"),
+    "incident.summary_submitted": _e("the summary report was submitted for approval", "action_items", "drill"),
+    "incident.summary_returned": _e("the leadership group sent the summary back", "drill"),
+    "incident.summary_approved": _e("the leadership group approved the summary report", "action_items", "drill"),
+    "incident.closed": _e("the incident was closed", "level", "drill", "minutes"),
+    "task.assigned": _e(
+        "a task was issued to an org unit or group", "step", "assignee", "due_at", "reassigned_from", "drill"
+    ),
+    "task.acknowledged": _e("the assignee acknowledged a task", "drill"),
+    "task.declined": _e("the assignee declined a task", "reason_code", "drill"),
+    "task.completed": _e("a task was done", "on_time", "drill"),
+    "task.overdue": _e("a task passed its due time", "drill"),
+    "measure.recorded": _e("a response measure was recorded", "kind", "count", "drill"),
+    "logistics.requested": _e("materials were requested for an incident", "category", "quantity", "drill"),
+    "logistics.fulfilled": _e(
+        "a logistics request was met from the inventory", "category", "quantity", "short", "drill"
+    ),
+    "logistics.returned": _e("materials issued for an incident were returned", "category", "quantity", "drill"),
+    "bulletin.drafted": _e("a bulletin was drafted", "audience", "kind", "drill"),
+    "bulletin.approved": _e("a bulletin was approved by the information release group's leader or deputy", "drill"),
+    "bulletin.published": _e(
+        "a bulletin was published",
+        "audience",
+        "sequence",
+        "kind",
+        "corrects_id",
+        "next_update_at",
+        "drill",
+    ),
+    "bulletin.corrected": _e("a published bulletin was corrected or retracted", "corrects_id", "kind", "drill"),
+    "bulletin.update_missed": _e("the plan's bulletin cadence was missed", "due_at", "drill"),
+    "action_item.created": _e("an improvement proposal became an action item", "due_on", "drill"),
+    "action_item.completed": _e("an action item was done", "on_time", "drill"),
     # Webhooks (subject_id: the subscription). URLs and descriptions stay out: a URL may carry a token.
     "webhook.subscription_created": _e("a webhook subscription was created", "event_types"),
     "webhook.subscription_updated": _e("a webhook subscription was changed", "changed", "enabled"),

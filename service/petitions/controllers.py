@@ -259,12 +259,18 @@ async def _detail(session: Session, petition_id: uuid.UUID, principal: Principal
     petition = await services.get_petition(session, petition_id)
     if not services.may_read(principal, petition, await services.accused_shield(session, principal)):
         raise NotFound("no such petition")
-    return s.PetitionOut.of(
+    out = s.PetitionOut.of(
         petition,
         await services.category_code(session, petition),
         show_identity=services.identity_visible(principal, petition),
         now=utcnow(),
     )
+    if principal.role in services.STAFF_ROLES or principal.kind == "api_key":
+        # Imported here: the incidents domain builds on petitions, not the other way round.
+        from service.incidents.services import incidents_of_petition
+
+        out.incident_ids = await incidents_of_petition(session, petition_id)
+    return out
 
 
 def _guard_guessing(state: State, request: Request[Any, Any, Any], tenant: uuid.UUID, tracking_number: str) -> None:

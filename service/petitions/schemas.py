@@ -246,6 +246,8 @@ class PetitionOut(msgspec.Struct):
     closed_at: datetime | None
     rating: str | None
     rated_at: datetime | None
+    # The emergency incidents this petition was escalated into (set by the staff detail view).
+    incident_ids: list[uuid.UUID] = []
 
     @classmethod
     def of(cls, p: Petition, category: str, *, show_identity: bool, now: datetime) -> PetitionOut:

@@ -1,0 +1,1 @@
+"""Emergency incidents: the plan's seven steps as a working flow."""

@@ -1,0 +1,88 @@
+"""Scheduled incident work: overdue steps and tasks, missed bulletin updates — journaled once each.
+
+The scheduler enqueues ``scan_incidents`` every 5 minutes; the actor scans every open incident of every active
+university in its own tenant transaction. Idempotent: each notice is claimed in ``incident_reminders`` first.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import dramatiq
+from sqlalchemy import select, text
+
+from analytics.broker import ensure_broker
+from analytics.runtime import database
+from analytics.scheduler import periodic
+from service.incidents import reminders
+from service.incidents.models import Bulletin, Incident, IncidentStep, Task
+from service.incidents.workflow import OPEN_TASK_STATES, State
+from tenants import journal
+from tenants.db import Database, utcnow
+from tenants.tenancy import Tenant, TenantStatus
+
+ensure_broker()
+
+
+def every_five_minutes(now: datetime) -> str:
+    return f"{now:%Y-%m-%dT%H}:{now.minute // 5}"
+
+
+async def scan_tenant(db: Database, tenant_id: uuid.UUID, now: datetime | None = None) -> int:
+    """Journal every flag now due in one university's open incidents; returns how many were journaled."""
+    now = now or utcnow()
+    sent = 0
+    async with db.transaction(tenant_id) as session:
+        incidents = (await session.scalars(select(Incident).where(Incident.state != State.closed))).all()
+        for incident in incidents:
+            steps = (await session.scalars(select(IncidentStep).where(IncidentStep.incident_id == incident.id))).all()
+            tasks = (await session.scalars(select(Task).where(Task.incident_id == incident.id))).all()
+            last = await session.scalar(
+                select(Bulletin.next_update_at)
+                .where(Bulletin.incident_id == incident.id, Bulletin.state == "published")
+                .order_by(Bulletin.sequence.desc())
+                .limit(1)
+            )
+            found = reminders.notices(
+                now,
+                active=incident.state == State.responding,
+                steps=[reminders.StepFacts(s.step, s.due_at, s.completed_at, s.target_minutes) for s in steps],
+                tasks=[reminders.TaskFacts(t.id, t.org_unit_id, t.due_at, t.state in OPEN_TASK_STATES) for t in tasks],
+                next_update_at=last,
+            )
+            for notice in found:
+                claimed = await session.scalar(
+                    text(
+                        "insert into incident_reminders (tenant_id, incident_id, key, created_at) "
+                        "values (:t, :i, :k, now()) on conflict do nothing returning key"
+                    ),
+                    {"t": tenant_id, "i": incident.id, "k": notice.key},
+                )
+                if claimed:
+                    await journal.record(
+                        session,
+                        notice.type,
+                        incident_id=incident.id,
+                        subject_id=notice.subject_id,
+                        org_unit_id=notice.org_unit_id,
+                        drill=incident.drill,
+                        **notice.payload,
+                    )
+                    sent += 1
+    return sent
+
+
+@dramatiq.actor(queue_name="default", max_retries=5, min_backoff=5000, max_backoff=300_000)
+async def scan_incidents(period: str) -> None:
+    """Scan every active university (idempotent: a repeated period journals nothing new)."""
+    db = database()
+    async with db.sessionmaker() as session:
+        tenant_ids = (await session.scalars(select(Tenant.id).where(Tenant.status == TenantStatus.active))).all()
+    for tenant_id in tenant_ids:
+        await scan_tenant(db, tenant_id)
+
+
+@periodic("incidents.scan", every_five_minutes)
+def _scan(period: str) -> list[dramatiq.Message]:
+    return [scan_incidents.message(period)]

@@ -1,0 +1,162 @@
+"""The incident workflow as data: one table saying, for every action, which states allow it, the state it leads
+to, and whose group may take it; one check. Task states have their own small table.
+
+Groups are named through the plan's steps: an action belongs to a step, and the step's ``responsible_group`` in
+the plan version pinned at report (leadership for instruction, handling for assessment and response, the
+information release group for bulletins, logistics for supplies) is the group whose members may take it. Approval
+actions ask for the group's leader or a deputy. The check refuses an outsider with 403 before it looks at the
+state (409), so a refusal never tells an outsider where the incident stands.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from tenants.errors import Conflict, Forbidden
+
+
+class State(enum.StrEnum):
+    reported = "reported"
+    assessed = "assessed"
+    responding = "responding"
+    cleanup = "cleanup"
+    summary_review = "summary_review"
+    closed = "closed"
+
+
+class Action(enum.StrEnum):
+    assess = "assess"
+    instruct = "instruct"
+    assign_task = "assign_task"
+    reassign_task = "reassign_task"
+    record_measure = "record_measure"
+    request_logistics = "request_logistics"
+    fulfil_logistics = "fulfil_logistics"
+    return_logistics = "return_logistics"
+    draft_bulletin = "draft_bulletin"
+    approve_bulletin = "approve_bulletin"
+    publish_bulletin = "publish_bulletin"
+    end_response = "end_response"
+    update_checklist = "update_checklist"
+    submit_summary = "submit_summary"
+    return_summary = "return_summary"
+    approve_summary = "approve_summary"
+    complete_action_item = "complete_action_item"
+
+
+@dataclass(frozen=True)
+class Rule:
+    step: str  # the plan step whose responsible group acts
+    moves: Mapping[State, State]  # allowed state -> next state
+    leaders_only: bool = False  # the group's leader or a deputy
+
+
+S, A = State, Action
+_ACTIVE = {S.responding: S.responding}
+_ACTIVE_OR_CLEANUP = {S.responding: S.responding, S.cleanup: S.cleanup}
+
+RULES: dict[Action, Rule] = {
+    A.assess: Rule("assessment", {S.reported: S.assessed}),
+    A.instruct: Rule("instruction", {S.assessed: S.responding}),
+    A.assign_task: Rule("instruction", _ACTIVE),
+    A.reassign_task: Rule("instruction", _ACTIVE),
+    A.record_measure: Rule("response", _ACTIVE),
+    A.request_logistics: Rule("response", _ACTIVE),
+    A.fulfil_logistics: Rule("logistics", _ACTIVE),
+    A.return_logistics: Rule("logistics", _ACTIVE_OR_CLEANUP),
+    A.draft_bulletin: Rule("information_release", _ACTIVE_OR_CLEANUP),
+    A.approve_bulletin: Rule("information_release", _ACTIVE_OR_CLEANUP, leaders_only=True),
+    A.publish_bulletin: Rule("information_release", _ACTIVE_OR_CLEANUP),
+    A.end_response: Rule("response", {S.responding: S.cleanup}),
+    A.update_checklist: Rule("cleanup_summary", {S.cleanup: S.cleanup}),
+    A.submit_summary: Rule("cleanup_summary", {S.cleanup: S.summary_review}),
+    A.return_summary: Rule("instruction", {S.summary_review: S.cleanup}, leaders_only=True),
+    A.approve_summary: Rule("instruction", {S.summary_review: S.closed}, leaders_only=True),
+    A.complete_action_item: Rule("cleanup_summary", {S.closed: S.closed}),
+}
+
+LEADER_ROLES = frozenset({"leader", "deputy"})
+ACTIVE_STATES = frozenset({S.reported, S.assessed, S.responding})
+
+
+def group_of(action: Action | str, step_groups: Mapping[str, str | None]) -> str | None:
+    """The group key responsible for ``action`` in a plan version (``step_groups``: step key -> group key)."""
+    return step_groups.get(RULES[Action(action)].step)
+
+
+def permitted(action: Action | str, roles: Mapping[str, str], step_groups: Mapping[str, str | None]) -> bool:
+    """Whether a person holding ``roles`` (group key -> leader/deputy/member) may take ``action``."""
+    rule = RULES[Action(action)]
+    group = step_groups.get(rule.step)
+    role = roles.get(group) if group else None
+    if role is None:
+        return False
+    return role in LEADER_ROLES if rule.leaders_only else True
+
+
+def check(
+    state: State | str, action: Action | str, roles: Mapping[str, str], step_groups: Mapping[str, str | None]
+) -> State:
+    """The next state; ``Forbidden`` (403) for people outside the responsible group, else ``Conflict`` (409)
+    when the state does not allow the action."""
+    act = Action(action)
+    if not permitted(act, roles, step_groups):
+        group = group_of(act, step_groups)
+        lead = " (its leader or a deputy)" if RULES[act].leaders_only else ""
+        raise Forbidden(f"only the {group or 'responsible'} group{lead} may {act.value}", code="not-in-group")
+    current = State(state)
+    nxt = RULES[act].moves.get(current)
+    if nxt is None:
+        raise Conflict(
+            f"action {act.value!r} is not allowed in state {current.value!r}",
+            code="transition-refused",
+            state=current.value,
+            allowed=allowed_actions(current),
+        )
+    return nxt
+
+
+def allowed_actions(state: State | str) -> list[str]:
+    current = State(state)
+    return [a.value for a, rule in RULES.items() if current in rule.moves]
+
+
+# --- tasks ------------------------------------------------------------------------------------------------------
+
+
+class TaskState(enum.StrEnum):
+    assigned = "assigned"
+    acknowledged = "acknowledged"
+    done = "done"
+    declined = "declined"
+
+
+class TaskAction(enum.StrEnum):
+    acknowledge = "acknowledge"
+    complete = "complete"
+    decline = "decline"
+
+
+T = TaskState
+TASK_TRANSITIONS: dict[tuple[TaskState, TaskAction], TaskState] = {
+    (T.assigned, TaskAction.acknowledge): T.acknowledged,
+    (T.assigned, TaskAction.decline): T.declined,
+    (T.acknowledged, TaskAction.decline): T.declined,
+    (T.acknowledged, TaskAction.complete): T.done,
+}
+OPEN_TASK_STATES = frozenset({T.assigned, T.acknowledged})
+
+
+def task_transition(state: TaskState | str, action: TaskAction | str) -> TaskState:
+    current, act = TaskState(state), TaskAction(action)
+    nxt = TASK_TRANSITIONS.get((current, act))
+    if nxt is None:
+        raise Conflict(
+            f"task action {act.value!r} is not allowed in state {current.value!r}",
+            code="transition-refused",
+            state=current.value,
+            allowed=[a.value for (s, a) in TASK_TRANSITIONS if s == current],
+        )
+    return nxt
