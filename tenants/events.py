@@ -106,6 +106,11 @@ EVENTS: dict[str, EventType] = {
     "material.shortage_resolved": _e("an item short of the plan's minimum is back at it", "code"),
     # Training and drills (subject_id: the session).
     "training.recorded": _e("a training session or drill was recorded", "kind", "held_on", "participant_count"),
+    # Evaluation reports (subject_id: the report, or the on-demand request).
+    "report.requested": _e("an evaluation report was requested for a period", "kind", "period_start"),
+    "report.ready": _e(
+        "an evaluation report (a new revision of its period) was generated", "kind", "period_start", "revision"
+    ),
     # Webhooks (subject_id: the subscription). URLs and descriptions stay out: a URL may carry a token.
     "webhook.subscription_created": _e("a webhook subscription was created", "event_types"),
     "webhook.subscription_updated": _e("a webhook subscription was changed", "changed", "enabled"),
