@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Date, ForeignKeyConstraint, Index, String, Text, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, defer, mapped_column
 
 from analytics.extract import journal_frame
 from analytics.metrics import composite, localize
@@ -268,7 +268,7 @@ async def list_reports(
     limit: int = 50,
 ) -> tuple[list[Report], uuid.UUID | None]:
     """Reports, newest first (every revision; ``current`` is computed by the caller from ``latest_revisions``)."""
-    query = select(Report).order_by(Report.id.desc()).limit(limit + 1)
+    query = select(Report).options(defer(Report.content)).order_by(Report.id.desc()).limit(limit + 1)
     if kind is not None:
         query = query.where(Report.kind == kind)
     if period_start is not None:

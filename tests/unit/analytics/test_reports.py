@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
+import xml.etree.ElementTree as ET
 from typing import Any
 
 import openpyxl
@@ -162,6 +164,10 @@ def test_renditions_parse_and_speak_both_languages() -> None:
     content = content_of(october())
     page = render.render(content, "zh-CN", "html").decode()
     assert "测试大学信访工作月度评估报告" in page and page.count("<svg") == 2 and "后勤处" in page
+    for svg in re.findall(r"<svg.*?</svg>", page, flags=re.S):
+        chart = ET.fromstring(svg)  # well-formed SVG
+        assert chart.tag == "{http://www.w3.org/2000/svg}svg"
+    assert "polyline" in page and "<rect" in page  # the trend line and the unit bars
     assert "Test University: Monthly petition work evaluation report" in render.render(content, "en", "html").decode()
 
     text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(render.render(content, "zh-CN", "pdf"))).pages)
