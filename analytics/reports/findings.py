@@ -60,7 +60,7 @@ def findings(tables: Mapping[str, pl.DataFrame], labels: Mapping[str, Mapping[st
                 v,
                 f"{_label(labels, u, 'zh')}本期逾期{v}次"
                 f"（受理{row['overdue_accept']}次，办结{row['overdue_conclude']}次）。",
-                f"{_label(labels, u, 'en')} missed {v} deadlines this period ({row['overdue_accept']} acceptance, "
+                f"{_label(labels, u, 'en')}: {v} deadline(s) missed this period ({row['overdue_accept']} acceptance, "
                 f"{row['overdue_conclude']} conclusion).",
             )
         )

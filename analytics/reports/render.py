@@ -7,6 +7,7 @@ the trend periods; a bar per unit) so no charting library or browser script is n
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import io
 from collections.abc import Mapping, Sequence
@@ -118,6 +119,11 @@ KEY_FIGURES = (
     "followups_outstanding",
 )
 COMPARE = ("overall_score", "decisions", "accept_within_15_share", "conclude_on_time_share", "overdue", "bounced_share")
+
+
+def _last_day(end: str) -> str:
+    """The period's last day (the stored end is exclusive)."""
+    return (dt.date.fromisoformat(end) - dt.timedelta(days=1)).isoformat()
 
 
 def _short(lang: Lang) -> str:
@@ -278,7 +284,7 @@ def blocks(content: Mapping[str, Any], lang: Lang, *, charts: bool) -> list[Bloc
     t = v.t
     out: list[Block | Chart] = [
         Heading(0, v.title()),
-        Para(t["period"].format(s=content["period_start"], e=content["period_end"], z=content["timezone"])),
+        Para(t["period"].format(s=content["period_start"], e=_last_day(content["period_end"]), z=content["timezone"])),
         Para(
             t["meta"].format(
                 r=content.get("revision", 1),
