@@ -14,7 +14,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from analytics.broker import ensure_broker
-from service import accounts, auth, health, materials, org, plans, platform
+from service import accounts, auth, health, materials, org, plans, platform, reports
 from service.deps import provide_principal, provide_session
 from service.errors import EXCEPTION_HANDLERS
 from service.incidents import controllers as incidents
@@ -51,6 +51,7 @@ ROUTE_HANDLERS: list[object] = [
     incidents.IncidentController,
     incidents.PublicIncidentController,
     WebhookController,
+    reports.ReportController,
 ]
 
 

@@ -10,8 +10,17 @@ broker = ensure_broker()
 
 from analytics import jobs as foundation_jobs  # noqa: E402
 from analytics import readiness as readiness_jobs  # noqa: E402
+from analytics.reports import jobs as report_jobs  # noqa: E402
 from service.incidents import jobs as incident_jobs  # noqa: E402
 from service.petitions import jobs as petition_jobs  # noqa: E402
 from service.webhooks import jobs as webhook_jobs  # noqa: E402
 
-__all__ = ["broker", "foundation_jobs", "incident_jobs", "petition_jobs", "readiness_jobs", "webhook_jobs"]
+__all__ = [
+    "broker",
+    "foundation_jobs",
+    "incident_jobs",
+    "petition_jobs",
+    "readiness_jobs",
+    "report_jobs",
+    "webhook_jobs",
+]

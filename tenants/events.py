@@ -160,6 +160,11 @@ EVENTS: dict[str, EventType] = {
     "bulletin.update_missed": _e("the plan's bulletin cadence was missed", "due_at", "drill"),
     "action_item.created": _e("an improvement proposal became an action item", "due_on", "drill"),
     "action_item.completed": _e("an action item was done", "on_time", "drill"),
+    # Evaluation reports (subject_id: the report, or the on-demand request).
+    "report.requested": _e("an evaluation report was requested for a period", "kind", "period_start"),
+    "report.ready": _e(
+        "an evaluation report (a new revision of its period) was generated", "kind", "period_start", "revision"
+    ),
     # Webhooks (subject_id: the subscription). URLs and descriptions stay out: a URL may carry a token.
     "webhook.subscription_created": _e("a webhook subscription was created", "event_types"),
     "webhook.subscription_updated": _e("a webhook subscription was changed", "changed", "enabled"),

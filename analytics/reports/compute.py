@@ -1,0 +1,185 @@
+"""Report assembly: the metric *sections* over one tenant's localized journal frame, as plain tables.
+
+A section is a pure function ``(journal, context, done) -> {table name: frame}``; ``done`` holds the tables of
+the sections before it (the scores read the petition tables). The incident metrics plug in with one more entry in
+``SECTIONS`` (and drills, reported apart from real incidents, with another). Every table is restricted to the
+report's period except ``*.trend``, which holds the total of each of the last ``TREND_PERIODS`` periods.
+
+The result must be byte-identical when recomputed from the same journal rows: floats are rounded, every table is
+sorted by its keys, and nothing depends on the clock (the generation time is stored beside the content, not in it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from analytics.metrics import composite
+from analytics.metrics.petitions import coordination, petition_facts, satisfaction, timeliness
+from analytics.reports.periods import METRIC_PERIOD, TREND_PERIODS, Kind, add_periods, period_end
+
+FORMAT = 1
+# Breakdowns of every metric family: the tenant total and one table per dimension.
+BREAKDOWNS: dict[str, tuple[str, ...]] = {
+    "total": (),
+    "org_unit": ("org_unit_id",),
+    "category": ("category",),
+    "kind": ("kind",),
+}
+DIGITS = 6
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a section needs besides the journal: the period and the plan version in force."""
+
+    kind: Kind
+    start: dt.date
+    weights: Mapping[str, float]
+    step_targets: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def end(self) -> dt.date:
+        return period_end(self.kind, self.start)
+
+    @property
+    def trend_start(self) -> dt.date:
+        return add_periods(self.kind, self.start, 1 - TREND_PERIODS[self.kind])
+
+
+Section = Callable[[pl.LazyFrame, Context, Mapping[str, pl.DataFrame]], dict[str, pl.DataFrame]]
+
+
+def _in_window(journal: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
+    """The events of the petitions touched in the trend window (with their earlier history, which the metrics
+    need: a conclusion is measured from the acceptance, possibly months before)."""
+    start = dt.datetime.combine(ctx.trend_start, dt.time())
+    touched = journal.filter(pl.col("local_at") >= start).select("tenant_id", "petition_id").unique()
+    return journal.join(touched, on=["tenant_id", "petition_id"], how="semi", nulls_equal=True)
+
+
+def _period_rows(frame: pl.DataFrame, start: dt.date, keys: tuple[str, ...]) -> pl.DataFrame:
+    rows = frame.filter(pl.col("period") == start).drop("tenant_id", "period")
+    return rows.sort(list(keys), nulls_last=True) if keys else rows
+
+
+def _trend_rows(frame: pl.DataFrame, ctx: Context) -> pl.DataFrame:
+    return (
+        frame.filter((pl.col("period") >= ctx.trend_start) & (pl.col("period") < ctx.end))
+        .drop("tenant_id")
+        .sort("period")
+    )
+
+
+def _joined(frames: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
+    out = frames[0]
+    for frame in frames[1:]:
+        out = out.join(frame, on=keys, how="full", coalesce=True, nulls_equal=True)
+    return out.sort(keys, nulls_last=True)
+
+
+def petitions_section(journal: pl.LazyFrame, ctx: Context, done: Mapping[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """Timeliness, coordination and satisfaction, in total, per org unit, category and kind, and the trend."""
+    period = METRIC_PERIOD[ctx.kind]
+    events = _in_window(journal, ctx)
+    facts = petition_facts(events).collect().lazy()
+    out: dict[str, pl.DataFrame] = {}
+    for name, by in BREAKDOWNS.items():
+        keys = ["tenant_id", "period", *by]
+        frames = [fn(events, period=period, by=by, facts=facts) for fn in (timeliness, coordination, satisfaction)]
+        joined = _joined(frames, keys)
+        out[f"petitions.{name}"] = _period_rows(joined, ctx.start, by)
+        if name == "total":
+            out["petitions.trend"] = _trend_rows(joined, ctx)
+    return out
+
+
+def scores_section(journal: pl.LazyFrame, ctx: Context, done: Mapping[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """Dimension scores and the overall score with the plan version's weights, for every petition table."""
+    out: dict[str, pl.DataFrame] = {}
+    for name, by in [*BREAKDOWNS.items(), ("trend", ("period",))]:
+        table = done[f"petitions.{name}"]
+        keys = list(by)
+        if table.height == 0:
+            schema = {**{k: table.schema[k] for k in keys}, **{f"{d}_score": pl.Float64 for d in composite.DIMENSIONS}}
+            out[f"scores.{name}"] = pl.DataFrame(schema=schema).with_columns(overall_score=pl.lit(None, pl.Float64))
+            continue
+        # dimension_scores needs at least one key column: the total table gets a constant one, dropped after.
+        frame = table if keys else table.with_columns(_row=pl.lit(0))
+        scores = composite.dimension_scores(frame, frame, frame, keys=keys or ["_row"])
+        out[f"scores.{name}"] = composite.overall(scores, ctx.weights).drop("_row", strict=False)
+    return out
+
+
+# The order matters: a section may read the tables of the ones before it. Incident metrics go after petitions
+# (and before scores once the composite takes their information-release score); drills get a section of their own.
+SECTIONS: list[tuple[str, Section]] = [
+    ("petitions", petitions_section),
+    ("scores", scores_section),
+]
+
+
+def compute(journal: pl.LazyFrame, ctx: Context) -> dict[str, pl.DataFrame]:
+    """Every section's tables for the report's period (``journal`` is localized: it has ``local_at``)."""
+    done: dict[str, pl.DataFrame] = {}
+    for _, section in SECTIONS:
+        done.update(section(journal, ctx, done))
+    return done
+
+
+# --- the snapshot ---------------------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else round(value, DIGITS)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def table_json(frame: pl.DataFrame) -> dict[str, Any]:
+    """A frame as ``{"columns", "types", "rows"}`` with rounded floats and ISO dates (JSON-stable)."""
+    return {
+        "columns": frame.columns,
+        "types": [_type_name(t) for t in frame.dtypes],
+        "rows": [[_plain(v) for v in row] for row in frame.iter_rows()],
+    }
+
+
+def _type_name(dtype: pl.DataType) -> str:
+    if dtype.is_integer():
+        return "int"
+    if dtype.is_float():
+        return "float"
+    if dtype == pl.Date:
+        return "date"
+    return "str"
+
+
+_POLARS = {"int": pl.Int64, "float": pl.Float64, "date": pl.Date, "str": pl.String}
+
+
+def table_frame(table: Mapping[str, Any]) -> pl.DataFrame:
+    """The inverse of ``table_json`` (dates come back as dates)."""
+    pairs = list(zip(table["columns"], table["types"], strict=True))
+    schema = {c: (pl.String if t == "date" else _POLARS[t]) for c, t in pairs}
+    frame = pl.DataFrame(table["rows"], schema=schema, orient="row")
+    dates = [c for c, t in pairs if t == "date"]
+    return frame.with_columns(pl.col(c).str.to_date() for c in dates)
+
+
+def encode(content: Mapping[str, Any]) -> bytes:
+    """The canonical bytes of a report's content (sorted keys, no whitespace, UTF-8)."""
+    return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def content_hash(encoded: bytes) -> str:
+    return hashlib.sha256(encoded).hexdigest()
