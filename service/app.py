@@ -14,7 +14,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from analytics.broker import ensure_broker
-from service import accounts, auth, bureau, health, materials, org, plans, platform
+from service import accounts, auth, bureau, health, materials, org, plans, platform, warnings
 from service.deps import provide_principal, provide_session
 from service.errors import EXCEPTION_HANDLERS
 from service.logging import configure_logging
@@ -49,6 +49,7 @@ ROUTE_HANDLERS: list[object] = [
     open311.Open311Controller,
     WebhookController,
     bureau.BureauController,
+    warnings.WarningController,
 ]
 
 

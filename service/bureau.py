@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, get
 from litestar.datastructures import State
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, QueryParameter
 
 from analytics import province
 from analytics.disclosure import Protected
@@ -26,8 +26,8 @@ from tenants.identity import Principal, Role
 from tenants.provinces import PROVINCES
 
 VIEWER = requires(Role.bureau_viewer)
-Year = Annotated[int, Parameter(ge=2000, le=2100, description="calendar year (each university's local time)")]
-Quarter = Annotated[int | None, Parameter(ge=1, le=4, description="quarter 1-4; omit for the whole year")]
+Year = Annotated[int, QueryParameter(ge=2000, le=2100, description="calendar year (each university's local time)")]
+Quarter = Annotated[int | None, QueryParameter(ge=1, le=4, description="quarter 1-4; omit for the whole year")]
 
 
 def _window(year: int, quarter: int | None) -> province.Window:

@@ -10,7 +10,8 @@ broker = ensure_broker()
 
 from analytics import jobs as foundation_jobs  # noqa: E402
 from analytics import readiness as readiness_jobs  # noqa: E402
+from analytics import warning_scan as warning_jobs  # noqa: E402
 from service.petitions import jobs as petition_jobs  # noqa: E402
 from service.webhooks import jobs as webhook_jobs  # noqa: E402
 
-__all__ = ["broker", "foundation_jobs", "petition_jobs", "readiness_jobs", "webhook_jobs"]
+__all__ = ["broker", "foundation_jobs", "petition_jobs", "readiness_jobs", "warning_jobs", "webhook_jobs"]

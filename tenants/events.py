@@ -106,6 +106,18 @@ EVENTS: dict[str, EventType] = {
     "material.shortage_resolved": _e("an item short of the plan's minimum is back at it", "code"),
     # Training and drills (subject_id: the session).
     "training.recorded": _e("a training session or drill was recorded", "kind", "held_on", "participant_count"),
+    # Early warning (subject_id: the warning; org_unit_id when the surging key is a unit). Evidence only: the key
+    # is a category code, a unit id or a grid cell, never a petition or a person.
+    "warning.raised": _e(
+        "a surge of petitions on one key was flagged",
+        "key_kind",
+        "key",
+        "window_count",
+        "baseline",
+        "score",
+        "window_hours",
+    ),
+    "warning.dismissed": _e("a warning was dismissed by the handling group or an admin", "key_kind"),
     # Webhooks (subject_id: the subscription). URLs and descriptions stay out: a URL may carry a token.
     "webhook.subscription_created": _e("a webhook subscription was created", "event_types"),
     "webhook.subscription_updated": _e("a webhook subscription was changed", "changed", "enabled"),
