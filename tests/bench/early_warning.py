@@ -47,7 +47,7 @@ class Surge:
     end: datetime
     size: int
 
-    def keys(self) -> set[tuple[str, str]]:
+    def key_set(self) -> set[tuple[str, str]]:
         return {("category", self.category), ("org_unit", self.unit), ("place", self.place)}
 
 
@@ -128,7 +128,7 @@ def evaluate(raised: list[dict[str, Any]], planted: list[Surge], method: Method)
     def matches(w: dict[str, Any], s: Surge) -> bool:
         return (
             w["tenant_id"] == s.tenant
-            and (w["key_kind"], w["key"]) in s.keys()
+            and (w["key_kind"], w["key"]) in s.key_set()
             and s.start <= w["raised_at"] <= s.end + method.window
         )
 
