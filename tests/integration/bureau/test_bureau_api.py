@@ -260,3 +260,25 @@ async def test_bad_periods_are_problems(client: Any, world: Fixture) -> None:
         assert r.status_code == 400, (params, r.status_code)
     r = await client.get("/api/v1/bureau/aggregates", params={"year": world.year + 2}, headers=world.viewer_a)
     assert r.status_code == 422
+
+
+async def test_every_guarded_tenant_route_refuses_a_bureau_token(app: Any, client: Any, world: Fixture) -> None:
+    """All routes of the app, not a hand-picked list: any guarded route outside the bureau's own answers 403."""
+    from litestar.routes import HTTPRoute
+
+    checked = 0
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or route.path.startswith(("/api/v1/bureau", "/api/v1/auth")):
+            continue
+        for handler in route.route_handlers:
+            if not handler.resolve_guards():
+                continue  # a public route: a bureau token sees what anyone sees
+            path = route.path
+            for param in route.path_parameters.values():
+                value = str(uuid.uuid4()) if param.type is uuid.UUID else "x"
+                path = path.replace("{" + param.full + "}", value)
+            for method in sorted(handler.http_methods):
+                r = await client.request(method, path, headers=world.viewer_a)
+                assert r.status_code == 403, (method, route.path, r.status_code)
+                checked += 1
+    assert checked > 50
