@@ -48,7 +48,7 @@ class WarningState(enum.StrEnum):
     incident_opened = "incident_opened"
 
 
-class Warning(TenantOwned, Base):
+class EarlyWarning(TenantOwned, Base):
     __tablename__ = "warnings"
 
     key_kind: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -115,7 +115,9 @@ async def submissions_frame(session: AsyncSession, since: datetime) -> pl.DataFr
 # --- the scan --------------------------------------------------------------------------------------------------
 
 
-async def scan(session: AsyncSession, *, now: datetime | None = None, method: Method | None = None) -> list[Warning]:
+async def scan(
+    session: AsyncSession, *, now: datetime | None = None, method: Method | None = None
+) -> list[EarlyWarning]:
     """Scan the current university at ``now``; returns the warnings raised (new surges only)."""
     tenant_id = require_tenant()
     now = now or utcnow()
@@ -125,12 +127,12 @@ async def scan(session: AsyncSession, *, now: datetime | None = None, method: Me
     )
     since = now - method.window * (method.bins + 1)
     found = surges(await submissions_frame(session, since), now, method)
-    raised: list[Warning] = []
+    raised: list[EarlyWarning] = []
     for row in found.iter_rows(named=True):
         latest = await session.scalar(
-            select(Warning)
-            .where(Warning.key_kind == row["key_kind"], Warning.key == row["key"])
-            .order_by(Warning.last_seen_at.desc())
+            select(EarlyWarning)
+            .where(EarlyWarning.key_kind == row["key_kind"], EarlyWarning.key == row["key"])
+            .order_by(EarlyWarning.last_seen_at.desc())
             .limit(1)
         )
         if latest is not None and (latest.last_seen_at >= now or same_surge(latest.last_seen_at, now, method)):
@@ -141,7 +143,7 @@ async def scan(session: AsyncSession, *, now: datetime | None = None, method: Me
                 latest.updated_at = utcnow()
             continue
         unit = uuid.UUID(row["key"]) if row["key_kind"] == "org_unit" else None
-        warning = Warning(
+        warning = EarlyWarning(
             id=new_id(),
             key_kind=row["key_kind"],
             key=row["key"],
@@ -182,17 +184,17 @@ async def scan(session: AsyncSession, *, now: datetime | None = None, method: Me
 
 async def list_warnings(
     session: AsyncSession, *, state: WarningState | None = None, limit: int = 50, before: datetime | None = None
-) -> list[Warning]:
-    query = select(Warning).order_by(Warning.raised_at.desc(), Warning.id.desc()).limit(limit)
+) -> list[EarlyWarning]:
+    query = select(EarlyWarning).order_by(EarlyWarning.raised_at.desc(), EarlyWarning.id.desc()).limit(limit)
     if state is not None:
-        query = query.where(Warning.state == state)
+        query = query.where(EarlyWarning.state == state)
     if before is not None:
-        query = query.where(Warning.raised_at < before)
+        query = query.where(EarlyWarning.raised_at < before)
     return list(await session.scalars(query))
 
 
-async def get_warning(session: AsyncSession, warning_id: uuid.UUID, *, lock: bool = False) -> Warning:
-    query = select(Warning).where(Warning.id == warning_id)
+async def get_warning(session: AsyncSession, warning_id: uuid.UUID, *, lock: bool = False) -> EarlyWarning:
+    query = select(EarlyWarning).where(EarlyWarning.id == warning_id)
     warning = await session.scalar(query.with_for_update() if lock else query)
     if warning is None:
         raise NotFound("no such warning")
@@ -210,7 +212,7 @@ async def may_handle(session: AsyncSession, principal: Principal) -> bool:
     return group is not None and principal.subject_id in group.account_ids
 
 
-async def dismiss(session: AsyncSession, warning_id: uuid.UUID, *, principal: Principal, reason: str) -> Warning:
+async def dismiss(session: AsyncSession, warning_id: uuid.UUID, *, principal: Principal, reason: str) -> EarlyWarning:
     """Dismiss an open warning with a reason (kept on the row, never in the journal: it is free text).
 
     Dismissing an already dismissed warning is a no-op (a retried request); one that became an incident is 409.

@@ -16,7 +16,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from analytics import warning_scan
-from analytics.warning_scan import Warning, WarningState
+from analytics.warning_scan import EarlyWarning, WarningState
 from service.deps import Caller, Input, Session
 from service.security import requires
 from tenants.identity import Role
@@ -51,7 +51,7 @@ class WarningOut(msgspec.Struct):
     summary: Summary
 
     @classmethod
-    def of(cls, w: Warning) -> WarningOut:
+    def of(cls, w: EarlyWarning) -> WarningOut:
         hours = round((w.window_end - w.window_start) / dt.timedelta(hours=1))
         zh_kind, en_kind = KIND_LABELS[w.key_kind]
         summary = Summary(

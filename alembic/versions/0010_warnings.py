@@ -51,9 +51,12 @@ def upgrade() -> None:
     )
     op.create_index("ix_warnings_key_seen", "warnings", ["tenant_id", "key_kind", "key", "last_seen_at"])
     op.create_index("ix_warnings_state_raised", "warnings", ["tenant_id", "state", "raised_at"])
+    # The scan reads each university's recent petitions every few minutes: by arrival time, not the whole table.
+    op.create_index("ix_petitions_received", "petitions", ["tenant_id", "received_at"])
     tenant_table(execute, "warnings")
     grant(execute, "warnings", "select, insert, update", app)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_petitions_received", table_name="petitions")
     op.drop_table("warnings")
