@@ -63,7 +63,7 @@ def generate(universities: int, per_university: int, seed: int = 1) -> ProvinceD
     return ProvinceData(
         universities=pl.DataFrame(
             [(t, t, t, t, "Asia/Shanghai") for t in names], schema=UNIVERSITY_SCHEMA, orient="row"
-        ),  # fmt: skip
+        ),
         journal=pl.DataFrame(cols, schema=JOURNAL_SCHEMA),
         units=pl.DataFrame(units, schema=UNIT_SCHEMA, orient="row"),
         zones=dict.fromkeys(names, "Asia/Shanghai"),
