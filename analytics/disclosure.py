@@ -204,20 +204,23 @@ def protect(
     rows: Sequence[str], columns: Sequence[str], cells: Sequence[Sequence[int]], *, k: int = DEFAULT_K
 ) -> Protected:
     """Suppress ``cells`` (a rows × columns table of counts) and its margins for publication."""
-    grid = _grid(cells) if rows and columns else [[0]]
-    pattern = suppression_pattern(cells, k) if rows and columns else set()
+    n, m = len(rows), len(columns)
+    if n == 0 or m == 0:
+        # Nothing counted: every margin is an empty sum.
+        return Protected(list(rows), list(columns), [[] for _ in range(n)], [0] * n, [0] * m, 0)
+    grid = _grid(cells)
+    pattern = suppression_pattern(cells, k)
 
     def show(i: int, j: int) -> int | None:
         return None if (i, j) in pattern else grid[i][j]
 
-    n, m = len(rows), len(columns)
     return Protected(
         rows=list(rows),
         columns=list(columns),
         cells=[[show(i, j) for j in range(m)] for i in range(n)],
         row_totals=[show(i, m) for i in range(n)],
         column_totals=[show(n, j) for j in range(m)],
-        total=show(n, m) if rows and columns else 0,
+        total=show(n, m),
     )
 
 

@@ -188,7 +188,7 @@ def university_metrics(
     the rates and means built on a suppressed count are suppressed with it, and the scores are computed from
     what is published (so a score never carries a suppressed rate).
     """
-    local = localize(data.journal.lazy(), data.zones) if data.zones else data.journal.lazy()
+    local = localize(data.journal.lazy(), data.zones)
     metrics = data.universities.select("tenant_id").join(raw_metrics(local, window), on="tenant_id", how="left")
     for column in METRICS:
         if column not in metrics.columns:
@@ -243,7 +243,7 @@ class Statistics:
 
 def statistics(data: ProvinceData, window: Window, *, k: int = disclosure.DEFAULT_K) -> Statistics:
     """Volume by university and kind, categories, most-complained unit types and adopted suggestions."""
-    local = localize(data.journal.lazy(), data.zones) if data.zones else data.journal.lazy()
+    local = localize(data.journal.lazy(), data.zones)
     facts = petition_facts(local).filter(_in_window("received_local", window)).collect()
     slugs = dict(data.universities.select("tenant_id", "slug").iter_rows())
     names = sorted(slugs.values())

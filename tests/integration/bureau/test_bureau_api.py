@@ -282,3 +282,14 @@ async def test_every_guarded_tenant_route_refuses_a_bureau_token(app: Any, clien
                 assert r.status_code == 403, (method, route.path, r.status_code)
                 checked += 1
     assert checked > 50
+
+
+async def test_a_province_without_universities_is_empty_not_an_error(client: Any, world: Fixture) -> None:
+    viewer = await _viewer(client, world.platform, "540000")
+    params = {"year": world.year}
+    body = (await client.get("/api/v1/bureau/aggregates", params=params, headers=viewer)).json()
+    assert body["universities"] == [] and body["province_totals"]["metrics"]["decisions"] == 0
+    assert body["province"] == {"code": "540000", "name_zh": "西藏自治区", "name_en": "Tibet"}
+    s = (await client.get("/api/v1/bureau/statistics", params=params, headers=viewer)).json()
+    assert s["volume"] == {"by_university": [], "total": 0} and s["categories"] == {"items": [], "total": 0}
+    assert (await client.get("/api/v1/bureau/rankings", params=params, headers=viewer)).json()["rankings"] == []

@@ -177,3 +177,11 @@ def test_the_recovery_check_catches_naive_suppression() -> None:
     assert _determined(grid, {(0, 0), (1, 0)}) == {(0, 0), (1, 0)}
     grid = _extended([[2, 15], [12, 14], [11, 13]])
     assert _determined(grid, {(0, 0), (0, 1), (2, 0), (2, 1)}) == set()
+
+
+def test_empty_tables() -> None:
+    assert protect([], ["a", "b"], []) == protect([], ["a", "b"], [], k=3)
+    t = protect([], ["a", "b"], [])
+    assert (t.cells, t.row_totals, t.column_totals, t.total) == ([], [], [0, 0], 0)
+    t = protect(["n"], [], [[]])
+    assert (t.cells, t.row_totals, t.column_totals, t.total) == ([[]], [0], [], 0)
