@@ -14,7 +14,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from analytics.broker import ensure_broker
-from service import accounts, auth, health, materials, org, plans, platform, reports
+from service import accounts, auth, bureau, health, materials, org, plans, platform, reports, warnings
 from service.deps import provide_principal, provide_session
 from service.errors import EXCEPTION_HANDLERS
 from service.incidents import controllers as incidents
@@ -52,6 +52,8 @@ ROUTE_HANDLERS: list[object] = [
     incidents.PublicIncidentController,
     WebhookController,
     reports.ReportController,
+    bureau.BureauController,
+    warnings.WarningController,
 ]
 
 

@@ -10,6 +10,7 @@ broker = ensure_broker()
 
 from analytics import jobs as foundation_jobs  # noqa: E402
 from analytics import readiness as readiness_jobs  # noqa: E402
+from analytics import warning_scan as warning_jobs  # noqa: E402
 from analytics.reports import jobs as report_jobs  # noqa: E402
 from service.incidents import jobs as incident_jobs  # noqa: E402
 from service.petitions import jobs as petition_jobs  # noqa: E402
@@ -22,5 +23,6 @@ __all__ = [
     "petition_jobs",
     "readiness_jobs",
     "report_jobs",
+    "warning_jobs",
     "webhook_jobs",
 ]

@@ -165,6 +165,18 @@ EVENTS: dict[str, EventType] = {
     "report.ready": _e(
         "an evaluation report (a new revision of its period) was generated", "kind", "period_start", "revision"
     ),
+    # Early warning (subject_id: the warning; org_unit_id when the surging key is a unit). Evidence only: the key
+    # is a category code, a unit id or a grid cell, never a petition or a person.
+    "warning.raised": _e(
+        "a surge of petitions on one key was flagged",
+        "key_kind",
+        "key",
+        "window_count",
+        "baseline",
+        "score",
+        "window_hours",
+    ),
+    "warning.dismissed": _e("a warning was dismissed by the handling group or an admin", "key_kind"),
     # Webhooks (subject_id: the subscription). URLs and descriptions stay out: a URL may carry a token.
     "webhook.subscription_created": _e("a webhook subscription was created", "event_types"),
     "webhook.subscription_updated": _e("a webhook subscription was changed", "changed", "enabled"),

@@ -76,6 +76,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     webhook_disable_after: float = 5 * 24 * 3600.0
     # Attempts in flight to one endpoint per worker process; once the endpoint is slow, the rest are deferred.
     webhook_endpoint_concurrency: int = 8
+    # Bureau aggregates: counts, rates and means built on fewer than this many cases are suppressed.
+    disclosure_k: int = 10
+    # Early warning: the sliding window, the baseline before it, and the fewest petitions a surge can have.
+    warning_window_hours: int = 24
+    warning_baseline_days: int = 28
+    warning_min_count: int = 5
 
     @property
     def app_url(self) -> str:
@@ -194,6 +200,11 @@ def _validate(s: Settings) -> None:
         "webhook_disable_after",
         "webhook_endpoint_concurrency",
     ):
+        if getattr(s, field) <= 0:
+            fail(field, "must be positive")
+    if s.disclosure_k < 2:
+        fail("disclosure_k", "must be at least 2")
+    for field in ("warning_window_hours", "warning_baseline_days", "warning_min_count"):
         if getattr(s, field) <= 0:
             fail(field, "must be positive")
     for field in ("port", "access_token_ttl", "refresh_token_ttl", "max_body_bytes", "db_pool_size"):

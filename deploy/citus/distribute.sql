@@ -49,6 +49,7 @@ select create_distributed_table('petition_reminders', 'tenant_id', colocate_with
 select create_distributed_table('petition_settings', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('training_sessions', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('training_participants', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('warnings', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('webhook_subscriptions', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('webhook_deliveries', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('webhook_attempts', 'tenant_id', colocate_with => 'accounts');
