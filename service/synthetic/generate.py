@@ -49,9 +49,11 @@ TASK_UNITS = {
     "information_release": ("XCB", "XWZX"),
 }
 # Category volume weights (dormitories and teaching draw most petitions).
-CATEGORY_WEIGHT = {"dormitory": 3.0, "canteen": 2.0, "teaching": 2.5, "examination": 2.0, "scholarship-fees": 1.5,
-                   "campus-safety": 0.8, "staff-pay-titles": 1.2, "campus-network": 1.5, "library": 0.8,
-                   "graduation-degree": 1.2, "student-life": 1.5, "discipline-integrity": 0.5, "other": 1.0}  # fmt: skip
+CATEGORY_WEIGHT = {
+    "dormitory": 3.0, "canteen": 2.0, "teaching": 2.5, "examination": 2.0, "scholarship-fees": 1.5,
+    "campus-safety": 0.8, "staff-pay-titles": 1.2, "campus-network": 1.5, "library": 0.8,
+    "graduation-degree": 1.2, "student-life": 1.5, "discipline-integrity": 0.5, "other": 1.0,
+}  # fmt: skip
 
 
 @dataclass(frozen=True)

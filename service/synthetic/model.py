@@ -14,6 +14,7 @@ at night.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import uuid
@@ -217,8 +218,10 @@ class PetitionSim:
         self.last = at
         actor = None if event in ("petition.rated", "petition.review_requested", "petition.rereview_requested",
                                   "petition.followup_due", "petition.overdue") else self.actor  # fmt: skip
-        body = payload(**extra) if event in ("petition.followup_due", "petition.overdue") else payload(
-            kind=self.kind, category=self.category.code, **extra
+        body = (
+            payload(**extra)
+            if event in ("petition.followup_due", "petition.overdue")
+            else payload(kind=self.kind, category=self.category.code, **extra)
         )
         self.events.append((uuid7(at, self.rng), at, event, actor, self.id, None, unit, None, body))
 
@@ -265,10 +268,8 @@ class PetitionSim:
             None, payload(kind=self.kind, category=self.category.code, channel=channel, anonymous=anonymous,
                           group=group, registered=registered is not None),
         ))  # fmt: skip
-        try:
+        with contextlib.suppress(_Cut):
             self._handle(f, received, accept_due)
-        except _Cut:
-            pass
         f.update(state=self.state.value, version=self.version, org_unit_id=self.unit, updated_at=self.last,
                  previous_org_unit_id=self.previous)  # fmt: skip
         return tuple(f[c] for c in PETITION_COLUMNS), self.events
@@ -560,4 +561,3 @@ def incidents(shape: Shape, *, seed: int, count: int, start: date, end: date, dr
     cut = datetime(end.year, end.month, end.day, tzinfo=shape.zone).astimezone(UTC)
     for t0 in arrival_times(rng, count, start, end, shape.zone):
         yield IncidentSim(shape, rng, cut, rng.random() < drill_share).run(t0)
-

@@ -37,7 +37,7 @@ async def rows(db: Any, tenant_id: uuid.UUID, sql: str) -> list[Any]:
 
 
 async def test_counts_and_a_published_plan(db, generated):
-    spec, report = generated
+    _spec, report = generated
     assert len(report.universities) == 2
     assert report.petitions == 500
     for u in report.universities:
@@ -141,7 +141,7 @@ async def test_personal_data_is_encrypted_and_tenants_are_isolated(db, generated
 
 
 async def test_same_seed_same_history(db, settings, generated):
-    spec, first = generated
+    _spec, first = generated
     again = await generate(db, Spec(**SPEC, prefix=f"h{uuid.uuid4().hex[:6]}"),
                            data_key=settings.data_key_bytes)  # fmt: skip
     sql = ("select p.id, p.tracking_number, p.kind, p.state, p.received_at, p.updated_at, c.code, u.code as unit "
