@@ -91,6 +91,18 @@ async def _frame(
     return frame.with_columns(pl.from_epoch("occurred_at", time_unit="us").dt.replace_time_zone("UTC"))
 
 
+# Columns of few distinct values (ids of tenants, units, petitions; codes): dictionary-encoded by ``compact``.
+_CODES = ("tenant_id", "petition_id", "incident_id", "org_unit_id", "subject_id", "kind", "category", "channel",
+          "outcome", "rating", "stage", "deadline", "from_unit", "step", "level", "reassigned_from", "corrects_id")  # fmt: skip
+
+
+def compact(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with its id and code columns dictionary-encoded (``Categorical``): a province's journal in a
+    fraction of the memory of plain strings (a UUID as text is 36 bytes a row; a category code 4). The metric
+    functions take either form and give the same values; ``type`` stays text (the metrics match its prefix)."""
+    return frame.with_columns(pl.col(c).cast(pl.Categorical) for c in _CODES if c in frame.columns)
+
+
 async def tenant_zone(session: AsyncSession) -> dict[str, str]:
     """``{tenant id: IANA zone}`` of the current tenant, as ``metrics.localize`` takes it."""
     tenant_id = require_tenant()

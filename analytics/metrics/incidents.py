@@ -67,7 +67,9 @@ def _targets_frame(journal: pl.LazyFrame, targets: Mapping[str, Mapping[str, int
     tenants = journal.select(pl.col("tenant_id").unique()).collect().get_column("tenant_id").to_list()
     rows = [{"tenant_id": t, **DEFAULT_TARGETS, **dict((targets or {}).get(t, {}))} for t in tenants]
     schema = {"tenant_id": pl.String(), **dict.fromkeys(DEFAULT_TARGETS, pl.Int64())}
-    return pl.DataFrame(rows, schema=schema).lazy()
+    # The tenant key takes the journal's type (text, or categorical in a compacted frame) so the join matches.
+    tenant_type = journal.collect_schema()["tenant_id"]
+    return pl.DataFrame(rows, schema=schema).lazy().with_columns(pl.col("tenant_id").cast(tenant_type))
 
 
 def _is(event: str) -> pl.Expr:
