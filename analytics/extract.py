@@ -92,8 +92,10 @@ async def _frame(
 
 
 # Columns of few distinct values (ids of tenants, units, petitions; codes): dictionary-encoded by ``compact``.
-_CODES = ("tenant_id", "petition_id", "incident_id", "org_unit_id", "subject_id", "kind", "category", "channel",
-          "outcome", "rating", "stage", "deadline", "from_unit", "step", "level", "reassigned_from", "corrects_id")  # fmt: skip
+_CODES = (
+    "tenant_id", "petition_id", "incident_id", "org_unit_id", "subject_id", "kind", "category", "channel",
+    "outcome", "rating", "stage", "deadline", "from_unit", "step", "level", "reassigned_from", "corrects_id",
+)  # fmt: skip
 
 
 def compact(frame: pl.DataFrame) -> pl.DataFrame:

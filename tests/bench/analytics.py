@@ -138,14 +138,10 @@ def duck_queries(names: list[str]) -> list[tuple[str, str]]:
     for name in names:
         family, _, by_text = name.partition("/")
         by = [b for b in by_text.split(",") if b]
-        sql = {
-            "timeliness": lambda: q.timeliness("quarter", by),
-            "coordination": lambda: q.coordination("quarter", by),
-            "satisfaction": lambda: q.satisfaction("quarter", by),
-            "incident_timeliness": lambda: q.incident_timeliness("quarter"),
-            "information_release": lambda: q.information_release("quarter"),
-            "tasks": lambda: q.task_coordination("quarter", by),
-        }[family]()
+        if family in ("incident_timeliness", "information_release"):
+            sql = getattr(q, family)("quarter")
+        else:
+            sql = getattr(q, "task_coordination" if family == "tasks" else family)("quarter", by)
         out.append((name, sql))
     return out
 
@@ -321,7 +317,7 @@ def run(app_url: str, tenants: list[uuid.UUID], *, runs: int = 3) -> dict[str, A
         }
         print(f"(b) {name}: {pj.height + ij.height:,} events, {len(names)} metric frames, best of {runs}: "
               f"Polars {polars_s:.2f} s, DuckDB {duck_s:.2f} s, ratio {duck_s / polars_s:.2f}; "
-              f"same values: {'yes' if not differ else differ}")  # fmt: skip
+              f"same values: {differ or 'yes'}")  # fmt: skip
         print(f"(c) peak RSS during {name}: Polars {polars_peak / 2**20:,.0f} MiB, "
               f"DuckDB {duck_peak / 2**20:,.0f} MiB")  # fmt: skip
         del polars_out, duck_out
@@ -354,9 +350,8 @@ def _arrow_native(app_url: str, tenant: uuid.UUID, sql: str, expected: int, runs
 
         seconds, rows = timed(via_adbc, runs)
         out["adbc"] = {"seconds": round(seconds, 3), "rows_per_s": round(expected / seconds), "rows": rows}
-        print(
-            f"  {'ADBC (set_config + query, one transaction)':<46} {seconds:6.2f} s  {expected / seconds:>12,.0f} rows/s"
-        )
+        label = "ADBC (set_config + query, one transaction)"
+        print(f"  {label:<46} {seconds:6.2f} s  {expected / seconds:>12,.0f} rows/s")
     try:
         import connectorx  # noqa: F401
     except ImportError:
@@ -431,7 +426,7 @@ def main(scale: float | None = None) -> dict[str, Any]:
             "petitions": report.petitions,
             "journal_events": report.events,
             "seconds": round(report.seconds, 1),
-        },  # fmt: skip
+        },
         **result,
     }
     out = ROOT / ".xinfang" / "bench" / "analytics.json"
