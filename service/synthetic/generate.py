@@ -285,6 +285,7 @@ async def generate(db: Database, spec: Spec, *, data_key: bytes, url: str | None
     a fresh prefix (``--prefix``) to add more.
     """
     t0 = time.perf_counter()
+    crypto.configure(data_key)  # the process-wide key that intake uses too
     start, _ = spec.window()
     rng = model.rng_for(spec.seed, -1, "split")
     petitions = split(spec.petitions, spec.tenants, rng)
