@@ -190,3 +190,19 @@ async def test_generated_data_feeds_the_metrics(db, generated):
     assigned = await rows(db, a.tenant_id, "select count(distinct subject_id) as n from journal "
                                            "where type = 'task.assigned'")  # fmt: skip
     assert tasks.get_column("tasks").sum() == assigned[0]["n"]
+
+
+def test_the_command_line(settings, capsys):
+    """``xinfang demo generate`` prints what it wrote; a taken prefix is refused with exit code 1."""
+    from service.cli import main
+
+    prefix = f"c{uuid.uuid4().hex[:6]}"
+    argv = ["demo", "generate", "--tenants", "1", "--petitions", "40", "--incidents", "2", "--seed", "4",
+            "--until", "2025-03-01", "--months", "2", "--prefix", prefix]  # fmt: skip
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["universities"] == [f"{prefix}-000"]
+    assert (out["petitions"], out["window"]) == (40, ["2025-01-01", "2025-03-01"])
+    assert out["journal_events"] > 40
+    assert main(argv) == 1
+    assert "refused" in capsys.readouterr().err

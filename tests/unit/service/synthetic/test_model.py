@@ -99,3 +99,15 @@ def test_universities_span_provinces_and_zones():
     assert len({u.slug for u in unis}) == 50 and len({u.name_zh for u in unis}) == 50
     assert len({u.province_code for u in unis}) == 10
     assert {u.timezone for u in unis} == {"Asia/Shanghai", "Asia/Urumqi"}
+
+
+def test_volumes_split_unevenly_but_exactly_and_the_window_counts_months_back():
+    import random
+
+    from service.synthetic.generate import Spec, split
+
+    counts = split(1_000_003, 50, random.Random(1))
+    assert sum(counts) == 1_000_003 and len(counts) == 50 and max(counts) > 1.5 * min(counts)
+    assert split(7, 0, random.Random(1)) == []
+    spec = Spec(tenants=1, petitions=1, incidents=0, months=14, until=date(2026, 3, 1))
+    assert spec.window() == (date(2025, 1, 1), date(2026, 3, 1))
