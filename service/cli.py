@@ -99,6 +99,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    if getattr(args, "demo_action", None) == "generate":
+        return cmd_demo_generate(args)
     from service.demo import seed_demo
     from tenants import crypto
     from tenants.db import Database
@@ -120,6 +122,56 @@ def cmd_demo(args: argparse.Namespace) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(creds, indent=2, ensure_ascii=False))
     path.chmod(0o600)
+    return 0
+
+
+def cmd_demo_generate(args: argparse.Namespace) -> int:
+    """Synthetic universities with a year of petitions and incidents (see ``service.synthetic``)."""
+    from datetime import date
+
+    from service.synthetic.generate import Spec, generate
+    from tenants import crypto
+    from tenants.db import Database
+    from tenants.errors import Conflict
+
+    settings = _settings()
+    crypto.configure(settings.data_key_bytes)
+    spec = Spec(
+        tenants=args.tenants,
+        petitions=args.petitions,
+        incidents=args.incidents if args.incidents is not None else args.petitions // 500,
+        seed=args.seed,
+        months=args.months,
+        until=date.fromisoformat(args.until) if args.until else None,
+        prefix=args.prefix,
+        jobs=args.jobs,
+    )
+
+    async def main() -> object:
+        db = Database.from_settings(settings)
+        try:
+            return await generate(db, spec, data_key=settings.data_key_bytes, url=settings.app_url)
+        finally:
+            await db.dispose()
+
+    try:
+        report = asyncio.run(main())
+    except Conflict as exc:
+        print(f"xinfang demo generate: refused: {exc} (choose another --prefix)", file=sys.stderr)
+        return 1
+    start, end = spec.window()
+    print(
+        json.dumps(
+            {
+                "universities": [u.slug for u in report.universities],  # type: ignore[attr-defined]
+                "window": [start.isoformat(), end.isoformat()],
+                "petitions": report.petitions,  # type: ignore[attr-defined]
+                "journal_events": report.events,  # type: ignore[attr-defined]
+                "seconds": round(report.seconds, 1),  # type: ignore[attr-defined]
+            },
+            indent=2,
+        )
+    )
     return 0
 
 
@@ -196,7 +248,19 @@ def main(argv: list[str] | None = None) -> int:
         fn=cmd_scheduler
     )
     sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=cmd_migrate)
-    sub.add_parser("demo", help="seed the demo university and write the credentials file").set_defaults(fn=cmd_demo)
+    p = sub.add_parser("demo", help="seed the demo university and write the credentials file")
+    p.set_defaults(fn=cmd_demo)
+    demo = p.add_subparsers(dest="demo_action")
+    g = demo.add_parser("generate", help="synthetic universities with petitions and incidents (bulk COPY)")
+    g.add_argument("--tenants", type=int, default=5, help="how many universities")
+    g.add_argument("--petitions", type=int, default=10_000, help="petitions in all (spread over the universities)")
+    g.add_argument("--incidents", type=int, default=None, help="incidents in all (default: 2 per 1,000 petitions)")
+    g.add_argument("--seed", type=int, default=1)
+    g.add_argument("--months", type=int, default=12, help="months of history before --until")
+    g.add_argument("--until", help="first local day not generated (YYYY-MM-DD; default: first day of this month)")
+    g.add_argument("--prefix", default="syn", help="slug prefix of the universities (syn-000, syn-001, ...)")
+    g.add_argument("--jobs", type=int, default=1, help="processes that load universities in parallel")
+    g.set_defaults(fn=cmd_demo)
     p = sub.add_parser("admin", help="create a platform admin and print a platform token")
     p.add_argument("--email", required=True)
     p.add_argument("--password")

@@ -58,27 +58,38 @@ def petition_facts(journal: pl.LazyFrame) -> pl.LazyFrame:
     """One row per petition: its dimensions and the instants (UTC and local) of its milestones."""
     events = journal.filter(pl.col("petition_id").is_not_null() & pl.col("type").str.starts_with(_T))
     decided = _is("accepted") | _is("not_accepted")
-    return events.group_by("tenant_id", "petition_id").agg(
-        # Dimensions come from the submission (one per petition), the unit from the latest event naming one.
-        pl.col("kind").filter(_is("submitted")).first(),
-        pl.col("category").filter(_is("submitted")).first(),
-        pl.col("channel").filter(_is("submitted")).first(),
-        pl.col("org_unit_id").sort_by("occurred_at").drop_nulls().last(),
-        received_at=_first("occurred_at", "submitted"),
-        received_local=_first("local_at", "submitted"),
-        decided_at=pl.col("occurred_at").filter(decided).min(),
-        decided_local=pl.col("local_at").filter(decided).min(),
-        accepted_local=_first("local_at", "accepted"),
-        assigned_local=_first("local_at", "assigned"),
-        replied_at=_first("occurred_at", "replied"),
-        replied_local=_first("local_at", "replied"),
-        reviewed_local=_first("local_at", "reviewed"),
-        extension_days=pl.col("days").filter(_is("extended")).sum(),
-        transfers=_is("transferred").sum(),
-        objections=_is("transfer_objected").sum(),
-        review_requested=_is("review_requested").any(),
-        rereview_requested=_is("rereview_requested").any(),
-        rated=_is("rated").any(),
+    keys = ["tenant_id", "petition_id"]
+    # The unit from the latest event naming one. Aggregated apart, over the events that name a unit: a sort
+    # inside the main aggregation followed by dropping nulls costs three times as much on a province's journal.
+    units = (
+        events.filter(pl.col("org_unit_id").is_not_null())
+        .group_by(keys)
+        .agg(pl.col("org_unit_id").sort_by("occurred_at").last())
+    )
+    return (
+        events.group_by(keys)
+        .agg(
+            # Dimensions come from the submission (one per petition).
+            pl.col("kind").filter(_is("submitted")).first(),
+            pl.col("category").filter(_is("submitted")).first(),
+            pl.col("channel").filter(_is("submitted")).first(),
+            received_at=_first("occurred_at", "submitted"),
+            received_local=_first("local_at", "submitted"),
+            decided_at=pl.col("occurred_at").filter(decided).min(),
+            decided_local=pl.col("local_at").filter(decided).min(),
+            accepted_local=_first("local_at", "accepted"),
+            assigned_local=_first("local_at", "assigned"),
+            replied_at=_first("occurred_at", "replied"),
+            replied_local=_first("local_at", "replied"),
+            reviewed_local=_first("local_at", "reviewed"),
+            extension_days=pl.col("days").filter(_is("extended")).sum(),
+            transfers=_is("transferred").sum(),
+            objections=_is("transfer_objected").sum(),
+            review_requested=_is("review_requested").any(),
+            rereview_requested=_is("rereview_requested").any(),
+            rated=_is("rated").any(),
+        )
+        .join(units, on=keys, how="left")
     )
 
 

@@ -215,15 +215,14 @@ def test_weights_are_checked():
             overall(scores, bad)
 
 
-def test_every_output_column_is_in_the_catalogue():
+def test_every_petition_output_column_is_in_the_catalogue():
+    # The full equality (petition and incident columns) is checked in test_incident_metrics.
     j = journal()
     keys = {"tenant_id", "period"}
     columns: set[str] = set()
     for metric in (timeliness, coordination, satisfaction):
         columns |= set(metric(j, period="month").columns) - keys
-    columns |= {"timeliness_score", "coordination_score", "information_release_score", "satisfaction_score"}
-    columns.add("overall_score")
-    assert columns == set(CATALOGUE)
+    assert columns <= set(CATALOGUE)
     assert all(m["zh"] and m["en"] and m["formula"] for m in CATALOGUE.values())
     assert markdown().count("\n") == len(CATALOGUE) + 1
 
