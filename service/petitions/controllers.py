@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -63,6 +64,32 @@ async def enter_tenant(state: State, slug: str) -> uuid.UUID:
         raise TenantSuspended("this university's account is suspended")
     set_tenant(tenant_id)
     return tenant_id
+
+
+async def idempotent(
+    session: Session,
+    principal: Principal,
+    key: str | None,
+    request: Request[Any, Any, Any],
+    body: msgspec.Struct,
+    work: Callable[[], Awaitable[msgspec.Struct]],
+    status_code: int = 201,
+) -> Response[Any]:
+    """Run ``work`` once per Idempotency-Key; a retry gets the first response back (other domains' creates)."""
+    if key is None:
+        return Response(await work(), status_code=status_code)
+    fp = idempotency.fingerprint(request.method, request.url.path, msgspec.json.encode(body))
+    claim = await idempotency.claim(session, key=key, principal=principal, fp=fp)
+    if claim.replay is not None:
+        return Response(
+            claim.replay[1].encode(),
+            status_code=claim.replay[0],
+            media_type="application/json",
+            headers={"Idempotent-Replayed": "true"},
+        )
+    encoded = msgspec.json.encode(await work())
+    await idempotency.complete(session, claim, status_code, encoded.decode())
+    return Response(encoded, status_code=status_code, media_type="application/json")
 
 
 async def receive(
