@@ -77,7 +77,8 @@ async def _petitions(db: Any, uni: Uni, kind: str, category: str, n: int, *, ado
         async with db.transaction(uni.id) as session:
             data = services.Submission(kind=kind, category=category, subject="主题", content="内容", channel="online",
                                        anonymous=True)  # fmt: skip
-            p = (await services.submit(session, db, data, principal=staff)).petition
+            received = (await services.submit(session, db, data, principal=staff)).petition
+            p = await services.get_petition(session, received.id)
             steps = [(Action.accept, services.ActionInput())]
             if adopt:
                 steps += [
