@@ -110,7 +110,10 @@ def run_stack() -> int:
             + "\nPress Ctrl-C to stop.\n",
             flush=True,
         )
-    while not stopping and all(c.poll() is None for c in children):
+    failed = not ready and not stopping
+    if failed:
+        print(f"Xinfang did not become ready at {base}/ready; stopping.", flush=True)
+    while ready and not stopping and all(c.poll() is None for c in children):
         time.sleep(0.3)
     for child in children:
         if child.poll() is None:
@@ -121,11 +124,11 @@ def run_stack() -> int:
         except subprocess.TimeoutExpired:
             child.kill()
     print("Xinfang stopped.", flush=True)
-    return 0 if stopping else 1
+    return 0 if stopping and not failed else 1
 
 
 def _wait_ready(url: str, children: list[subprocess.Popen[bytes]], stopping: object) -> bool:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline and not stopping():  # type: ignore[operator]
         if any(c.poll() is not None for c in children):
             return False

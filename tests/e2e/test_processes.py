@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -74,6 +75,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _collect(process: subprocess.Popen[bytes], lines: list[str]) -> None:
+    assert process.stdout is not None
+    lines.extend(line.decode() for line in process.stdout)
+
+
 def test_the_embedded_stack_starts_ready_and_stops_cleanly(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("XINFANG_")}
@@ -87,17 +93,20 @@ def test_the_embedded_stack_starts_ready_and_stops_cleanly(tmp_path):
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
+        lines: list[str] = []
+        reader = threading.Thread(target=_collect, args=(stack, lines), daemon=True)
+        reader.start()
         try:
-            deadline, ready = time.monotonic() + 120, False
-            while time.monotonic() < deadline and stack.poll() is None:
-                try:
-                    ready = httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200
-                except httpx.HTTPError:
-                    ready = False
-                if ready:
-                    break
-                time.sleep(0.5)
-            assert ready, f"run {attempt}: /ready never answered 200"
+            # Wait for what a newcomer waits for: the banner, printed once the stack has seen /ready answer 200.
+            deadline = time.monotonic() + 180
+            while (
+                time.monotonic() < deadline
+                and stack.poll() is None
+                and not any("Xinfang is running" in x for x in lines)
+            ):
+                time.sleep(0.3)
+            assert any("Xinfang is running" in x for x in lines), f"run {attempt}: no banner\n{''.join(lines)[-2000:]}"
+            assert httpx.get(f"http://127.0.0.1:{port}/ready", timeout=5).status_code == 200
             creds = json.loads((tmp_path / "data" / "demo-credentials.json").read_text())
             for key in (
                 "platform_admin_token",
@@ -123,8 +132,9 @@ def test_the_embedded_stack_starts_ready_and_stops_cleanly(tmp_path):
             assert [t["slug"] for t in tenants.json()["items"]] == ["demo"]
         finally:
             os.killpg(stack.pid, signal.SIGINT)
-            out, _ = stack.communicate(timeout=60)
-        assert stack.returncode == 0, out.decode()[-2000:]
-        text = out.decode()
+            stack.wait(timeout=60)
+            reader.join(10)
+        text = "".join(lines)
+        assert stack.returncode == 0, text[-2000:]
         assert "Xinfang is running" in text and "Xinfang stopped" in text
         assert "/schema" in text and "platform_admin_token" in text
