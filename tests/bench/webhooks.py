@@ -114,13 +114,35 @@ def _percentile(values: list[float], q: float) -> float:
 # --- the measurements -----------------------------------------------------------------------------------------
 
 
+def _event_sized_body() -> bytes:
+    """A body built like a delivered event's (``dispatch.body``), so both sides POST the same size."""
+    from types import SimpleNamespace
+
+    from service.webhooks import dispatch
+    from tenants.db import utcnow
+
+    event = SimpleNamespace(
+        type="webhook.ping",
+        occurred_at=utcnow(),
+        tenant_id=uuid.uuid4(),
+        id=uuid.uuid4(),
+        actor_id=None,
+        petition_id=None,
+        incident_id=None,
+        org_unit_id=None,
+        subject_id=uuid.uuid4(),
+        payload={},
+    )
+    return dispatch.body(event, "bench-university")
+
+
 async def _baseline(settings: Any, url: str) -> float:
     """Signed POSTs/s one process makes with the delivery client, THREADS in flight."""
     from service.webhooks import delivery, signing
 
     client = delivery.make_client(settings)
     secret = signing.generate_secret()
-    payload = b'{"type":"bench","timestamp":"2026-11-29T00:00:00Z","data":{}}'
+    payload = _event_sized_body()
     counter = iter(range(BASELINE_POSTS))
 
     async def lane() -> None:
