@@ -6,7 +6,14 @@ server connections between them. Afterwards: no response ever carried another un
 context is per transaction, so it survives transaction pooling), every university was provisioned exactly once
 through the whole pipeline (journal -> scheduler's relay -> RabbitMQ -> worker). Midway one API process and
 one worker are killed (SIGKILL): clients see transport errors at worst and retry on the other process, no
-confirmed write is lost, universities onboarded afterwards are still provisioned. Finally SIGTERM stops every
+confirmed write is lost, universities onboarded afterwards are still provisioned.
+
+Periodic reports: two universities with a year of history (``xinfang demo generate``, onboarded when their history
+starts) are written before the processes start, so the scheduler's first tick sweeps their closed month, quarter
+and year (in their time zone) and the workers compute them. Just before the kill every report message is sent a
+second time, as RabbitMQ redelivers a message whose ack was lost, so both workers (one of them killed) work on the
+same periods. Afterwards each due (university, kind, period) has exactly one report, claimed once by the sweep
+and journaled ``report.ready`` exactly once, while the scheduler ticked all along. Finally SIGTERM stops every
 process in time, the scheduler releasing its lease.
 
 Needs the ``pgbouncer`` binary (Debian's package) and a RabbitMQ server named by ``XINFANG_TEST_RABBITMQ_URL``;
@@ -17,7 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import itertools
+import json
 import os
 import pwd
 import re
@@ -29,11 +38,13 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import httpx
 import psycopg
@@ -48,6 +59,8 @@ CLIENTS_PER_TENANT = 4
 LOAD_SECONDS = 8.0
 MAX_OPS_PER_CLIENT = 60
 SERVER_CONNECTIONS = 4  # PgBouncer's pool: far fewer than the clients, so server connections are shared
+HISTORIC = 2  # universities with a year of history, whose closed periods the scheduler has reports made of
+REPORT_KINDS = {"monthly": 1, "quarterly": 3, "yearly": 12}  # months per period
 
 
 def _free_port() -> int:
@@ -62,6 +75,8 @@ class Stack:
     logs: Path
     pgbouncer_port: int
     apis: list[str] = field(default_factory=list)
+    historic: list[str] = field(default_factory=list)  # slugs of the universities with history
+    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def start(self, name: str, *args: str) -> None:
@@ -217,6 +232,14 @@ def stack(server_url: str) -> Iterator[Stack]:
             [sys.executable, "-m", "service.cli", "migrate"], env=env, check=True, capture_output=True, timeout=120
         )
         _own_the_queues(rabbitmq)
+        # Written before the scheduler starts, so that its first tick's report sweep finds them.
+        generated = subprocess.run(
+            [sys.executable, "-m", "service.cli", "demo", "generate", "--tenants", str(HISTORIC), "--petitions",
+             "300", "--incidents", "6", "--prefix", f"h{uuid.uuid4().hex[:6]}"],
+            env=env, check=True, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        stack.historic = json.loads(generated.stdout)["universities"]
+        stack.started_at = dt.datetime.now(dt.UTC)
         for i in range(2):
             # Port 0: the server binds a free port itself (a port picked here first could be taken, e.g. as the
             # ephemeral port of some client connection, before the server binds it).
@@ -235,6 +258,48 @@ def stack(server_url: str) -> Iterator[Stack]:
         with psycopg.connect(server_url, autocommit=True) as conn:
             conn.execute(f'drop database if exists "{name}" with (force)')
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _due_periods(zone: str, onboarded: dt.datetime, at: dt.datetime) -> set[tuple[str, dt.date]]:
+    """The periods the scheduler owes a university at ``at``: per kind the latest one closed in the university's
+    time zone, unless it ended before the university was onboarded (worked out here, not by the product's code)."""
+    today = at.astimezone(ZoneInfo(zone)).date()
+    since = onboarded.astimezone(ZoneInfo(zone)).date()
+    due = set()
+    for kind, months in REPORT_KINDS.items():
+        current = today.year * 12 + (today.month - 1) // months * months  # the open period's first month
+        start, end = (dt.date(m // 12, m % 12 + 1, 1) for m in (current - months, current))
+        if end > since:
+            due.add((kind, start))
+    return due
+
+
+def _send_again(url: str, messages: list[tuple[str, tuple[str, ...]]]) -> None:
+    """Put ``(actor, args)`` messages on the queue a second time, as a redelivery after a lost ack would."""
+    import dramatiq
+    from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+    broker = RabbitmqBroker(url=url, confirm_delivery=True)
+    try:
+        for actor, args in messages:
+            broker.enqueue(dramatiq.Message(queue_name="default", actor_name=actor, args=args, kwargs={}, options={}))
+    finally:
+        broker.close()
+
+
+def _query(url: str, sql: str) -> list[tuple[Any, ...]]:
+    """Rows read with the privileged login (not subject to row-level security: every university's rows)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        return conn.execute(sql).fetchall()  # type: ignore[arg-type]
+
+
+def _reports_computed(stack: Stack) -> dict[str, int]:
+    """How many report computations each worker finished (each logs ``report.generated``, created or found)."""
+    return {
+        name: (stack.logs / f"{name}.log").read_text(errors="replace").count("report.generated")
+        for name in stack.procs
+        if name.startswith("worker")
+    }
 
 
 async def _wait_ready(client: httpx.AsyncClient, stack: Stack) -> None:
@@ -307,6 +372,17 @@ async def test_tenant_isolation_and_pipeline_through_pgbouncer_rabbitmq_and_seve
         await _wait_ready(client, stack)
         apis = itertools.cycle(stack.apis)
         platform = {"Authorization": f"Bearer {_platform_token(stack)}"}
+        # The periods the scheduler owes the universities with history from its first tick on.
+        r = await client.get(f"{next(apis)}/api/v1/platform/tenants", params={"limit": 200}, headers=platform)
+        historic = {t["id"]: t for t in r.json()["items"] if t["slug"] in stack.historic}
+        assert len(historic) == HISTORIC, r.text
+        owed = {
+            (tid, kind, start)
+            for tid, t in historic.items()
+            for kind, start in _due_periods(t["timezone"], dt.datetime.fromisoformat(t["created_at"]), stack.started_at)
+        }
+        # A year of history: its last closed month, quarter and year are all owed.
+        assert len(owed) == HISTORIC * len(REPORT_KINDS), owed
 
         async def onboard(base: str) -> University:
             slug = f"e2e-{uuid.uuid4().hex[:8]}"
@@ -393,6 +469,15 @@ async def test_tenant_isolation_and_pipeline_through_pgbouncer_rabbitmq_and_seve
 
         async def kill_midway() -> None:
             await asyncio.sleep(LOAD_SECONDS / 2)
+            # Every report message and the sweep once more, so the workers (the one about to die too) are busy
+            # with periods the first tick's messages already cover.
+            again = [("compute_report", (tid, kind, start.isoformat())) for tid, kind, start in owed]
+            await asyncio.to_thread(
+                _send_again,
+                stack.env["XINFANG_BROKER_URL"],
+                [*again, ("reports_sweep", (f"{stack.started_at:%Y-%m-%dT%H}",))],
+            )
+            await asyncio.sleep(0.3)
             for name in ("api1", "worker1"):
                 stack.kill(name)
 
@@ -482,6 +567,55 @@ async def test_tenant_isolation_and_pipeline_through_pgbouncer_rabbitmq_and_seve
                 assert sorted(d["event_id"] for d in deliveries) == sorted(expected[(u.slug, sub)])
                 assert {d["status"] for d in deliveries} == {"succeeded"}, deliveries
         await runner.cleanup()
+
+        # Periodic reports: wait until every owed period has its report and the workers have finished the
+        # messages sent twice (each sent message ends in one "report.generated", more if redelivered).
+        privileged = stack.env["XINFANG_DATABASE_URL"]
+        report_sql = "select tenant_id::text, kind, period_start, id, revision, generated_at from reports"
+        wait_until = time.monotonic() + 120
+        while True:
+            reports = _query(privileged, report_sql)
+            kinds_made = {(t, k) for t, k, *_ in reports}
+            if kinds_made >= {(t, k) for t, k, _ in owed} and sum(_reports_computed(stack).values()) >= 2 * len(owed):
+                break
+            assert time.monotonic() < wait_until, f"reports missing: {reports}\n{stack.tails()}"
+            await asyncio.sleep(0.5)
+        await asyncio.sleep(1.5)  # room for a duplicate to show up
+        reports = _query(privileged, report_sql)
+        made = [(t, k, p) for t, k, p, *_ in reports]
+        # Exactly one report per owed period, each the first revision, computed by the workers while the stack
+        # ran; no other university has one. (Should a period close while the stack runs, the sweep owes the new
+        # one instead of, or as well as, the one owed at the start.)
+        ended = dt.datetime.now(dt.UTC)
+        owed_at_end = {
+            (tid, kind, start)
+            for tid, t in historic.items()
+            for kind, start in _due_periods(t["timezone"], dt.datetime.fromisoformat(t["created_at"]), ended)
+        }
+        duplicates = {key: n for key, n in Counter(made).items() if n > 1}
+        assert duplicates == {}, duplicates
+        assert {(t, k) for t, k, _ in made} == {(t, k) for t, k, _ in owed}
+        assert set(made) <= owed | owed_at_end, made
+        assert {revision for *_, revision, _ in reports} == {1}
+        assert all(generated >= stack.started_at for *_, generated in reports)
+        # Each claimed by the sweep (in schedule_runs, once by its key), and announced exactly once.
+        claims = _query(privileged, "select job, period_key from schedule_runs where job like 'reports:%'")
+        claimed = {(job.removeprefix("reports:"), *key.split(":")) for job, key in claims}
+        assert (
+            {(t, k, p.isoformat()) for t, k, p in made}
+            <= claimed
+            <= {(t, k, p.isoformat()) for t, k, p in owed | owed_at_end}
+        )
+        ready = _query(
+            privileged,
+            "select subject_id, tenant_id::text, payload->>'kind', payload->>'period_start' from journal "
+            "where type = 'report.ready'",
+        )
+        assert sorted(ready) == sorted((rid, t, k, p.isoformat()) for t, k, p, rid, *_ in reports)
+        for u in universities:  # onboarded today: no period of theirs has closed
+            r = await client.get(f"{survivor}/api/v1/reports", headers=u.headers)
+            assert r.status_code == 200 and r.json()["items"] == [], r.text
+        print(f"{len(made)} periodic reports; computations per worker: {_reports_computed(stack)}")
 
     # The traffic really went through PgBouncer's transaction pool.
     with psycopg.connect(f"postgresql://postgres@127.0.0.1:{stack.pgbouncer_port}/pgbouncer", autocommit=True) as admin:

@@ -53,6 +53,25 @@ async def test_counts_and_a_published_plan(db, generated):
         assert groups[0]["n"] > 10
 
 
+async def test_onboarded_when_the_history_starts_so_the_report_sweep_covers_it(db, generated):
+    """A generated university counts as onboarded on the first local day of its history, so the scheduled report
+    sweep (which leaves out periods that ended before onboarding) produces the month, quarter and year it closed."""
+    from analytics.reports.jobs import closed_periods
+    from tenants.tenancy import get_tenant
+
+    _, report = generated
+    for u in report.universities:
+        async with db.transaction(u.tenant_id) as session:
+            tenant = await get_tenant(session, u.tenant_id)
+        assert tenant.created_at == datetime(2024, 11, 1, tzinfo=tenant.zone)
+        at_until = datetime.combine(SPEC["until"], time(9), tzinfo=tenant.zone)
+        assert closed_periods(tenant, at_until) == [
+            ("monthly", date(2025, 6, 1)),
+            ("quarterly", date(2025, 4, 1)),
+            ("yearly", date(2024, 1, 1)),
+        ]
+
+
 async def test_every_petition_follows_the_workflow_and_its_deadlines(db, generated):
     _, report = generated
     for u in report.universities:
