@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -88,11 +89,27 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
 _UNAVAILABLE_STATES = {"08000", "08001", "08003", "08004", "08006", "57P01", "57P02", "57P03", "53300"}
 
 
-def database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
+def database_error(
+    request: Request[Any, Any, Any], exc: DBAPIError | asyncpg.PostgresError | asyncpg.InterfaceError
+) -> Response[dict[str, Any]]:
+    """A database error from the ORM (``DBAPIError``) or, on the intake hot path, straight from asyncpg."""
+    if isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError):
+        state = getattr(exc, "sqlstate", None)
+        if isinstance(exc, asyncpg.InterfaceError) or state in _UNAVAILABLE_STATES:
+            log.warning("database.unavailable", error=type(exc).__name__)
+            return unavailable(request, exc)
+        return _by_state(request, state, integrity=bool(state and state.startswith("23")))
+    if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
+        log.warning("database.unavailable", error=type(exc.orig).__name__ if exc.orig else type(exc).__name__)
+        return unavailable(request, exc)
     state = getattr(getattr(exc, "orig", None), "sqlstate", None) or getattr(
         getattr(getattr(exc, "orig", None), "__cause__", None), "sqlstate", None
     )
-    if isinstance(exc, IntegrityError):
+    return _by_state(request, state, integrity=isinstance(exc, IntegrityError))
+
+
+def _by_state(request: Request[Any, Any, Any], state: str | None, *, integrity: bool) -> Response[dict[str, Any]]:
+    if integrity:
         if state == "23505":
             return problem(
                 request,
@@ -110,14 +127,14 @@ def database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response
         )
     if state == "42501":
         return problem(request, 403, code="forbidden", detail="not permitted")
-    if isinstance(exc, OperationalError | InterfaceError) or state in _UNAVAILABLE_STATES or exc.connection_invalidated:
-        log.warning("database.unavailable", error=type(exc.orig).__name__ if exc.orig else type(exc).__name__)
-        return unavailable(request, exc)
+    if state in _UNAVAILABLE_STATES:
+        log.warning("database.unavailable", sqlstate=state)
+        return unavailable(request, None)
     log.exception("database.error", sqlstate=state)
     return problem(request, 500, detail="an internal error occurred")
 
 
-def unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+def unavailable(request: Request[Any, Any, Any], exc: Exception | None) -> Response[dict[str, Any]]:
     return problem(request, 503, detail="a backing service is unavailable; retry shortly", headers={"Retry-After": "5"})
 
 
@@ -134,6 +151,8 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     ValidationException: validation_error,
     HTTPException: http_error,
     DBAPIError: database_error,
+    asyncpg.PostgresError: database_error,
+    asyncpg.InterfaceError: database_error,
     PoolTimeout: internal_error,
     Exception: internal_error,
 }

@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -93,6 +94,12 @@ def _set_tenant_on_begin(session: Session, transaction: Any, connection: Any) ->
     connection.execute(text("select set_config('app.tenant_id', :t, true)"), {"t": str(tenant) if tenant else ""})
 
 
+async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under a session's transaction (begun, in its tenant context), for statements the
+    ORM does not build."""
+    return (await (await session.connection()).get_raw_connection()).driver_connection  # type: ignore[no-any-return]
+
+
 # --- engine and sessions --------------------------------------------------------------------------------------
 
 
@@ -128,6 +135,32 @@ class Database:
         with tenant_context(tenant_id) if tenant_id is not None else contextlib.nullcontext():
             async with self.sessionmaker() as session, session.begin():
                 yield session
+
+    @contextlib.asynccontextmanager
+    async def driver_transaction(self, tenant_id: uuid.UUID) -> AsyncIterator[asyncpg.Connection]:
+        """One transaction as ``tenant_id`` on a pooled connection's own asyncpg connection, for the hottest
+        writes that issue their own SQL (petition intake): the BEGIN and the tenant context go in one round trip,
+        and none of the ORM session's per-transaction work is done (about a third of a millisecond of CPU per
+        transaction on this machine). Everything else uses sessions.
+
+        On an error the transaction is rolled back; if even that fails (the connection broke, or the task was
+        cancelled mid-statement), the connection is discarded rather than returned to the pool in an unknown state.
+        """
+        tenant = str(uuid.UUID(str(tenant_id)))  # canonical form: safe to put in the statement text
+        async with self.engine.connect() as pooled:
+            raw: asyncpg.Connection = (await pooled.get_raw_connection()).driver_connection
+            try:
+                await raw.execute(f"begin; select set_config('app.tenant_id', '{tenant}', true)")
+                yield raw
+                await raw.execute("commit")
+            except BaseException:
+                try:
+                    if not raw.is_closed() and raw.is_in_transaction():
+                        await raw.execute("rollback")
+                except BaseException:
+                    await pooled.invalidate()
+                    raise
+                raise
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -16,12 +16,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import asyncpg
 from sqlalchemy import ForeignKeyConstraint, Index, String, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants.crypto import EncryptedText
-from tenants.db import Base, TenantOwned, require_tenant, utcnow
+from tenants.db import Base, TenantOwned, driver_connection, require_tenant, utcnow
 from tenants.errors import Conflict, Invalid
 from tenants.identity import Principal
 from tenants.ids import new_id
@@ -154,16 +155,14 @@ def claim_args(attempt: Attempt, status_code: int, body: str) -> list[object]:
     ]
 
 
-async def stored(session: AsyncSession, attempt: Attempt) -> Claim:
+async def stored(connection: AsyncSession | asyncpg.Connection, attempt: Attempt) -> Claim:
     """The first response to a key that is already claimed (``Claim.replay``), or the refusal of its reuse."""
-    row = (
-        await session.execute(
-            text(
-                "select id, fingerprint, status_code, response from idempotency_keys where principal = :p and key = :k"
-            ),
-            {"p": attempt.principal, "k": attempt.key},
-        )
-    ).one()
+    query = "select id, fingerprint, status_code, response from idempotency_keys where principal = $1 and key = $2"
+    if isinstance(connection, AsyncSession):
+        connection = await driver_connection(connection)
+    row = await connection.fetchrow(query, attempt.principal, attempt.key)
+    assert row is not None  # claimed by a committed transaction, and keys outlive any retry
+    row = _Stored(*row)
     if row.fingerprint != attempt.fingerprint:
         raise Invalid(
             "this Idempotency-Key was used for a different request",
@@ -173,6 +172,14 @@ async def stored(session: AsyncSession, attempt: Attempt) -> Claim:
     if row.status_code is None:  # only possible if a claim was committed without its response
         raise Conflict("the first request with this key has not finished", code="idempotency-in-progress")
     return Claim(row.id, (row.status_code, EncryptedText().process_result_value(row.response, None) or ""))
+
+
+@dataclass(frozen=True)
+class _Stored:
+    id: uuid.UUID
+    fingerprint: str
+    status_code: int | None
+    response: str | None
 
 
 async def complete(session: AsyncSession, claimed: Claim, status_code: int, body: str) -> None:

@@ -25,7 +25,7 @@ from service.petitions.workflow import Action
 from service.petitions.workflow import State as PState
 from service.security import TTLCache, requires
 from tenants import idempotency, journal
-from tenants.db import set_tenant, utcnow
+from tenants.db import require_tenant, set_tenant, utcnow
 from tenants.errors import Invalid, NotFound, RateLimited, TenantSuspended
 from tenants.identity import Principal, Role
 from tenants.ids import new_id
@@ -93,7 +93,6 @@ async def idempotent(
 
 
 async def receive(
-    db_session: Session,
     state: State,
     request: Request[Any, Any, Any],
     principal: Principal,
@@ -102,20 +101,22 @@ async def receive(
     registered_by: uuid.UUID | None = None,
 ) -> Response[Any]:
     """Submit once per Idempotency-Key: the key is claimed, and the response stored, with the petition itself;
-    a retry gets the first response back."""
+    a retry gets the first response back. Intake is the hottest write and issues its own SQL, so it runs on a
+    driver-level transaction rather than an ORM session (see ``Database.driver_transaction``)."""
     attempt = None
     if key is not None:
         fp = idempotency.fingerprint(request.method, request.url.path, msgspec.json.encode(data))
         attempt = idempotency.Attempt.of(key, principal, fp)
-    result = await services.submit(
-        db_session,
-        state.db,
-        _submission(data),
-        principal=principal,
-        registered_by=registered_by,
-        attempt=attempt,
-        render=lambda petition, code: msgspec.json.encode(_submitted(petition, code)),
-    )
+    async with state.db.driver_transaction(require_tenant()) as connection:
+        result = await services.submit(
+            connection,
+            state.db,
+            _submission(data),
+            principal=principal,
+            registered_by=registered_by,
+            attempt=attempt,
+            render=lambda petition, code: msgspec.json.encode(_submitted(petition, code)),
+        )
     headers = {"Idempotent-Replayed": "true"} if result.replayed else None
     return Response(result.body, status_code=result.status_code, media_type="application/json", headers=headers)
 
@@ -153,25 +154,23 @@ class PetitionController(Controller):
     async def submit(
         self,
         data: JSONBody[s.SubmissionIn],
-        db_session: Session,
         principal: Caller,
         state: State,
         request: Request[Any, Any, Any],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
-        return await receive(db_session, state, request, principal, data, idempotency_key)
+        return await receive(state, request, principal, data, idempotency_key)
 
     @post("/register", summary="Register a letter, call, fax, email or visit on behalf of a petitioner", **STAFF)
     async def register(
         self,
         data: JSONBody[s.RegistrationIn],
-        db_session: Session,
         principal: Caller,
         state: State,
         request: Request[Any, Any, Any],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
-        return await receive(db_session, state, request, principal, data, idempotency_key, principal.subject_id)
+        return await receive(state, request, principal, data, idempotency_key, principal.subject_id)
 
     @get("/", summary="List petitions (filters, Chinese text search, keyset pagination)", **STAFF_OR_READER)
     async def list(
@@ -337,7 +336,6 @@ class PublicPetitionController(Controller):
         self,
         slug: FromPath[str],
         data: JSONBody[s.SubmissionIn],
-        db_session: Session,
         principal: Caller,
         state: State,
         request: Request[Any, Any, Any],
@@ -345,7 +343,7 @@ class PublicPetitionController(Controller):
     ) -> Response[Any]:
         await enter_tenant(state, slug)
 
-        return await receive(db_session, state, request, principal, data, idempotency_key)
+        return await receive(state, request, principal, data, idempotency_key)
 
     @post("/petitions/status", summary="Public status by tracking number and lookup code", status_code=200, **PUBLIC)
     async def status(

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import asyncpg
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,7 +37,7 @@ from service.petitions.workflow import PETITIONER_ACTIONS, Action, State, transi
 from service.security import TTLCache
 from tenants import idempotency, journal, org
 from tenants.crypto import encrypt, lookup_hash
-from tenants.db import Database, require_tenant, utcnow
+from tenants.db import Database, driver_connection, require_tenant, utcnow
 from tenants.errors import Conflict, Forbidden, Invalid, NotFound
 from tenants.identity import Principal, Role
 from tenants.ids import new_id
@@ -55,12 +56,16 @@ NUMBER_BLOCK = 50
 _zones: dict[uuid.UUID, ZoneInfo] = {}
 
 
-async def tenant_zone(session: AsyncSession) -> ZoneInfo:
-    """The current tenant's time zone (cached: a university does not move)."""
+async def tenant_zone(session: AsyncSession | asyncpg.Connection) -> ZoneInfo:
+    """The current tenant's time zone (cached: a university does not move). ``session`` may also be the asyncpg
+    connection of a ``Database.driver_transaction``."""
     tenant_id = require_tenant()
     zone = _zones.get(tenant_id)
     if zone is None:
-        name = await session.scalar(select(Tenant.timezone).where(Tenant.id == tenant_id))
+        if isinstance(session, AsyncSession):
+            name = await session.scalar(select(Tenant.timezone).where(Tenant.id == tenant_id))
+        else:
+            name = await session.fetchval("select timezone from tenants where id = $1", tenant_id)
         zone = _zones[tenant_id] = ZoneInfo(name or "Asia/Shanghai")
     return zone
 
@@ -156,17 +161,26 @@ async def update_category(session: AsyncSession, code: str, *, actor_id: uuid.UU
 _active = TTLCache(5.0)
 
 
-async def active_category(session: AsyncSession, code: str) -> Any:
-    """(id, default_org_unit_id) of the active category ``code``, or None."""
+@dataclass(frozen=True)
+class ActiveCategory:
+    id: uuid.UUID
+    default_org_unit_id: uuid.UUID | None
+
+
+async def active_category(session: AsyncSession | asyncpg.Connection, code: str) -> ActiveCategory | None:
+    """The active category ``code``, or None (cached for a few seconds). ``session`` may also be the asyncpg
+    connection of a ``Database.driver_transaction``."""
     key = (require_tenant(), code)
     hit = _active.get(key)
     if hit is None:
-        row = (
-            await session.execute(
-                select(Category.id, Category.default_org_unit_id).where(Category.code == code, Category.active)
+        if isinstance(session, AsyncSession):
+            query = select(Category.id, Category.default_org_unit_id).where(Category.code == code, Category.active)
+            row: Any = (await session.execute(query)).first()
+        else:
+            row = await session.fetchrow(
+                "select id, default_org_unit_id from petition_categories where code = $1 and active", code
             )
-        ).first()
-        hit = (row,)
+        hit = (ActiveCategory(*row) if row else None,)
         _active.put(key, hit)
     return hit[0]
 
@@ -282,7 +296,7 @@ class Submitted:
 
 
 async def submit(
-    session: AsyncSession,
+    session: AsyncSession | asyncpg.Connection,
     db: Database,
     data: Submission,
     *,
@@ -295,6 +309,9 @@ async def submit(
 
     With ``attempt`` (an Idempotency-Key) the key is claimed and ``render``'s response stored in the same
     statement as the petition; a retry gets that response back (``replayed``) and writes nothing.
+
+    ``session`` is the caller's transaction: an ORM session, or (the intake endpoints) the asyncpg connection of
+    a ``Database.driver_transaction``, since intake issues its own SQL only.
     """
     errors = []
     category = await active_category(session, data.category)
@@ -377,11 +394,11 @@ async def submit(
     ]
     if attempt is not None:
         args += idempotency.claim_args(attempt, 201, body.decode())
-    connection = await (await session.connection()).get_raw_connection()
-    inserted = await connection.driver_connection.fetchval(SUBMIT_SQL[attempt is not None], *args)
+    connection = session if isinstance(session, asyncpg.Connection) else await driver_connection(session)
+    inserted = await connection.fetchval(SUBMIT_SQL[attempt is not None], *args)
     if inserted is None:  # the key was claimed before: give back the first response
         assert attempt is not None
-        first = await idempotency.stored(session, attempt)
+        first = await idempotency.stored(connection, attempt)
         assert first.replay is not None
         return Submitted(None, "", first.replay[1].encode(), first.replay[0], replayed=True)
     return Submitted(petition, code, body)
