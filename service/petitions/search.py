@@ -8,6 +8,8 @@ ignores CJK characters unless the database's ctype classifies them as letters).
 
 from __future__ import annotations
 
+import itertools
+import operator
 import re
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
@@ -21,8 +23,8 @@ def _terms(text: str, *, unigrams: bool) -> list[str]:
     for token in _TOKENS.findall(text.lower()):
         if _IS_CJK.match(token):
             if len(token) == 1 or unigrams:
-                out.extend(token)
-            out.extend(token[i : i + 2] for i in range(len(token) - 1))
+                out += token
+            out += map(operator.add, token, token[1:])  # the bigrams
         else:
             out.append(token[:60])
     return out
@@ -30,8 +32,8 @@ def _terms(text: str, *, unigrams: bool) -> list[str]:
 
 def index_terms(*texts: str | None) -> str:
     """The space-separated terms to store with ``to_tsvector('simple', ...)``."""
-    terms = dict.fromkeys(t for text in texts if text for t in _terms(text, unigrams=True))
-    return " ".join(list(terms)[:MAX_TERMS])
+    terms = dict.fromkeys(itertools.chain.from_iterable(_terms(text, unigrams=True) for text in texts if text))
+    return " ".join(itertools.islice(terms, MAX_TERMS))
 
 
 def query_terms(text: str) -> list[str]:
