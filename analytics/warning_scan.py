@@ -1,7 +1,8 @@
 """The early-warning scan: every few minutes, each university's recent submissions go through the detector of
 ``analytics.warnings``; a new surge is stored in ``warnings`` and journaled as ``warning.raised`` (so webhooks
-announce it), a continuing one only updates its row. The handling group or an admin dismisses a warning; the
-incidents domain will turn one into an incident (``incident_id`` is reserved for it).
+announce it), a continuing one only updates its row. The handling group or an admin dismisses a warning or opens
+an incident from it (the incident is created by the incidents domain, ``service.warnings.open_incident``; the
+warning then links it in ``incident_id``, and the incident names the warning in ``warning_id``).
 
 The scan runs in the university's tenant transaction under a transaction-level advisory lock, so two scans of
 one university (a retry, a second delivery, two schedulers' periods) serialize and never raise a surge twice.
@@ -238,6 +239,45 @@ async def dismiss(session: AsyncSession, warning_id: uuid.UUID, *, principal: Pr
         "warning.dismissed",
         actor_id=principal.subject_id,
         subject_id=warning.id,
+        org_unit_id=warning.org_unit_id,
+        key_kind=warning.key_kind,
+    )
+    return warning
+
+
+async def lock_for_incident(session: AsyncSession, warning_id: uuid.UUID, *, principal: Principal) -> EarlyWarning:
+    """The open warning an incident is about to be opened from, locked until the transaction ends (a concurrent
+    second opening waits, then finds it taken). 403 outside the handling group; 409 when the warning was dismissed
+    or already opened its incident."""
+    if not await may_handle(session, principal):
+        raise Forbidden("only the handling group or an admin may open an incident from a warning")
+    warning = await get_warning(session, warning_id, lock=True)
+    if warning.state == WarningState.incident_opened:
+        raise Conflict(
+            "an incident was already opened from this warning",
+            code="incident-opened",
+            state=warning.state,
+            incident_id=str(warning.incident_id),
+        )
+    if warning.state != WarningState.open:
+        raise Conflict(f"the warning is {warning.state}", code="transition-refused", state=warning.state)
+    return warning
+
+
+async def incident_opened(
+    session: AsyncSession, warning: EarlyWarning, incident_id: uuid.UUID, *, actor_id: uuid.UUID | None
+) -> EarlyWarning:
+    """Move a warning locked by ``lock_for_incident`` to ``incident_opened`` with its incident, and journal it."""
+    warning.state = WarningState.incident_opened
+    warning.incident_id = incident_id
+    warning.updated_at = utcnow()
+    await session.flush()
+    await journal.record(
+        session,
+        "warning.incident_opened",
+        actor_id=actor_id,
+        subject_id=warning.id,
+        incident_id=incident_id,
         org_unit_id=warning.org_unit_id,
         key_kind=warning.key_kind,
     )

@@ -1,25 +1,36 @@
-"""Early warnings' API: list and read (university staff), dismiss with a reason (the handling group or an admin).
+"""Early warnings' API: list and read (university staff); dismiss with a reason, or open an incident from a
+warning (the handling group or an admin).
 
-Warnings are raised by the scheduled scan (``analytics.warning_scan``), never through the API. Opening an
-incident from a warning belongs to the incidents domain; ``incident_id`` and the ``incident_opened`` state are
-reserved for it.
+Warnings are raised by the scheduled scan (``analytics.warning_scan``), never through the API. Opening an incident
+crosses into the incidents domain (``open_incident``): the incident is reported through
+``service.incidents.services.report_incident`` with the warning's id, pre-filled from its evidence, and the
+warning moves to ``incident_opened`` with the incident's id, in one transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics import warning_scan
 from analytics.warning_scan import EarlyWarning, WarningState
 from service.deps import Caller, Input, Session
+from service.incidents import schemas as incident_schemas
+from service.incidents import services as incidents
+from service.incidents.models import Incident
+from service.petitions.controllers import IdempotencyKey, idempotent
+from service.petitions.models import Category
 from service.security import requires
-from tenants.identity import Role
+from tenants.db import utcnow
+from tenants.identity import Principal, Role
+from tenants.org import OrgUnit
 
 READ = requires(Role.staff, Role.petition_officer, Role.tenant_admin)
 KIND_LABELS = {"category": ("类别", "category"), "org_unit": ("部门", "unit"), "place": ("地点", "place")}
@@ -28,6 +39,18 @@ KIND_LABELS = {"category": ("类别", "category"), "org_unit": ("部门", "unit"
 class Summary(msgspec.Struct):
     zh: str
     en: str
+
+
+def describe(w: EarlyWarning, name_zh: str, name_en: str) -> Summary:
+    """The warning's evidence in a sentence per language (``name_*``: how the key is named)."""
+    hours = round((w.window_end - w.window_start) / dt.timedelta(hours=1))
+    zh_kind, en_kind = KIND_LABELS[w.key_kind]
+    return Summary(
+        zh=f"过去{hours}小时内{zh_kind}“{name_zh}”收到{w.window_count}件信访，"
+        f"平时每{hours}小时约{w.baseline:.1f}件（异常分值{w.score:.1f}）。",
+        en=f"{w.window_count} petitions on {en_kind} '{name_en}' in {hours} h, against about {w.baseline:.1f} "
+        f"usually (score {w.score:.1f}).",
+    )
 
 
 class WarningOut(msgspec.Struct):
@@ -52,23 +75,69 @@ class WarningOut(msgspec.Struct):
 
     @classmethod
     def of(cls, w: EarlyWarning) -> WarningOut:
-        hours = round((w.window_end - w.window_start) / dt.timedelta(hours=1))
-        zh_kind, en_kind = KIND_LABELS[w.key_kind]
-        summary = Summary(
-            zh=f"过去{hours}小时内{zh_kind}“{w.key}”收到{w.window_count}件信访，"
-            f"平时每{hours}小时约{w.baseline:.1f}件（异常分值{w.score:.1f}）。",
-            en=f"{w.window_count} petitions on {en_kind} '{w.key}' in {hours} h, against about {w.baseline:.1f} "
-            f"usually (score {w.score:.1f}).",
-        )
         return cls(
             w.id, w.key_kind, w.key, w.org_unit_id, w.raised_at, w.window_start, w.window_end, w.window_count,
             w.baseline, w.score, w.peak_count, w.last_seen_at, w.state, w.dismissed_at, w.dismissed_by,
-            w.dismiss_reason, w.incident_id, summary,
+            w.dismiss_reason, w.incident_id, describe(w, w.key, w.key),
         )  # fmt: skip
 
 
 class DismissIn(Input):
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+
+
+class OpenIncidentIn(Input):
+    """What the handling group knows beyond the warning; every field left out is pre-filled from the evidence
+    (title, facts, and the place of a place key; ``people_count`` defaults to the warning's peak count)."""
+
+    title: incident_schemas.Title | None = None
+    facts: incident_schemas.Long | None = None
+    people_count: incident_schemas.Count | None = None
+    place: incident_schemas.Title | None = None
+    impact: incident_schemas.Long | None = None
+    people_groups: Annotated[list[incident_schemas.PeopleGroupIn], msgspec.Meta(max_length=50)] = []
+    risk_categories: Annotated[list[incident_schemas.Code], msgspec.Meta(max_length=20)] = []
+
+
+async def _key_names(session: AsyncSession, w: EarlyWarning) -> tuple[str, str]:
+    """The warning's key as people name it: the category's or unit's names, or the grid cell."""
+    if w.key_kind == "place":
+        return f"{w.key}（约500米网格）", f"{w.key} (grid cell of about 500 m)"
+    query = (
+        select(Category.name_zh, Category.name_en).where(Category.code == w.key)
+        if w.key_kind == "category"
+        else select(OrgUnit.name_zh, OrgUnit.name_en).where(OrgUnit.id == w.org_unit_id)
+    )
+    row = (await session.execute(query)).first()
+    return (row.name_zh, row.name_en) if row else (w.key, w.key)
+
+
+async def open_incident(
+    session: AsyncSession, warning_id: uuid.UUID, *, principal: Principal, data: OpenIncidentIn
+) -> Incident:
+    """Report an incident from an open warning (the handling group or an admin) and link the two both ways.
+
+    403 outside the group, 404 for an unknown warning (another university's included), 409 when it was dismissed
+    or already opened its incident; a retry with the same Idempotency-Key gets the first answer back.
+    """
+    warning = await warning_scan.lock_for_incident(session, warning_id, principal=principal)
+    name_zh, name_en = await _key_names(session, warning)
+    zh_kind, en_kind = KIND_LABELS[warning.key_kind]
+    title = f"信访激增预警：{zh_kind}“{name_zh}” / Petition surge: {en_kind} {name_en}"
+    summary = describe(warning, name_zh, name_en)
+    facts = f"{summary.zh}\n{summary.en}"
+    report = incidents.IncidentReport(
+        title=data.title or title[:200],
+        facts=data.facts or facts,
+        people_count=data.people_count if data.people_count is not None else warning.peak_count,
+        place=data.place or (f"{name_zh} / {name_en}"[:200] if warning.key_kind == "place" else None),
+        impact=data.impact,
+        people_groups=[incidents.PeopleGroup(g.kind, g.count, g.org_unit_id) for g in data.people_groups],
+        risk_categories=data.risk_categories,
+    )
+    incident = await incidents.report_incident(session, principal.subject_id, report, warning_id=warning.id)
+    await warning_scan.incident_opened(session, warning, incident.id, actor_id=principal.subject_id)
+    return incident
 
 
 class WarningController(Controller):
@@ -96,3 +165,26 @@ class WarningController(Controller):
     ) -> WarningOut:
         warning = await warning_scan.dismiss(db_session, warning_id, principal=principal, reason=data.reason)
         return WarningOut.of(warning)
+
+    @post(
+        "/{warning_id:uuid}/incident",
+        summary="Open an incident from a warning (handling group or admin; Idempotency-Key)",
+        description="Body fields are optional: what is left out is pre-filled from the warning's evidence.",
+        **READ,
+    )
+    async def open_incident(
+        self,
+        warning_id: FromPath[uuid.UUID],
+        db_session: Session,
+        principal: Caller,
+        request: Request[Any, Any, Any],
+        data: JSONBody[OpenIncidentIn | None] = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Any]:
+        body = data or OpenIncidentIn()
+
+        async def work() -> incident_schemas.IncidentOut:
+            incident = await open_incident(db_session, warning_id, principal=principal, data=body)
+            return incident_schemas.IncidentOut.of(await incidents.detail(db_session, incident.id), utcnow())
+
+        return await idempotent(db_session, principal, idempotency_key, request, body, work)

@@ -177,6 +177,8 @@ EVENTS: dict[str, EventType] = {
         "window_hours",
     ),
     "warning.dismissed": _e("a warning was dismissed by the handling group or an admin", "key_kind"),
+    # incident_id: the incident opened from the warning (its incident.reported names the warning as subject_id).
+    "warning.incident_opened": _e("the handling group or an admin opened an incident from a warning", "key_kind"),
     # Webhooks (subject_id: the subscription). URLs and descriptions stay out: a URL may carry a token.
     "webhook.subscription_created": _e("a webhook subscription was created", "event_types"),
     "webhook.subscription_updated": _e("a webhook subscription was changed", "changed", "enabled"),

@@ -96,11 +96,21 @@ CATALOGUE: dict[str, Metric] = {
                               "share closed within the plan's summary target",
                               "share with report → close ≤ the plan's cleanup_summary target (default 7 days)"),
     "steps_overdue": _m("timeliness", "超时步骤次数", "steps past their target",
-                        "count of incident.step_overdue events"),
+                        "count of incident.step_overdue events (of the row's step in step_times)"),
     "units_per_incident": _m("coordination", "事件平均参与单位数", "units involved per incident",
                              "mean over incidents of distinct org units given tasks or recording measures"),
     "tasks_per_incident": _m("coordination", "事件平均任务数", "tasks per incident",
                              "mean over incidents of task.assigned events"),
+    # Step by step (step_times): one row per milestone (assessment, instruction, information_release = first
+    # bulletin, cleanup_summary = close) of the period's incidents
+    "target_minutes": _m("timeliness", "预案时限（分钟，自报告起）", "the plan's target (minutes from the report)",
+                         "the step's target_minutes in the plan (defaults 60 / 120 / 240 min, 7 days)"),
+    "reached": _m("timeliness", "已完成该环节的事件数", "incidents that reached the step",
+                  "count of the period's incidents with the step's milestone (to date)"),
+    "minutes_mean": _m("timeliness", "报告至该环节平均用时（分钟）", "mean time from the report (minutes)",
+                       "mean(milestone − incident.reported) over the incidents that reached it"),
+    "on_time_share": _m("timeliness", "按预案时限完成该环节的比例", "share within the plan's target",
+                        "share of those incidents with milestone − report ≤ target_minutes"),
     # Tasks between offices (task_coordination): tasks assigned in the period, by unit and step
     "tasks": _m("coordination", "本期交办任务数", "tasks assigned in the period",
                 "count of tasks (first task.assigned)"),

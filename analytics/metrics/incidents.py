@@ -52,6 +52,14 @@ DEFAULT_TARGETS: dict[str, int] = {
 }
 ACK_MINUTES = 30  # a task is acknowledged in time within 30 minutes of its assignment (our standard)
 INCIDENT_BREAKDOWNS = ("level",)
+# The milestones of an incident measured from its report, in the plan's order: (step of the plan whose target
+# applies, fact column of the instant the step is reached).
+MILESTONES = (
+    ("assessment", "assessed_at"),
+    ("instruction", "instructed_at"),
+    ("information_release", "first_bulletin_at"),
+    ("cleanup_summary", "closed_at"),
+)
 TASK_BREAKDOWNS = ("org_unit_id", "step")
 _MINUTE = 60_000_000  # microseconds
 
@@ -256,3 +264,44 @@ def information_release(
         ),
         keys,
     )
+
+
+def step_times(
+    journal: pl.LazyFrame,
+    *,
+    period: Period,
+    targets: Mapping[str, Mapping[str, int]] | None = None,
+    facts: pl.LazyFrame | None = None,
+) -> pl.DataFrame:
+    """The period's incidents step by step against the plan (report → assessment → instruction → first bulletin
+    → close): one row per milestone with its target, how many incidents reached it, the mean minutes from the
+    report, the share within the target, and the step's overdue flags (``incident.step_overdue``)."""
+    keys = ["tenant_id", "period", "drill"]
+    facts = incident_facts(journal) if facts is None else facts
+    plan = _targets_frame(journal, targets)
+    base = facts.join(plan, on="tenant_id", how="left").with_columns(period=period_start("reported_local", period))
+    overdue = (
+        journal.filter(_is("incident.step_overdue") & pl.col("incident_id").is_not_null())
+        .select("tenant_id", "incident_id", "step")
+        .join(base.select("tenant_id", "incident_id", *keys[1:]), on=["tenant_id", "incident_id"], how="inner")
+        .group_by(*keys, "step")
+        .agg(steps_overdue=pl.len().cast(pl.Int64))
+    )
+    parts = [
+        base.group_by(keys).agg(
+            order=pl.lit(i),
+            step=pl.lit(step),
+            target_minutes=pl.col(step).first().cast(pl.Int64),
+            reached=pl.col(column).is_not_null().sum().cast(pl.Int64),
+            minutes_mean=_minutes(column).mean(),
+            on_time_share=_share(_minutes(column) <= pl.col(step)),
+        )
+        for i, (step, column) in enumerate(MILESTONES)
+    ]
+    out = (
+        pl.concat(parts, how="vertical")
+        .join(overdue, on=[*keys, "step"], how="left")
+        .with_columns(pl.col("steps_overdue").fill_null(0))
+    )
+    # Plan order within a period (not the alphabetical order of the step keys).
+    return out.collect().sort([*keys, "order"], nulls_last=True).drop("order")

@@ -1,9 +1,10 @@
-"""Report assembly: the metric *sections* over one tenant's localized journal frame, as plain tables.
+"""Report assembly: the metric *sections* over one tenant's localized journal frames, as plain tables.
 
-A section is a pure function ``(journal, context, done) -> {table name: frame}``; ``done`` holds the tables of
-the sections before it (the scores read the petition tables). The incident metrics plug in with one more entry in
-``SECTIONS`` (and drills, reported apart from real incidents, with another). Every table is restricted to the
-report's period except ``*.trend``, which holds the total of each of the last ``TREND_PERIODS`` periods.
+A section is a pure function ``(inputs, context, done) -> {table name: frame}``; ``inputs`` holds the petition
+and the incident journal frames, ``done`` the tables of the sections before it (the scores read the petition and
+incident tables). Real incidents and drills are two sections with the same tables (``incidents.*``,
+``drills.*``): a drill never enters the real figures or the scores. Every table is restricted to the report's
+period except ``*.trend``, which holds the total of each of the last ``TREND_PERIODS`` periods.
 
 The result must be byte-identical when recomputed from the same journal rows: floats are rounded, every table is
 sorted by its keys, and nothing depends on the clock (the generation time is stored beside the content, not in it).
@@ -22,10 +23,19 @@ from typing import Any
 import polars as pl
 
 from analytics.metrics import composite
+from analytics.metrics.incidents import (
+    INCIDENT_SCHEMA,
+    incident_facts,
+    incident_timeliness,
+    information_release,
+    step_times,
+    task_coordination,
+    task_facts,
+)
 from analytics.metrics.petitions import coordination, petition_facts, satisfaction, timeliness
 from analytics.reports.periods import METRIC_PERIOD, TREND_PERIODS, Kind, add_periods, period_end
 
-FORMAT = 1
+FORMAT = 2  # 2: incident and drill sections, incident events in the watermark
 # Breakdowns of every metric family: the tenant total and one table per dimension.
 BREAKDOWNS: dict[str, tuple[str, ...]] = {
     "total": (),
@@ -43,6 +53,7 @@ class Context:
     kind: Kind
     start: dt.date
     weights: Mapping[str, float]
+    # The plan's step targets and cadence (``metrics.incidents.plan_targets``); empty: the default plan's.
     step_targets: Mapping[str, int] = field(default_factory=dict)
 
     @property
@@ -54,7 +65,20 @@ class Context:
         return add_periods(self.kind, self.start, 1 - TREND_PERIODS[self.kind])
 
 
-Section = Callable[[pl.LazyFrame, Context, Mapping[str, pl.DataFrame]], dict[str, pl.DataFrame]]
+@dataclass(frozen=True)
+class Inputs:
+    """The localized journal frames (``local_at`` added): petition events and incident events."""
+
+    petitions: pl.LazyFrame
+    incidents: pl.LazyFrame
+
+
+def no_incidents() -> pl.LazyFrame:
+    """An empty localized incident frame (a report computed from petition events only)."""
+    return pl.DataFrame(schema={**INCIDENT_SCHEMA, "local_at": pl.Datetime("us")}).lazy()
+
+
+Section = Callable[[Inputs, Context, Mapping[str, pl.DataFrame]], dict[str, pl.DataFrame]]
 
 
 def _in_window(journal: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
@@ -85,10 +109,10 @@ def _joined(frames: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
     return out.sort(keys, nulls_last=True)
 
 
-def petitions_section(journal: pl.LazyFrame, ctx: Context, done: Mapping[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+def petitions_section(inputs: Inputs, ctx: Context, done: Mapping[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
     """Timeliness, coordination and satisfaction, in total, per org unit, category and kind, and the trend."""
     period = METRIC_PERIOD[ctx.kind]
-    events = _in_window(journal, ctx)
+    events = _in_window(inputs.petitions, ctx)
     facts = petition_facts(events).collect().lazy()
     out: dict[str, pl.DataFrame] = {}
     for name, by in BREAKDOWNS.items():
@@ -101,36 +125,103 @@ def petitions_section(journal: pl.LazyFrame, ctx: Context, done: Mapping[str, pl
     return out
 
 
-def scores_section(journal: pl.LazyFrame, ctx: Context, done: Mapping[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
-    """Dimension scores and the overall score with the plan version's weights, for every petition table."""
+# Count columns of the incident totals: zero, not null, where one family has rows and another none (tasks
+# assigned in the period to an incident reported in an earlier one, or incidents without tasks).
+_COUNTS = (
+    "incidents", "closed", "steps_overdue", "bulletins", "update_intervals", "updates_missed", "corrections",
+    "tasks", "completed", "tasks_overdue", "declines", "reassignments", "units",
+)  # fmt: skip
+
+
+def _incident_tables(frame: pl.LazyFrame, ctx: Context, *, drill: bool) -> dict[str, pl.DataFrame]:
+    """Real incidents (``drill=False``) or drills: totals, step times, tasks per unit, and (real) the trend."""
+    prefix = "drills" if drill else "incidents"
+    period = METRIC_PERIOD[ctx.kind]
+    tenants = frame.select(pl.col("tenant_id").unique()).collect().get_column("tenant_id").to_list()
+    targets = {t: dict(ctx.step_targets) for t in tenants} if ctx.step_targets else None
+    facts = incident_facts(frame).collect().lazy()
+    tasks = task_facts(frame).collect().lazy()
+
+    def mine(out: pl.DataFrame) -> pl.DataFrame:
+        return out.filter(pl.col("drill") == drill).drop("drill")
+
+    keys = ["tenant_id", "period"]
+    total = _joined(
+        [
+            mine(incident_timeliness(frame, period=period, targets=targets, facts=facts)),
+            mine(information_release(frame, period=period, targets=targets, facts=facts)).drop("incidents"),
+            mine(task_coordination(frame, period=period, facts=tasks)),
+        ],
+        keys,
+    )
+    total = total.with_columns(pl.col(c).fill_null(0) for c in _COUNTS)
+    out = {
+        f"{prefix}.total": _period_rows(total, ctx.start, ()),
+        f"{prefix}.steps": _period_rows(mine(step_times(frame, period=period, targets=targets, facts=facts)),
+                                        ctx.start, ()),
+        f"{prefix}.org_unit": _period_rows(
+            mine(task_coordination(frame, period=period, by=("org_unit_id",), facts=tasks)).drop("units"),
+            ctx.start,
+            ("org_unit_id",),
+        ),
+    }  # fmt: skip
+    if not drill:
+        out[f"{prefix}.trend"] = _trend_rows(total, ctx)
+    return out
+
+
+def incidents_section(inputs: Inputs, ctx: Context, done: Mapping[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """Real incidents: step times against the plan, units involved, tasks per unit, information release."""
+    return _incident_tables(inputs.incidents, ctx, drill=False)
+
+
+def drills_section(inputs: Inputs, ctx: Context, done: Mapping[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """Drills, the same tables apart from real incidents (and never scored)."""
+    return _incident_tables(inputs.incidents, ctx, drill=True)
+
+
+# Which incident table joins each petition breakdown in the scores (incidents have no category or kind).
+_INCIDENT_SCORES = {"total": "incidents.total", "org_unit": "incidents.org_unit", "trend": "incidents.trend"}
+
+
+def scores_section(inputs: Inputs, ctx: Context, done: Mapping[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """Dimension scores and the overall score with the plan version's weights, for every petition table, with
+    the real incidents' parts beside the petitions' (drills are not scored)."""
     out: dict[str, pl.DataFrame] = {}
     for name, by in [*BREAKDOWNS.items(), ("trend", ("period",))]:
         table = done[f"petitions.{name}"]
+        incidents = done.get(_INCIDENT_SCORES.get(name, ""))
         keys = list(by)
-        if table.height == 0:
+        if table.height == 0 and (incidents is None or incidents.height == 0):
             schema = {**{k: table.schema[k] for k in keys}, **{f"{d}_score": pl.Float64 for d in composite.DIMENSIONS}}
             out[f"scores.{name}"] = pl.DataFrame(schema=schema).with_columns(overall_score=pl.lit(None, pl.Float64))
             continue
-        # dimension_scores needs at least one key column: the total table gets a constant one, dropped after.
+        # dimension_scores needs at least one key column: the total tables get a constant one, dropped after.
         frame = table if keys else table.with_columns(_row=pl.lit(0))
-        scores = composite.dimension_scores(frame, frame, frame, keys=keys or ["_row"])
+        if incidents is not None and not keys:
+            incidents = incidents.with_columns(_row=pl.lit(0))
+        scores = composite.dimension_scores(frame, frame, frame, keys=keys or ["_row"], incidents=incidents)
         out[f"scores.{name}"] = composite.overall(scores, ctx.weights).drop("_row", strict=False)
     return out
 
 
-# The order matters: a section may read the tables of the ones before it. Incident metrics go after petitions
-# (and before scores once the composite takes their information-release score); drills get a section of their own.
+# The order matters: a section may read the tables of the ones before it (the scores read petitions and
+# incidents; drills are reported and never scored).
 SECTIONS: list[tuple[str, Section]] = [
     ("petitions", petitions_section),
+    ("incidents", incidents_section),
+    ("drills", drills_section),
     ("scores", scores_section),
 ]
 
 
-def compute(journal: pl.LazyFrame, ctx: Context) -> dict[str, pl.DataFrame]:
-    """Every section's tables for the report's period (``journal`` is localized: it has ``local_at``)."""
+def compute(journal: pl.LazyFrame, ctx: Context, incidents: pl.LazyFrame | None = None) -> dict[str, pl.DataFrame]:
+    """Every section's tables for the report's period. ``journal`` (petition events) and ``incidents`` (incident
+    events; none when omitted) are localized: they have ``local_at``."""
+    inputs = Inputs(journal, no_incidents() if incidents is None else incidents)
     done: dict[str, pl.DataFrame] = {}
     for _, section in SECTIONS:
-        done.update(section(journal, ctx, done))
+        done.update(section(inputs, ctx, done))
     return done
 
 

@@ -17,6 +17,7 @@ import polars as pl
 
 from analytics.metrics.catalogue import CATALOGUE
 from analytics.reports.compute import table_frame
+from analytics.reports.findings import STEP_LABELS, duration
 from tenants.plans.document import Block, Bullets, Heading, Para, Table, render_pdf
 
 Lang = Literal["zh-CN", "en"]
@@ -65,6 +66,20 @@ _L: dict[str, dict[str, str]] = {
         "suggestion": "建议意见类",
         "accusation": "检举控告类",
         "complaint": "申诉求决类",
+        "incidents": "八、突发事件处置",
+        "drills": "九、应急演练（单列，不计入评分）",
+        "no_incidents": "本期无突发事件。",
+        "no_drills": "本期无应急演练。",
+        "incident_steps": "各环节用时与预案时限（自报告起计）",
+        "incident_release": "信息发布",
+        "incident_tasks": "各部门任务办理",
+        "step": "环节",
+        "target": "预案时限",
+        "reached": "已完成事件数",
+        "mean_time": "平均用时",
+        "on_time": "按时比例",
+        "overdue_flags": "超时提醒",
+        "on_time_chart": "各环节按时完成比例（%）",
     },
     "en": {
         "title": "{u}: {p} petition work evaluation report",
@@ -101,6 +116,20 @@ _L: dict[str, dict[str, str]] = {
         "suggestion": "Suggestion",
         "accusation": "Accusation",
         "complaint": "Complaint",
+        "incidents": "8. Emergency incidents",
+        "drills": "9. Drills (reported separately, not scored)",
+        "no_incidents": "No incidents in this period.",
+        "no_drills": "No drills in this period.",
+        "incident_steps": "Step times against the plan's targets (from the report)",
+        "incident_release": "Information release",
+        "incident_tasks": "Tasks per unit",
+        "step": "Step",
+        "target": "Plan target",
+        "reached": "Incidents that reached it",
+        "mean_time": "Mean time",
+        "on_time": "Within target",
+        "overdue_flags": "Overdue flags",
+        "on_time_chart": "Share of incidents within the step's target (%)",
     },
 }
 DIMENSIONS = ("timeliness", "coordination", "information_release", "satisfaction")
@@ -119,6 +148,33 @@ KEY_FIGURES = (
     "followups_outstanding",
 )
 COMPARE = ("overall_score", "decisions", "accept_within_15_share", "conclude_on_time_share", "overdue", "bounced_share")
+# The incident figures shown in the documents (the files carry every column).
+INCIDENT_FIGURES = (
+    "incidents",
+    "closed",
+    "units_per_incident",
+    "tasks_per_incident",
+    "steps_overdue",
+)
+RELEASE_FIGURES = (
+    "first_bulletin_minutes_mean",
+    "first_bulletin_on_time_share",
+    "bulletins",
+    "cadence_share",
+    "updates_missed",
+    "correction_share",
+    "status_page_share",
+)
+TASK_FIGURES = (
+    "tasks",
+    "ack_minutes_mean",
+    "ack_on_time_share",
+    "completed",
+    "completed_on_time_share",
+    "declines",
+    "reassignments",
+    "tasks_overdue",
+)
 
 
 def _last_day(end: str) -> str:
@@ -182,6 +238,9 @@ class View:
             return self.category(value)
         if column == "kind":
             return self.kind(value)
+        if column == "step":
+            names = STEP_LABELS.get(value or "")
+            return names[_short(self.lang)] if names else str(value)
         return str(value)
 
     def title(self) -> str:
@@ -260,7 +319,7 @@ def bars_svg(labels: Sequence[str], values: Sequence[float | None], title: str) 
 # --- the document ---------------------------------------------------------------------------------------------
 
 
-_KEY_HEADINGS = {"org_unit_id": "unit", "category": "category", "kind": "kind"}
+_KEY_HEADINGS = {"org_unit_id": "unit", "category": "category", "kind": "kind", "step": "step"}
 
 
 class Chart:
@@ -356,6 +415,58 @@ def blocks(content: Mapping[str, Any], lang: Lang, *, charts: bool) -> list[Bloc
         out.append(
             Table([t["metric"], t["value"]], [[_metric_label(c, lang), _fmt(row[c], c, lang)] for c in KEY_FIGURES])
         )
+    out += _incident_blocks(v, "incidents", charts=charts)
+    out += _incident_blocks(v, "drills", charts=charts)
+    return out
+
+
+def _figures(v: View, row: Mapping[str, Any], columns: Sequence[str]) -> Table:
+    rows = [[_metric_label(c, v.lang), _fmt(row.get(c), c, v.lang)] for c in columns]
+    return Table([v.t["metric"], v.t["value"]], rows)
+
+
+def _incident_blocks(v: View, prefix: Literal["incidents", "drills"], *, charts: bool) -> list[Block | Chart]:
+    """Real incidents or drills: key figures, step times against the plan, information release, tasks per unit;
+    a sentence saying there were none when the period had none."""
+    t, lang = v.t, v.lang
+    out: list[Block | Chart] = [Heading(1, t[prefix])]
+    tables = v.c["tables"]
+    total = v.frame(f"{prefix}.total") if f"{prefix}.total" in tables else pl.DataFrame()
+    row = total.row(0, named=True) if total.height else {}
+    if not row.get("incidents") and not row.get("tasks"):
+        out.append(Para(t["no_incidents" if prefix == "incidents" else "no_drills"]))
+        return out
+    out.append(_figures(v, row, INCIDENT_FIGURES))
+
+    out.append(Heading(2, t["incident_steps"]))
+    steps = v.frame(f"{prefix}.steps")
+    if steps.height == 0:
+        out.append(Para(t["empty"]))
+    else:
+        if charts:
+            labels = [v.label("step", s) for s in steps.get_column("step").to_list()]
+            shares = [None if x is None else 100 * x for x in steps.get_column("on_time_share").to_list()]
+            out.append(Chart(bars_svg(labels, shares, t["on_time_chart"])))
+        header = [t["step"], t["target"], t["reached"], t["mean_time"], t["on_time"], t["overdue_flags"]]
+        rows = [
+            [
+                v.label("step", r["step"]),
+                duration(r["target_minutes"], _short(lang)),
+                str(r["reached"]),
+                duration(r["minutes_mean"], _short(lang)),
+                _fmt(r["on_time_share"], "on_time_share", lang),
+                str(r["steps_overdue"]),
+            ]
+            for r in steps.iter_rows(named=True)
+        ]
+        out.append(Table(header, rows))
+
+    out.append(Heading(2, t["incident_release"]))
+    out.append(_figures(v, row, RELEASE_FIGURES))
+
+    out.append(Heading(2, t["incident_tasks"]))
+    units = v.frame(f"{prefix}.org_unit")
+    out.append(_table(v, units, ["org_unit_id"], TASK_FIGURES) if units.height else Para(t["empty"]))
     return out
 
 
@@ -404,7 +515,7 @@ def render_html(content: Mapping[str, Any], lang: Lang) -> str:
 def _labelled(view: View, name: str) -> pl.DataFrame:
     """A table with a label column (in the requested language) beside each key column."""
     frame = view.frame(name)
-    for key in ("org_unit_id", "category", "kind"):
+    for key in ("org_unit_id", "category", "kind", "step"):
         if key in frame.columns:
             labels = [view.label(key, x) for x in frame.get_column(key).to_list()]
             frame = frame.with_columns(pl.Series(f"{key.removesuffix('_id')}_label", labels, dtype=pl.String))
@@ -418,7 +529,7 @@ def long_table(content: Mapping[str, Any], lang: Lang) -> pl.DataFrame:
     parts: list[pl.DataFrame] = []
     for name in sorted(content["tables"]):
         frame = view.frame(name)
-        keys = [k for k in ("period", "org_unit_id", "category", "kind") if k in frame.columns]
+        keys = [k for k in ("period", "org_unit_id", "category", "kind", "step") if k in frame.columns]
         key = keys[0] if keys else None
         metrics = [c for c in frame.columns if c not in keys]
         for row in frame.iter_rows(named=True):

@@ -1,9 +1,10 @@
 """The report snapshots: generated in one tenant transaction, found again by their content hash.
 
-``generate`` reads the watermark (how many petition events occurred before the period's end, and the highest
-journal sequence among them), extracts exactly those rows, computes the sections, and inserts the snapshot and
-its ``report.ready`` event together. The same inputs give the same bytes, hence the same hash, hence the row that
-already exists (nothing written); new inputs give the next revision. A job that dies before COMMIT leaves nothing.
+``generate`` reads the watermark (how many petition and incident events occurred before the period's end, and the
+highest journal sequence among them), extracts exactly those rows, computes the sections, and inserts the
+snapshot and its ``report.ready`` event together. The same inputs give the same bytes, hence the same hash, hence
+the row that already exists (nothing written); new inputs give the next revision. A job that dies before COMMIT
+leaves nothing.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from sqlalchemy import Date, ForeignKeyConstraint, Index, String, Text, func, se
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, defer, mapped_column
 
-from analytics.extract import journal_frame
+from analytics.extract import incident_frame, journal_frame
 from analytics.metrics import composite, localize
+from analytics.metrics.incidents import INCIDENT_TYPES, plan_targets
 from analytics.reports import compute, findings, periods
 from analytics.reports.periods import Kind
 from tenants import journal
@@ -93,9 +95,12 @@ def check_period(kind: Kind, start: dt.date, today: dt.date) -> None:
         )
 
 
+_INCIDENT_TYPES = " or ".join(f"type like '{prefix}%'" for prefix in INCIDENT_TYPES)
+# The inputs of a report: the petition and incident events before the period's end (what the two extractions read).
 _WATERMARK = text(
-    "select count(*) as n, coalesce(max(seq), 0) as seq from journal "
-    "where type like 'petition.%' and occurred_at < :until"
+    f"select count(*) filter (where type like 'petition.%') as petitions, "
+    f"count(*) filter (where {_INCIDENT_TYPES}) as incidents, coalesce(max(seq), 0) as seq from journal "
+    f"where (type like 'petition.%' or {_INCIDENT_TYPES}) and occurred_at < :until"
 )
 
 
@@ -136,16 +141,25 @@ async def build(session: AsyncSession, kind: Kind, start: dt.date) -> tuple[dict
     until = periods.utc_instant(end, tenant.timezone)
     mark = (await session.execute(_WATERMARK, {"until": until})).one()
     frame = await journal_frame(session, until=until)
-    if frame.height != mark.n:
-        raise InputsChanged(f"expected {mark.n} journal rows before {until.isoformat()}, extracted {frame.height}")
+    events = await incident_frame(session, until=until)
+    if (frame.height, events.height) != (mark.petitions, mark.incidents):
+        raise InputsChanged(
+            f"expected {mark.petitions} petition and {mark.incidents} incident events before {until.isoformat()}, "
+            f"extracted {frame.height} and {events.height}"
+        )
     version = await plans.version_in_force(session, until - dt.timedelta(microseconds=1))
-    weights = _weights(plans.content_of(version)) if version is not None else {}
-    weights = weights or _weights(default_plan())
-    ctx = compute.Context(kind=kind, start=start, weights=weights)
+    plan = plans.content_of(version) if version is not None else default_plan()
+    weights = _weights(plan) or _weights(default_plan())
+    # The plan in force at the period's end gives the weights and the step targets (incidents pin their own
+    # version, which is the same one unless the plan was republished within the period).
+    ctx = compute.Context(kind=kind, start=start, weights=weights, step_targets=plan_targets(plan))
     zones = {str(tenant.id): tenant.timezone}
     # Polars work is CPU-bound: off the event loop.
-    tables = await asyncio.to_thread(lambda: compute.compute(localize(frame.lazy(), zones), ctx))
+    tables = await asyncio.to_thread(
+        lambda: compute.compute(localize(frame.lazy(), zones), ctx, localize(events.lazy(), zones))
+    )
     labels = await _labels(session, tables)
+    count = int(mark.petitions) + int(mark.incidents)
     content = {
         "format": compute.FORMAT,
         "kind": kind,
@@ -153,7 +167,7 @@ async def build(session: AsyncSession, kind: Kind, start: dt.date) -> tuple[dict
         "period_end": end.isoformat(),
         "timezone": tenant.timezone,
         "university": {"zh": tenant.name_zh, "en": tenant.name_en},
-        "watermark": {"seq": int(mark.seq), "count": int(mark.n)},
+        "watermark": {"seq": int(mark.seq), "count": count},
         "plan": {
             "version_id": str(version.id) if version else None,
             "number": version.number if version else None,
@@ -165,7 +179,7 @@ async def build(session: AsyncSession, kind: Kind, start: dt.date) -> tuple[dict
     }
     meta = {
         "watermark_seq": int(mark.seq),
-        "watermark_count": int(mark.n),
+        "watermark_count": count,
         "plan_version_id": version.id if version else None,
         "plan_version_number": version.number if version else None,
         "period_end": end,

@@ -18,6 +18,7 @@ from analytics.metrics.incidents import (
     incident_timeliness,
     information_release,
     plan_targets,
+    step_times,
     task_coordination,
 )
 from tenants.plans.defaults import default_plan
@@ -182,9 +183,27 @@ def test_information_release_first_bulletin_cadence_corrections_status_pages():
     assert row(by_level, period=APRIL, drill=False, level="IV")["status_page_share"] == 0.0
 
 
+def test_step_times_one_row_per_milestone_in_the_plan_s_order():
+    out = step_times(journal(), period="month")
+    april = out.filter(period=APRIL, drill=False)
+    assert april.select(
+        "step", "target_minutes", "reached", "minutes_mean", "on_time_share", "steps_overdue"
+    ).rows() == [
+        ("assessment", 60, 2, 67.5, 0.5, 0),
+        ("instruction", 120, 2, 125.0, 0.5, 1),  # I1's instruction flagged overdue
+        ("information_release", 240, 1, 200.0, 1.0, 0),  # I2 published nothing: not reached
+        ("cleanup_summary", 10080, 1, 2880.0, 1.0, 0),
+    ]
+    # The drill's milestones are rows of their own; March holds I4 (local 31 March).
+    assert out.filter(period=APRIL, drill=True).get_column("on_time_share").to_list() == [1.0, 1.0, 1.0, 1.0]
+    assert out.filter(period=MARCH, drill=False, step="information_release").row(0, named=True)["on_time_share"] == 0.0
+    tight = step_times(journal(), period="month", targets={T: {"assessment": 30}})
+    assert tight.filter(period=APRIL, drill=False, step="assessment").row(0, named=True)["on_time_share"] == 0.0
+
+
 def test_empty_periods_give_empty_frames():
     empty = journal([])
-    for metric in (incident_timeliness, task_coordination, information_release):
+    for metric in (incident_timeliness, task_coordination, information_release, step_times):
         out = metric(empty, period="month")
         assert out.height == 0 and {"tenant_id", "period", "drill"} <= set(out.columns)
     with pytest.raises(ValueError, match="unknown breakdown"):
@@ -234,11 +253,11 @@ def test_composite_combines_petitions_and_incidents():
 def test_every_output_column_is_in_the_catalogue():
     j, pj = journal(), petition_journal()
     columns: set[str] = set()
-    for metric in (incident_timeliness, task_coordination, information_release):
+    for metric in (incident_timeliness, task_coordination, information_release, step_times):
         columns |= set(metric(j, period="month").columns)
     for metric in (timeliness, coordination, satisfaction):
         columns |= set(metric(pj, period="month").columns)
-    columns -= {"tenant_id", "period", "drill"}
+    columns -= {"tenant_id", "period", "drill", "step"}
     columns |= {"timeliness_score", "coordination_score", "information_release_score", "satisfaction_score",
                 "overall_score"}  # fmt: skip
     assert columns == set(CATALOGUE)

@@ -1,0 +1,169 @@
+"""Opening an incident from an early warning on the real database: pre-filled from the evidence, linked both ways,
+journaled, idempotent under Idempotency-Key, once per warning (409 after), never from a dismissed warning (409),
+only by the handling group or an admin (403), and never across universities (404). Refusals write nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from analytics import warning_scan
+from analytics.warnings import Method
+from service.incidents.models import Incident
+from tenants.db import utcnow
+from tenants.journal import JournalEvent
+from tests.integration.incidents.conftest import University, make_university
+from tests.integration.petitions.conftest import make_account
+
+SURGE = 6
+LAT, LONG = 36.0671, 120.3826
+
+
+async def _surging(client: Any, db: Any, platform_token: str) -> tuple[University, dict[str, dict[str, Any]]]:
+    """A university with a published plan and its groups, and three open warnings (category, unit, place) raised
+    by six petitions on the canteen from one place; returns the warnings by key kind."""
+    from service.petitions import services
+    from tenants.identity import Principal, Role
+
+    uni = await make_university(client, db, platform_token)
+    r = await client.post(
+        "/api/v1/petition-categories",
+        json={"code": "canteen", "name_zh": "食堂", "name_en": "Canteen", "default_org_unit_id": uni.units["HQGLC"]},
+        headers=uni.headers["admin"],
+    )
+    assert r.status_code == 201, r.text
+    staff = Principal(kind="account", role=Role.tenant_admin, subject_id=uuid.uuid4(), tenant_id=uni.tenant.id)
+    for i in range(SURGE):
+        async with db.transaction(uni.tenant.id) as session:
+            data = services.Submission(
+                kind="complaint", category="canteen", subject="饭菜", content="吃了以后不舒服", channel="online",
+                petitioner_name=f"学生{i}", petitioner_phone="13800000000", lat=LAT, long=LONG,
+            )  # fmt: skip
+            await services.submit(session, db, data, principal=staff)
+    async with db.transaction(uni.tenant.id) as session:
+        raised = await warning_scan.scan(session, now=utcnow() + timedelta(minutes=1), method=Method())
+    assert len(raised) == 3
+    listed = (await client.get("/api/v1/warnings/", headers=uni.headers["admin"])).json()
+    return uni, {w["key_kind"]: w for w in listed}
+
+
+async def _events(db: Any, uni: University, type_: str) -> list[JournalEvent]:
+    async with db.transaction(uni.tenant.id) as session:
+        return list(await session.scalars(select(JournalEvent).where(JournalEvent.type == type_)))
+
+
+async def _incidents(db: Any, uni: University) -> int:
+    async with db.transaction(uni.tenant.id) as session:
+        return int(await session.scalar(select(func.count()).select_from(Incident)) or 0)
+
+
+def _url(warning: dict[str, Any]) -> str:
+    return f"/api/v1/warnings/{warning['id']}"
+
+
+async def test_open_an_incident_from_a_warning(client: Any, db: Any, platform_token: str) -> None:
+    uni, warnings = await _surging(client, db, platform_token)
+    category = warnings["category"]
+    member = uni.headers["hand_member"]
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    body = {"risk_categories": ["group_event"], "impact": "食堂门口聚集"}
+    r = await client.post(_url(category) + "/incident", json=body, headers={**member, **key})
+    assert r.status_code == 201, r.text
+    incident = r.json()
+    # Pre-filled from the evidence: the category's names, the petition count; the given fields kept.
+    assert incident["source"] == "warning" and incident["warning_id"] == category["id"]
+    assert incident["title"] == "信访激增预警：类别“食堂” / Petition surge: category Canteen"
+    assert incident["facts"].startswith(f"过去24小时内类别“食堂”收到{SURGE}件信访")
+    assert f"{SURGE} petitions on category 'Canteen' in 24 h" in incident["facts"]
+    assert (incident["people_count"], incident["place"], incident["impact"]) == (SURGE, None, "食堂门口聚集")
+    assert (incident["risk_categories"], incident["state"], incident["drill"]) == (["group_event"], "reported", False)
+
+    # Linked both ways.
+    shown = (await client.get(_url(category), headers=member)).json()
+    assert (shown["state"], shown["incident_id"]) == ("incident_opened", incident["id"])
+    detail = (await client.get(f"/api/v1/incidents/{incident['id']}", headers=uni.headers["admin"])).json()
+    assert detail["warning_id"] == category["id"]
+
+    # Journaled: the incident names the warning, the warning its incident; no person, no petition text.
+    [reported] = await _events(db, uni, "incident.reported")
+    assert (str(reported.subject_id), reported.payload["source"]) == (category["id"], "warning")
+    [opened] = await _events(db, uni, "warning.incident_opened")
+    assert (str(opened.subject_id), str(opened.incident_id), opened.payload) == (
+        category["id"], incident["id"], {"key_kind": "category"},
+    )  # fmt: skip
+    assert str(opened.actor_id) == uni.account_ids["hand_member"]
+    assert "学生" not in repr(opened.payload) + repr(reported.payload)
+
+    # A retry with the same key gets the first answer; the same key with another body is refused.
+    replay = await client.post(_url(category) + "/incident", json=body, headers={**member, **key})
+    assert replay.status_code == 201 and replay.json()["id"] == incident["id"]
+    assert replay.headers["idempotent-replayed"] == "true"
+    reused = await client.post(_url(category) + "/incident", json={}, headers={**member, **key})
+    assert reused.status_code == 422, reused.text
+    # A second opening (a new request) is a conflict naming the incident.
+    again = await client.post(_url(category) + "/incident", headers=member)
+    assert again.status_code == 409, again.text
+    problem = again.json()
+    assert again.headers["content-type"].startswith("application/problem+json")
+    assert problem["type"].endswith("/incident-opened") and problem["incident_id"] == incident["id"]
+    assert await _incidents(db, uni) == 1
+    assert len(await _events(db, uni, "warning.incident_opened")) == 1
+    # It cannot be dismissed any more.
+    dismissed = await client.post(_url(category) + "/dismiss", json={"reason": "误报"}, headers=member)
+    assert dismissed.status_code == 409
+
+    # An admin opens one from the place warning without a body: the grid cell becomes the place.
+    place = warnings["place"]
+    r = await client.post(_url(place) + "/incident", headers=uni.headers["admin"])
+    assert r.status_code == 201, r.text
+    assert r.json()["place"] == "36.065,120.380（约500米网格） / 36.065,120.380 (grid cell of about 500 m)"
+    assert r.json()["title"].endswith("Petition surge: place 36.065,120.380 (grid cell of about 500 m)")
+
+
+async def test_refusals_write_nothing(client: Any, db: Any, platform_token: str) -> None:
+    uni, warnings = await _surging(client, db, platform_token)
+    unit = warnings["org_unit"]
+    url = _url(unit) + "/incident"
+    member = uni.headers["hand_member"]
+
+    # Outside the handling group (staff, even the leadership group's leader): 403; a petitioner: 403.
+    for persona in ("outsider", "lead_leader"):
+        r = await client.post(url, json={}, headers=uni.headers[persona])
+        assert r.status_code == 403, (persona, r.text)
+    petitioner, _ = await make_account(client, uni.tenant, "petitioner")
+    assert (await client.post(url, json={}, headers=petitioner)).status_code == 403
+    # Another university's admin does not see the warning: 404; an unknown id: 404.
+    other = await make_university(client, db, platform_token)
+    assert (await client.post(url, json={}, headers=other.headers["admin"])).status_code == 404
+    assert (await client.post(f"/api/v1/warnings/{uuid.uuid4()}/incident", headers=member)).status_code == 404
+    # Bad input: 400 at the edge, 422 for a risk category the plan does not know (and nothing half-written).
+    for bad in ({"extra": 1}, {"people_count": -1}, {"title": ""}, {"title": "x" * 201}):
+        r = await client.post(url, json=bad, headers=member)
+        assert r.status_code == 400, (bad, r.text)
+    r = await client.post(url, json={"risk_categories": ["no_such_risk"]}, headers=member)
+    assert r.status_code == 422, r.text
+    r = await client.post(url, json={"people_count": 1, "people_groups": [{"kind": "students", "count": 5}]},
+                          headers=member)  # fmt: skip
+    assert r.status_code == 422, r.text
+    assert await _incidents(db, uni) == 0
+    assert (await client.get(_url(unit), headers=member)).json()["state"] == "open"
+    assert await _events(db, uni, "warning.incident_opened") == []
+
+    # A dismissed warning opens nothing.
+    category = warnings["category"]
+    r = await client.post(_url(category) + "/dismiss", json={"reason": "已排查"}, headers=member)
+    assert r.status_code == 200
+    r = await client.post(_url(category) + "/incident", json={}, headers=member)
+    assert r.status_code == 409 and r.json()["type"].endswith("/transition-refused"), r.text
+    assert await _incidents(db, uni) == 0
+
+    # Two members opening at once: one incident, the other request a 409.
+    results = await asyncio.gather(*(client.post(url, json={}, headers=member) for _ in range(2)))
+    assert sorted(r.status_code for r in results) == [201, 409]
+    assert await _incidents(db, uni) == 1
+    unit_name = next(r.json() for r in results if r.status_code == 201)["title"]
+    assert unit_name == "信访激增预警：部门“单位HQGLC” / Petition surge: unit Unit HQGLC"
