@@ -50,6 +50,22 @@ BODY = json.dumps(
 ).encode()
 
 
+def bench_settings(url: str) -> dict[str, str]:
+    """The app's settings for a submission benchmark on the database ``url``."""
+    return {
+        "XINFANG_DATABASE_URL": url,
+        "XINFANG_SECRET_KEY": "bench-secret-key-0123456789-abcdefghijkl",
+        "XINFANG_DATA_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "XINFANG_BROKER_URL": "postgres",
+        "XINFANG_LOG_LEVEL": "warning",
+        "XINFANG_LOG_FORMAT": "json",
+        "XINFANG_DATA_DIR": str(ROOT / ".xinfang" / "bench-data"),
+        # 32 clients from one address: lift the per-client and per-tenant limits for the measurement.
+        "XINFANG_RATE_LIMIT_CLIENT_PER_MINUTE": "100000000",
+        "XINFANG_RATE_LIMIT_TENANT_PER_MINUTE": "100000000",
+    }
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -337,16 +353,7 @@ def run(port: int) -> int:
     url = f"postgresql://postgres@127.0.0.1:{port}/{name}"
     env = {
         **os.environ,
-        "XINFANG_DATABASE_URL": url,
-        "XINFANG_SECRET_KEY": "bench-secret-key-0123456789-abcdefghijkl",
-        "XINFANG_DATA_KEY": base64.b64encode(os.urandom(32)).decode(),
-        "XINFANG_BROKER_URL": "postgres",
-        "XINFANG_LOG_LEVEL": "warning",
-        "XINFANG_LOG_FORMAT": "json",
-        "XINFANG_DATA_DIR": str(ROOT / ".xinfang" / "bench-data"),
-        # 32 clients from one address: lift the per-client and per-tenant limits for the measurement.
-        "XINFANG_RATE_LIMIT_CLIENT_PER_MINUTE": "100000000",
-        "XINFANG_RATE_LIMIT_TENANT_PER_MINUTE": "100000000",
+        **bench_settings(url),
         # Enough connections for all 32 clients on one worker (the kernel distributes them unevenly).
         "XINFANG_DB_POOL_SIZE": "32",
         "XINFANG_DB_MAX_OVERFLOW": "4",
