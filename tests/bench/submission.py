@@ -63,6 +63,9 @@ def bench_settings(url: str) -> dict[str, str]:
         # 32 clients from one address: lift the per-client and per-tenant limits for the measurement.
         "XINFANG_RATE_LIMIT_CLIENT_PER_MINUTE": "100000000",
         "XINFANG_RATE_LIMIT_TENANT_PER_MINUTE": "100000000",
+        # Enough connections for all 32 clients on one worker (the kernel distributes them unevenly).
+        "XINFANG_DB_POOL_SIZE": "32",
+        "XINFANG_DB_MAX_OVERFLOW": "4",
     }
 
 
@@ -354,9 +357,6 @@ def run(port: int) -> int:
     env = {
         **os.environ,
         **bench_settings(url),
-        # Enough connections for all 32 clients on one worker (the kernel distributes them unevenly).
-        "XINFANG_DB_POOL_SIZE": "32",
-        "XINFANG_DB_MAX_OVERFLOW": "4",
     }
     os.environ.update(env)
     subprocess.run([sys.executable, "-m", "service.cli", "migrate"], env=env, check=True, cwd=ROOT)
