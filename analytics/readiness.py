@@ -12,7 +12,6 @@ from typing import Any
 
 import dramatiq
 from dramatiq import Message
-from sqlalchemy import select
 
 from analytics import relay
 from analytics.broker import ensure_broker
@@ -20,7 +19,7 @@ from analytics.runtime import database
 from analytics.scheduler import periodic
 from tenants.db import utcnow
 from tenants.plans import services as plans
-from tenants.tenancy import Tenant, TenantStatus
+from tenants.tenancy import Tenant, TenantStatus, active_tenant_ids
 
 ensure_broker()
 
@@ -54,7 +53,7 @@ async def check_readiness(tenant_id: str) -> None:
 async def readiness_sweep(period_key: str) -> None:
     """Fan the daily check out to every active university."""
     async with database().transaction() as session:
-        ids = list(await session.scalars(select(Tenant.id).where(Tenant.status == TenantStatus.active)))
+        ids = await active_tenant_ids(session)
     broker = ensure_broker()
     await asyncio.to_thread(lambda: [broker.enqueue(check_readiness.message(str(t))) for t in ids])
 

@@ -34,7 +34,7 @@ from tenants.errors import Conflict, Forbidden, Invalid, NotFound
 from tenants.identity import Principal, Role
 from tenants.ids import new_id
 from tenants.settings import Settings, get_settings
-from tenants.tenancy import Tenant, TenantStatus
+from tenants.tenancy import Tenant, TenantStatus, active_tenant_ids
 
 ensure_broker()
 log = structlog.get_logger("xinfang.warnings")
@@ -305,7 +305,7 @@ async def scan_warnings(tenant_id: str) -> None:
 async def warning_sweep(period_key: str) -> None:
     """Fan the scan out to every active university."""
     async with database().transaction() as session:
-        ids = list(await session.scalars(select(Tenant.id).where(Tenant.status == TenantStatus.active)))
+        ids = await active_tenant_ids(session)
     broker = ensure_broker()
     await asyncio.to_thread(lambda: [broker.enqueue(scan_warnings.message(str(t))) for t in ids])
 

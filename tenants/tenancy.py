@@ -110,6 +110,11 @@ async def create_tenant(
     return tenant, admin, password
 
 
+async def active_tenant_ids(session: AsyncSession) -> list[uuid.UUID]:
+    """Every active university (what the periodic sweeps visit); suspended ones are skipped."""
+    return list(await session.scalars(select(Tenant.id).where(Tenant.status == TenantStatus.active)))
+
+
 async def get_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
     tenant = await session.get(Tenant, tenant_id)
     if tenant is None:

@@ -135,38 +135,45 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+async def onboard(
+    client: Any, platform_token: str, province_code: str = "440000", timezone: str = "Asia/Shanghai"
+) -> TenantHandle:
+    """Onboard a university through the platform API and sign its admin in."""
+    slug = f"u-{uuid.uuid4().hex[:10]}"
+    r = await client.post(
+        "/api/v1/platform/tenants",
+        json={
+            "slug": slug,
+            "name_zh": "测试大学",
+            "name_en": "Test University",
+            "province_code": province_code,
+            "timezone": timezone,
+            "admin_email": f"admin@{slug}.edu.cn",
+        },
+        headers=auth(platform_token),
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    login = await client.post(
+        "/api/v1/auth/login",
+        json={"tenant": slug, "email": body["admin"]["email"], "password": body["admin"]["password"]},
+    )
+    assert login.status_code == 200, login.text
+    return TenantHandle(
+        uuid.UUID(body["tenant"]["id"]),
+        slug,
+        body["admin"]["email"],
+        body["admin"]["password"],
+        login.json()["access_token"],
+    )
+
+
 @pytest.fixture
 async def make_tenant(client: Any, platform_token: str) -> Any:
-    """Onboard a university through the platform API and sign its admin in."""
+    """``await make_tenant(province_code=..., timezone=...)``: a new university, its admin signed in."""
 
     async def make(province_code: str = "440000", timezone: str = "Asia/Shanghai") -> TenantHandle:
-        slug = f"u-{uuid.uuid4().hex[:10]}"
-        r = await client.post(
-            "/api/v1/platform/tenants",
-            json={
-                "slug": slug,
-                "name_zh": "测试大学",
-                "name_en": "Test University",
-                "province_code": province_code,
-                "timezone": timezone,
-                "admin_email": f"admin@{slug}.edu.cn",
-            },
-            headers=auth(platform_token),
-        )
-        assert r.status_code == 201, r.text
-        body = r.json()
-        login = await client.post(
-            "/api/v1/auth/login",
-            json={"tenant": slug, "email": body["admin"]["email"], "password": body["admin"]["password"]},
-        )
-        assert login.status_code == 200, login.text
-        return TenantHandle(
-            uuid.UUID(body["tenant"]["id"]),
-            slug,
-            body["admin"]["email"],
-            body["admin"]["password"],
-            login.json()["access_token"],
-        )
+        return await onboard(client, platform_token, province_code, timezone)
 
     return make
 

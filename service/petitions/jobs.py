@@ -19,7 +19,7 @@ from service.petitions import reminders, services
 from service.petitions.models import Petition
 from tenants import idempotency, journal
 from tenants.db import Database, utcnow
-from tenants.tenancy import Tenant, TenantStatus
+from tenants.tenancy import active_tenant_ids
 
 ensure_broker()
 
@@ -77,7 +77,7 @@ async def scan_petitions(period: str) -> None:
     """Scan every active university (idempotent: a repeated period journals nothing new)."""
     db = database()
     async with db.sessionmaker() as session:
-        tenant_ids = (await session.scalars(select(Tenant.id).where(Tenant.status == TenantStatus.active))).all()
+        tenant_ids = await active_tenant_ids(session)
     for tenant_id in tenant_ids:
         await scan_tenant(db, tenant_id)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TenantHandle, auth
+from tests.conftest import TenantHandle, auth, onboard
 from tests.integration.plans_support import draft, provision
 from tests.integration.webhooks.conftest import fast_settings, receiver  # noqa: F401  (fixtures)
 
@@ -44,36 +44,6 @@ class University:
     @property
     def slug(self) -> str:
         return self.tenant.slug
-
-
-async def onboard(client: Any, platform_token: str) -> TenantHandle:
-    slug = f"u-{uuid.uuid4().hex[:10]}"
-    r = await client.post(
-        "/api/v1/platform/tenants",
-        json={
-            "slug": slug,
-            "name_zh": "测试大学",
-            "name_en": "Test University",
-            "province_code": "440000",
-            "timezone": "Asia/Shanghai",
-            "admin_email": f"admin@{slug}.edu.cn",
-        },
-        headers=auth(platform_token),
-    )
-    assert r.status_code == 201, r.text
-    body = r.json()
-    login = await client.post(
-        "/api/v1/auth/login",
-        json={"tenant": slug, "email": body["admin"]["email"], "password": body["admin"]["password"]},
-    )
-    assert login.status_code == 200, login.text
-    return TenantHandle(
-        uuid.UUID(body["tenant"]["id"]),
-        slug,
-        body["admin"]["email"],
-        body["admin"]["password"],
-        login.json()["access_token"],
-    )
 
 
 async def make_university(client: Any, db: Any, platform_token: str) -> University:
