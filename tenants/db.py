@@ -155,12 +155,13 @@ class Database:
                 await raw.execute("commit")
             except BaseException:
                 try:
-                    if not raw.is_closed() and raw.is_in_transaction():
+                    if raw.is_closed():
+                        await pooled.invalidate()
+                    elif raw.is_in_transaction():
                         await raw.execute("rollback")
                 except BaseException:
                     await pooled.invalidate()
-                    raise
-                raise
+                raise  # the original error, not the rollback's
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -87,3 +87,14 @@ async def test_a_cancelled_statement_discards_the_connection(db, make_tenant):
             raw = (await pooled.get_raw_connection()).driver_connection
             assert not raw.is_in_transaction()
             assert await raw.fetchval("select current_setting('app.tenant_id', true)") in (None, "")
+
+
+async def test_a_connection_lost_mid_transaction_is_discarded(db, make_tenant):
+    a = await make_tenant()
+    with pytest.raises((asyncpg.ConnectionDoesNotExistError, asyncpg.AdminShutdownError)):
+        async with db.driver_transaction(a.id) as connection:
+            await connection.execute("select pg_terminate_backend(pg_backend_pid())")
+    # The dead connection did not go back to the pool: the next transactions work.
+    for _ in range(db.engine.pool.size() + 2):
+        async with db.driver_transaction(a.id) as connection:
+            assert await connection.fetchval("select current_setting('app.tenant_id')") == str(a.id)
