@@ -8,10 +8,12 @@ attempt are bounded; only the first bytes of the answer are read and kept.
 from __future__ import annotations
 
 import asyncio
+import http.cookiejar
 import logging
 import time
 from datetime import UTC
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import httpcore
 import httpx
@@ -44,8 +46,20 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         )
 
 
+class _NoCookies(http.cookiejar.CookieJar):
+    """A jar that keeps nothing. One client serves every university's deliveries, so a cookie one receiver sets
+    must never be sent back — to it, or to another subscription on the same host."""
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
+
+    def set_cookie(self, cookie: http.cookiejar.Cookie) -> None:
+        return None
+
+
 def make_client(settings: Settings) -> httpx.AsyncClient:
     return httpx.AsyncClient(
+        cookies=_NoCookies(),
         transport=GuardedTransport(
             allow_loopback=settings.webhook_allow_loopback,
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=100, keepalive_expiry=30),

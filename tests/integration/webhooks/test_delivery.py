@@ -448,3 +448,18 @@ async def test_a_responsive_endpoint_backlog_waits_for_slots_instead_of_deferrin
     finally:
         receiver.stop()
     assert sorted(r.headers["webhook-id"] for r in receiver.received) == sorted(str(e) for e in events)
+
+
+async def test_a_receivers_cookies_are_never_sent_back(client, tenant, make_tenant, db, fast_settings):
+    """Deliveries share one HTTP client per worker; a cookie a receiver sets must not ride along on later
+    deliveries — not to it, and not to another university's subscription on the same host."""
+    receiver = Receiver(script=[(200, {"Set-Cookie": "session=from-the-receiver; Path=/"})]).start()
+    other = await make_tenant()
+    try:
+        for who in (tenant, tenant, other):
+            created = await subscribe(client, who.headers, receiver.url, ["webhook.ping"])
+            await drive(db, fast_settings, who.id, await _ping(client, who, created["subscription"]["id"]))
+    finally:
+        receiver.stop()
+    assert len(receiver.received) == 3
+    assert [r.headers.get("cookie") for r in receiver.received] == [None, None, None]
