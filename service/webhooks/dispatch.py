@@ -428,10 +428,10 @@ _RECORD_SUCCESSES = text(
            set status = 'succeeded', attempts = d.attempts + 1, completed_at = now(), locked_until = null,
                last_status_code = u.status_code, last_error = null
           from unnest(cast(:delivery_ids as uuid[]), cast(:status_codes as int[])) as u(id, status_code)
-         where d.id = u.id
+         where d.tenant_id = :tenant_id and d.id = u.id  -- the whole primary key
     ), healthy as (
         update webhook_subscriptions set failing_since = null
-         where id = any(cast(:subscription_ids as uuid[])) and failing_since is not null
+         where tenant_id = :tenant_id and id = any(cast(:subscription_ids as uuid[])) and failing_since is not null
     )
     insert into webhook_attempts (tenant_id, id, delivery_id, subscription_id, attempted_at, status_code,
                                   latency_ms, response_body, succeeded)
