@@ -21,6 +21,15 @@ async def journal_count(db, tenant_id: uuid.UUID, subject_id: uuid.UUID) -> int:
             return await session.scalar(text("select count(*) from journal where subject_id = :s"), {"s": subject_id})
 
 
+async def assert_pool_clean(db) -> None:
+    """Every pooled connection is idle, outside any transaction, and carries no tenant context."""
+    for _ in range(db.engine.pool.size() + 2):
+        async with db.engine.connect() as pooled:
+            raw = (await pooled.get_raw_connection()).driver_connection
+            assert not raw.is_in_transaction()
+            assert await raw.fetchval("select current_setting('app.tenant_id', true)") in (None, "")
+
+
 INSERT = (
     "insert into journal (tenant_id, id, occurred_at, type, subject_id, payload)"
     " values ($1, $2, now(), 'webhook.ping', $3, '{}'::jsonb)"
@@ -58,12 +67,7 @@ async def test_an_error_rolls_everything_back_and_the_pooled_connection_comes_ba
             await connection.execute(INSERT, a.id, same, subject)
             await connection.execute(INSERT, a.id, same, subject)
     assert await journal_count(db, a.id, subject) == 0
-    # Every pooled connection is idle, outside any transaction, and carries no tenant context.
-    for _ in range(db.engine.pool.size() + 2):
-        async with db.engine.connect() as pooled:
-            raw = (await pooled.get_raw_connection()).driver_connection
-            assert not raw.is_in_transaction()
-            assert await raw.fetchval("select current_setting('app.tenant_id', true)") in (None, "")
+    await assert_pool_clean(db)
 
 
 async def test_a_cancelled_statement_discards_the_connection(db, make_tenant):
@@ -82,11 +86,7 @@ async def test_a_cancelled_statement_discards_the_connection(db, make_tenant):
     with pytest.raises(asyncio.CancelledError):
         await task
     # Whatever state the cancelled connection was left in, the pool hands out only clean ones.
-    for _ in range(db.engine.pool.size() + 2):
-        async with db.engine.connect() as pooled:
-            raw = (await pooled.get_raw_connection()).driver_connection
-            assert not raw.is_in_transaction()
-            assert await raw.fetchval("select current_setting('app.tenant_id', true)") in (None, "")
+    await assert_pool_clean(db)
 
 
 async def test_a_connection_lost_mid_transaction_is_discarded(db, make_tenant):
