@@ -7,6 +7,7 @@ university in its own tenant transaction. Idempotent: each notice is claimed in 
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from datetime import datetime
 
 import dramatiq
@@ -35,21 +36,33 @@ async def scan_tenant(db: Database, tenant_id: uuid.UUID, now: datetime | None =
     sent = 0
     async with db.transaction(tenant_id) as session:
         incidents = (await session.scalars(select(Incident).where(Incident.state != State.closed))).all()
+        ids = [incident.id for incident in incidents]
+        # Three queries for all open incidents, not three per incident.
+        steps: dict[uuid.UUID, list[IncidentStep]] = defaultdict(list)
+        for step in await session.scalars(select(IncidentStep).where(IncidentStep.incident_id.in_(ids))):
+            steps[step.incident_id].append(step)
+        tasks: dict[uuid.UUID, list[Task]] = defaultdict(list)
+        for task in await session.scalars(select(Task).where(Task.incident_id.in_(ids))):
+            tasks[task.incident_id].append(task)
+        newest = (
+            select(Bulletin.incident_id, Bulletin.next_update_at)
+            .where(Bulletin.incident_id.in_(ids), Bulletin.state == "published")
+            .distinct(Bulletin.incident_id)
+            .order_by(Bulletin.incident_id, Bulletin.sequence.desc())
+        )
+        latest = {incident_id: due for incident_id, due in (await session.execute(newest)).all()}
         for incident in incidents:
-            steps = (await session.scalars(select(IncidentStep).where(IncidentStep.incident_id == incident.id))).all()
-            tasks = (await session.scalars(select(Task).where(Task.incident_id == incident.id))).all()
-            last = await session.scalar(
-                select(Bulletin.next_update_at)
-                .where(Bulletin.incident_id == incident.id, Bulletin.state == "published")
-                .order_by(Bulletin.sequence.desc())
-                .limit(1)
-            )
             found = reminders.notices(
                 now,
                 active=incident.state == State.responding,
-                steps=[reminders.StepFacts(s.step, s.due_at, s.completed_at, s.target_minutes) for s in steps],
-                tasks=[reminders.TaskFacts(t.id, t.org_unit_id, t.due_at, t.state in OPEN_TASK_STATES) for t in tasks],
-                next_update_at=last,
+                steps=[
+                    reminders.StepFacts(s.step, s.due_at, s.completed_at, s.target_minutes) for s in steps[incident.id]
+                ],
+                tasks=[
+                    reminders.TaskFacts(t.id, t.org_unit_id, t.due_at, t.state in OPEN_TASK_STATES)
+                    for t in tasks[incident.id]
+                ],
+                next_update_at=latest.get(incident.id),
             )
             for notice in found:
                 claimed = await session.scalar(
