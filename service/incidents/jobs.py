@@ -12,6 +12,7 @@ from datetime import datetime
 
 import dramatiq
 from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import distinct_on
 
 from analytics.broker import ensure_broker
 from analytics.runtime import database
@@ -47,7 +48,7 @@ async def scan_tenant(db: Database, tenant_id: uuid.UUID, now: datetime | None =
         newest = (
             select(Bulletin.incident_id, Bulletin.next_update_at)
             .where(Bulletin.incident_id.in_(ids), Bulletin.state == "published")
-            .distinct(Bulletin.incident_id)
+            .ext(distinct_on(Bulletin.incident_id))
             .order_by(Bulletin.incident_id, Bulletin.sequence.desc())
         )
         latest = {incident_id: due for incident_id, due in (await session.execute(newest)).all()}
