@@ -17,7 +17,7 @@ from analytics import relay
 from analytics.broker import ensure_broker
 from analytics.runtime import database
 from analytics.scheduler import periodic
-from tenants.db import utcnow
+from tenants.clock import utcnow
 from tenants.plans import services as plans
 from tenants.tenancy import Tenant, TenantStatus, active_tenant_ids
 

@@ -23,6 +23,7 @@ from sqlalchemy import text
 
 from analytics import relay
 from analytics.broker import ensure_broker
+from tenants.clock import utcnow
 from tenants.db import Database
 
 log = structlog.get_logger("xinfang.scheduler")
@@ -118,7 +119,7 @@ class Scheduler:
                     active = now_active
                     self._lease_until = loop.time() + self.lease_seconds / 3
                     if active:
-                        await self.enqueue_periodic(datetime.now(UTC))
+                        await self.enqueue_periodic(utcnow())
                 if active:
                     while await relay.relay_once(self.db) and not stop.is_set():
                         pass

@@ -29,7 +29,8 @@ from analytics.runtime import database
 from analytics.scheduler import periodic
 from analytics.warnings import CELL_DEGREES, SUBMISSIONS_SCHEMA, Method, same_surge, surges
 from tenants import journal, org
-from tenants.db import Base, TenantOwned, require_tenant, utcnow
+from tenants.clock import utcnow
+from tenants.db import Base, TenantOwned, require_tenant
 from tenants.errors import Conflict, Forbidden, Invalid, NotFound
 from tenants.identity import Principal, Role
 from tenants.ids import new_id

@@ -21,6 +21,7 @@ from analytics import province
 from analytics.disclosure import Protected
 from service.deps import Caller
 from service.security import requires
+from tenants.clock import utcnow
 from tenants.errors import Invalid, NotFound
 from tenants.identity import Principal, Role
 from tenants.provinces import PROVINCES
@@ -32,7 +33,7 @@ Quarter = Annotated[int | None, QueryParameter(ge=1, le=4, description="quarter 
 
 def _window(year: int, quarter: int | None) -> province.Window:
     window = province.Window(year, quarter)
-    if window.start > dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1):
+    if window.start > utcnow().date() + dt.timedelta(days=1):
         raise Invalid("the period has not started", errors=[{"field": "year", "message": "a past or current period"}])
     return window
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.incidents.seed import seed_demo_drill
 from service.petitions.seed import seed_demo_categories
 from tenants import identity, materials, org, tenancy
+from tenants.clock import utcnow
 from tenants.db import Database
 from tenants.identity import Role
 from tenants.ids import new_id
@@ -288,7 +289,7 @@ async def seed_demo_org(session: AsyncSession) -> None:
             if person.id not in (r.leader_person_id, *r.deputy_person_ids, *r.member_person_ids):
                 await org.add_member(session, key, person_id=person.id, role=org.MemberRole(role), actor_id=None)
     existing = {s.code for s in await materials.list_items(session, active=None)}
-    today = dt.date.today()
+    today = utcnow().date()
     for code, category, name_zh, name_en, measure, location, unit, quantity, shelf_days in DEMO_MATERIALS:
         if code in existing:
             continue

@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from service.deps import Caller, Input, Page, Session
 from service.security import requires
 from tenants import materials
-from tenants.db import utcnow
+from tenants.clock import utcnow
 from tenants.identity import Role
 from tenants.materials import Category, LedgerEntry, MaterialItem, Movement
 

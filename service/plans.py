@@ -19,7 +19,7 @@ from litestar.status_codes import HTTP_200_OK
 from service.deps import Caller, Input, Session
 from service.security import requires
 from tenants import training
-from tenants.db import utcnow
+from tenants.clock import utcnow
 from tenants.identity import Principal, Role
 from tenants.plans import checks, document, readiness, rules, services
 from tenants.plans.content import Key, PlanContent

@@ -23,7 +23,7 @@ from analytics.reports.periods import Kind
 from service.deps import Caller, Input, Page, Session
 from service.security import requires
 from tenants import idempotency
-from tenants.db import utcnow
+from tenants.clock import utcnow
 from tenants.errors import NotFound
 from tenants.identity import Principal, Role
 from tenants.tenancy import get_tenant

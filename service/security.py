@@ -23,6 +23,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from tenants import identity
+from tenants.clock import utcnow
 from tenants.db import Database, set_tenant
 from tenants.errors import Forbidden, RateLimited, TenantSuspended, Unauthorized
 from tenants.identity import ANONYMOUS, Principal, Role, Tokens
@@ -71,7 +72,7 @@ class RateLimiter:
 
     def hit(self, key: str, limit: int) -> int | None:
         """Count a request; returns seconds to wait when over ``limit``, else None."""
-        now = time.time()
+        now = utcnow().timestamp()
         window = int(now // 60)
         start, count = self._windows.get(key, (window, 0))
         if start != window:
@@ -125,7 +126,7 @@ class Authenticator:
         if (cached := self.access.get(raw)) is not None:
             return cached  # type: ignore[no-any-return]
         principal, _, expires = self.tokens.verify_with_expiry(raw, typ="access")
-        self.access.put(raw, principal, ttl=expires - time.time())
+        self.access.put(raw, principal, ttl=expires - utcnow().timestamp())
         return principal
 
     async def _api_key(self, raw: str) -> Principal:

@@ -36,7 +36,6 @@ import tarfile
 import tempfile
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -45,6 +44,7 @@ from psycopg import sql
 
 from analytics.relay import CURSOR
 from service.catalog import Table, dependency_order, read_catalog
+from tenants.clock import utcnow
 from tenants.ddl import OWNER_ROLE
 from tenants.ids import new_id
 
@@ -164,7 +164,7 @@ def export_tenant(conn: psycopg.Connection, tenant: str, archive: Path, *, data_
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "schema_version": schema_version,
-            "exported_at": datetime.now(UTC).isoformat(),
+            "exported_at": utcnow().isoformat(),
             "tenant": {"id": str(tenant_id), "slug": slug},
             "encryption": {
                 "algorithm": "AES-256-GCM (1 version byte, 12-byte nonce, ciphertext and tag)",
@@ -179,7 +179,7 @@ def export_tenant(conn: psycopg.Connection, tenant: str, archive: Path, *, data_
         with tarfile.open(partial, "w:gz") as tar:
             data = json.dumps(manifest, indent=2, ensure_ascii=False).encode()
             info = tarfile.TarInfo("manifest.json")
-            info.size, info.mtime, info.mode = len(data), int(datetime.now(UTC).timestamp()), 0o600
+            info.size, info.mtime, info.mode = len(data), int(utcnow().timestamp()), 0o600
             tar.addfile(info, io.BytesIO(data))
             for entry in entries:
                 tar.add(Path(tmp) / Path(entry["file"]).name, arcname=entry["file"])

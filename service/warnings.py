@@ -28,7 +28,7 @@ from service.incidents.models import Incident
 from service.petitions.controllers import IdempotencyKey, idempotent
 from service.petitions.models import Category
 from service.security import requires
-from tenants.db import utcnow
+from tenants.clock import utcnow
 from tenants.identity import Principal, Role
 from tenants.org import OrgUnit
 

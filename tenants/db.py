@@ -13,7 +13,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextvars import ContextVar
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -47,10 +47,6 @@ class TenantOwned:
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=lambda: require_tenant())
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 # --- tenant context -------------------------------------------------------------------------------------------

@@ -21,8 +21,9 @@ from sqlalchemy import ForeignKeyConstraint, Index, String, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from tenants.clock import utcnow
 from tenants.crypto import EncryptedText
-from tenants.db import Base, TenantOwned, driver_connection, require_tenant, utcnow
+from tenants.db import Base, TenantOwned, driver_connection, require_tenant
 from tenants.errors import Conflict, Invalid
 from tenants.identity import Principal
 from tenants.ids import new_id

@@ -13,7 +13,6 @@ import enum
 import hashlib
 import hmac
 import secrets
-import time
 import uuid
 from datetime import datetime
 from typing import Any, Literal, TypeVar
@@ -27,8 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants import journal
+from tenants.clock import utcnow
 from tenants.crypto import EncryptedText
-from tenants.db import Base, TenantOwned, require_tenant, utcnow
+from tenants.db import Base, TenantOwned, require_tenant
 from tenants.errors import Conflict, Invalid, NotFound, Unauthorized
 from tenants.ids import new_id
 
@@ -202,7 +202,7 @@ class Tokens:
         self.refresh_ttl = refresh_ttl
 
     def _encode(self, claims: dict[str, Any], ttl: int) -> str:
-        now = int(time.time())
+        now = int(utcnow().timestamp())
         return jwt.encode({**claims, "iat": now, "exp": now + ttl, "jti": secrets.token_hex(8)}, self._secret)
 
     def issue(self, principal: Principal, version: int) -> TokenPair:

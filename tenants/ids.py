@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
-import time
 import uuid
+
+from tenants.clock import utcnow
 
 
 def new_id() -> uuid.UUID:
-    """A new UUIDv7: 48-bit Unix milliseconds, version and variant bits, 74 random bits."""
-    ms = time.time_ns() // 1_000_000
+    """A new UUIDv7: 48-bit Unix milliseconds (of the clock seam, so ids follow the time a test sets), version and
+    variant bits, 74 random bits."""
+    ms = int(utcnow().timestamp() * 1000)
     value = (ms & 0xFFFF_FFFF_FFFF) << 80 | int.from_bytes(os.urandom(10), "big")
     value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
     value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant

@@ -17,7 +17,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenants.db import Base, TenantOwned, utcnow
+from tenants.clock import utcnow
+from tenants.db import Base, TenantOwned
 from tenants.events import describe
 
 # Keys that would carry personal data; a payload holding one is a programming error.

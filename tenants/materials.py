@@ -34,7 +34,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
 
 from tenants import journal
-from tenants.db import Base, TenantOwned, require_tenant, utcnow
+from tenants.clock import utcnow
+from tenants.db import Base, TenantOwned, require_tenant
 from tenants.errors import Conflict, Invalid, NotFound
 from tenants.ids import new_id
 from tenants.org import OrgUnit

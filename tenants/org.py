@@ -32,8 +32,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from tenants import journal
+from tenants.clock import utcnow
 from tenants.crypto import EncryptedText, lookup_hash
-from tenants.db import Base, TenantOwned, require_tenant, utcnow
+from tenants.db import Base, TenantOwned, require_tenant
 from tenants.errors import Conflict, Invalid, NotFound
 from tenants.identity import Account
 from tenants.ids import new_id

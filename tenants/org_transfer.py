@@ -20,7 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenants import crypto, journal
-from tenants.db import require_tenant, utcnow
+from tenants.clock import utcnow
+from tenants.db import require_tenant
 from tenants.errors import Invalid
 from tenants.identity import Account
 from tenants.ids import new_id

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants import identity, journal, org
-from tenants.db import Base, require_tenant, utcnow
+from tenants.clock import utcnow
+from tenants.db import Base, require_tenant
 from tenants.errors import Conflict, Invalid, NotFound
 from tenants.ids import new_id
 from tenants.plans import services as plans

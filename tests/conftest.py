@@ -8,15 +8,17 @@ production does: every test makes its own universities, so nothing needs truncat
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+import time_machine
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "test-secret-key-0123456789-abcdefghijklmnop"
@@ -33,6 +35,11 @@ os.environ.setdefault("XINFANG_TENANT_CACHE_SECONDS", "0")
 os.environ.setdefault("XINFANG_WEBHOOK_ALLOW_LOOPBACK", "true")
 
 _SESSION: dict[str, str] = {}
+
+# The instant date-sensitive tests start at: a Wednesday in the middle of a month, a quarter and a year (10:00 in
+# Shanghai), far from every boundary, so no test depends on the real date.
+FIXED_NOW = dt.datetime(2026, 11, 18, 2, 0, tzinfo=dt.UTC)
+FIXED_TODAY = dt.date(2026, 11, 18)  # its date, in Shanghai and in UTC alike
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -53,6 +60,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if _SESSION:
         with psycopg.connect(_SESSION["server"], autocommit=True) as conn:
             conn.execute(f'drop database if exists "{_SESSION["name"]}" with (force)')
+
+
+@pytest.fixture
+def clock() -> Iterator[time_machine.Traveller]:
+    """Time starts at ``FIXED_NOW`` for the whole test and ticks on from there; ``clock.move_to(instant)``
+    jumps (to the last minute of a year, say). Sign in inside the test: tokens carry the travelled time."""
+    with time_machine.travel(FIXED_NOW, tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(scope="session")

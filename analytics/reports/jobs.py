@@ -25,7 +25,8 @@ from analytics.reports import periods, store
 from analytics.reports.periods import KINDS, Kind
 from analytics.runtime import database
 from analytics.scheduler import hourly, periodic
-from tenants.db import Database, utcnow
+from tenants.clock import utcnow
+from tenants.db import Database
 from tenants.tenancy import Tenant, TenantStatus
 
 ensure_broker()

@@ -27,7 +27,8 @@ from analytics.metrics.incidents import INCIDENT_TYPES, plan_targets
 from analytics.reports import compute, findings, periods
 from analytics.reports.periods import Kind
 from tenants import journal
-from tenants.db import Base, TenantOwned, require_tenant, utcnow
+from tenants.clock import utcnow
+from tenants.db import Base, TenantOwned, require_tenant
 from tenants.errors import Invalid, NotFound
 from tenants.org import OrgUnit
 from tenants.plans import services as plans

@@ -17,7 +17,8 @@ from service.incidents.models import Incident
 from service.incidents.workflow import State as IState
 from service.petitions.controllers import PUBLIC, IdempotencyKey, enter_tenant, idempotent
 from service.security import requires
-from tenants.db import require_tenant, utcnow
+from tenants.clock import utcnow
+from tenants.db import require_tenant
 from tenants.errors import Invalid
 from tenants.identity import Role
 from tenants.tenancy import Tenant

@@ -21,7 +21,8 @@ from service.incidents import reminders
 from service.incidents.models import Bulletin, Incident, IncidentStep, Task
 from service.incidents.workflow import OPEN_TASK_STATES, State
 from tenants import journal
-from tenants.db import Database, utcnow
+from tenants.clock import utcnow
+from tenants.db import Database
 from tenants.tenancy import active_tenant_ids
 
 ensure_broker()

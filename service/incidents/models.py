@@ -11,7 +11,8 @@ from sqlalchemy import ARRAY, CheckConstraint, Date, ForeignKeyConstraint, Index
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenants.db import Base, TenantOwned, require_tenant, utcnow
+from tenants.clock import utcnow
+from tenants.db import Base, TenantOwned, require_tenant
 
 SOURCES = ("staff", "petitions", "warning")
 AUDIENCES = ("campus", "students", "staff")

@@ -18,6 +18,7 @@ from service.incidents import services
 from service.incidents.models import Incident
 from service.incidents.workflow import TaskAction
 from tenants import identity, materials, org
+from tenants.clock import utcnow
 from tenants.plans import services as plans
 
 # (staff number of the person, e-mail local part): accounts opened for the drill's actors.
@@ -135,7 +136,7 @@ async def seed_demo_drill(session: AsyncSession, *, admin_id: uuid.UUID, domain:
         cause_analysis="维修通知仅在后勤网站发布，学生未及时获知。",
         lessons="停水等影响生活的事项须同时通过学院辅导员告知学生。",
         proposals=[
-            services.Proposal("建立停水停电通知多渠道发布机制", units["HQGLC"], dt.date.today() + dt.timedelta(days=30))
+            services.Proposal("建立停水停电通知多渠道发布机制", units["HQGLC"], utcnow().date() + dt.timedelta(days=30))
         ],
         actor_id=admin_id,
         version=incident.version,

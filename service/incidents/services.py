@@ -35,7 +35,8 @@ from service.incidents.workflow import Action, State, TaskAction, TaskState
 from service.petitions.models import EscalatedPetition, EscalationRequest, Petition
 from service.petitions.services import tenant_zone
 from tenants import journal, materials, org, training
-from tenants.db import require_tenant, utcnow
+from tenants.clock import utcnow
+from tenants.db import require_tenant
 from tenants.errors import Conflict, Forbidden, Invalid, NotFound
 from tenants.ids import new_id
 from tenants.plans import rules

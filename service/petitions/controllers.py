@@ -25,7 +25,8 @@ from service.petitions.workflow import Action
 from service.petitions.workflow import State as PState
 from service.security import TTLCache, requires
 from tenants import idempotency, journal
-from tenants.db import require_tenant, set_tenant, utcnow
+from tenants.clock import utcnow
+from tenants.db import require_tenant, set_tenant
 from tenants.errors import Invalid, NotFound, RateLimited, TenantSuspended
 from tenants.identity import Principal, Role
 from tenants.ids import new_id

@@ -18,7 +18,8 @@ from analytics.scheduler import periodic
 from service.petitions import reminders, services
 from service.petitions.models import Petition
 from tenants import idempotency, journal
-from tenants.db import Database, utcnow
+from tenants.clock import utcnow
+from tenants.db import Database
 from tenants.tenancy import active_tenant_ids
 
 ensure_broker()

@@ -20,8 +20,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
+from tenants.clock import utcnow
 from tenants.crypto import EncryptedText
-from tenants.db import Base, TenantOwned, utcnow
+from tenants.db import Base, TenantOwned
 
 KINDS = ("suggestion", "accusation", "complaint")
 CHANNELS = ("online", "mobile", "letter", "phone", "fax", "visit", "email", "open311")

@@ -29,7 +29,7 @@ from service.petitions.schemas import MAX_CONTENT, status_of
 from service.petitions.workflow import CLOSED_STATES
 from service.petitions.workflow import State as PState
 from tenants import identity
-from tenants.db import utcnow
+from tenants.clock import utcnow
 from tenants.errors import DomainError, Forbidden, Invalid, NotFound
 from tenants.identity import Principal
 from tenants.journal import JournalEvent

@@ -36,8 +36,9 @@ from service.petitions.search import index_terms, query_terms
 from service.petitions.workflow import PETITIONER_ACTIONS, Action, State, transition
 from service.security import TTLCache
 from tenants import idempotency, journal, org
+from tenants.clock import utcnow
 from tenants.crypto import encrypt, lookup_hash
-from tenants.db import Database, driver_connection, require_tenant, utcnow
+from tenants.db import Database, driver_connection, require_tenant
 from tenants.errors import Conflict, Forbidden, Invalid, NotFound
 from tenants.identity import Principal, Role
 from tenants.ids import new_id

@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,10 +37,12 @@ from service.petitions.seed import seed_demo_categories
 from service.synthetic import model
 from service.synthetic.universities import GIVEN, SURNAMES, University, university
 from tenants import crypto, org, tenancy
+from tenants.clock import today
 from tenants.db import Database
 from tenants.plans.models import PlanVersion
 from tenants.plans.services import content_of, list_versions, publish
 
+CHINA = ZoneInfo("Asia/Shanghai")
 CHUNK = 20_000  # petitions per COPY round (bounds the memory of one university's load)
 # Which units incident tasks go to, by step (codes of the chart below).
 TASK_UNITS = {
@@ -63,12 +65,13 @@ class Spec:
     incidents: int
     seed: int = 1
     months: int = 12
-    until: date | None = None  # the first local day not generated (default: the first day of this month)
+    # The first local day not generated (default: the first day of this month in China Standard Time).
+    until: date | None = None
     prefix: str = "syn"
     jobs: int = 1
 
     def window(self) -> tuple[date, date]:
-        end = self.until or datetime.now(UTC).date().replace(day=1)
+        end = self.until or today(CHINA).replace(day=1)
         months = end.year * 12 + end.month - 1 - self.months
         return date(months // 12, months % 12 + 1, 1), end
 

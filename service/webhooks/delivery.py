@@ -21,6 +21,7 @@ import msgspec
 
 from service.webhooks import signing
 from service.webhooks.ssrf import GuardedBackend
+from tenants.clock import utcnow
 from tenants.settings import Settings
 
 # httpx logs every request at INFO; a delivery log exists for that, and the line costs as much as the request.
@@ -115,7 +116,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    now = time.time() if now is None else now
+    now = utcnow().timestamp() if now is None else now
     return max(0.0, when.timestamp() - now)
 
 
@@ -123,7 +124,7 @@ async def post(
     client: httpx.AsyncClient, url: str, secrets: list[str], msg_id: str, body: bytes, *, limit: float
 ) -> Outcome:
     """One signed POST of ``body``; never raises for network trouble (it becomes the outcome's error)."""
-    headers = signing.headers(secrets, msg_id, int(time.time()), body)
+    headers = signing.headers(secrets, msg_id, int(utcnow().timestamp()), body)
     headers["content-type"] = "application/json"
     started = time.perf_counter()
     try:

@@ -40,7 +40,8 @@ from service.webhooks import delivery
 from service.webhooks.delivery import Outcome
 from service.webhooks.models import Attempt, Delivery, Subscription
 from tenants import journal
-from tenants.db import Database, require_tenant, utcnow
+from tenants.clock import utcnow
+from tenants.db import Database, require_tenant
 from tenants.ids import new_id
 from tenants.journal import JournalEvent
 from tenants.settings import Settings

@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy import ARRAY, CheckConstraint, ForeignKeyConstraint, Index, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from tenants.clock import utcnow
 from tenants.crypto import EncryptedText
-from tenants.db import Base, TenantOwned, utcnow
+from tenants.db import Base, TenantOwned
 
 STATUSES = ("pending", "succeeded", "failed")
 

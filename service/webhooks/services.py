@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.webhooks import signing, ssrf
 from service.webhooks.models import Attempt, Delivery, Subscription
 from tenants import journal
-from tenants.db import utcnow
+from tenants.clock import utcnow
 from tenants.errors import Conflict, Invalid, NotFound
 from tenants.events import EVENTS
 from tenants.settings import Settings

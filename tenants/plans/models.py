@@ -11,7 +11,8 @@ from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, Integer, St
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenants.db import Base, TenantOwned, require_tenant, utcnow
+from tenants.clock import utcnow
+from tenants.db import Base, TenantOwned, require_tenant
 
 
 class PlanStatus(enum.StrEnum):

@@ -15,7 +15,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenants import journal, org, training
-from tenants.db import require_tenant, utcnow
+from tenants.clock import utcnow
+from tenants.db import require_tenant
 from tenants.errors import Conflict, Invalid, NotFound
 from tenants.materials import stock_levels
 from tenants.plans import checks, document, readiness, rules

@@ -162,7 +162,7 @@ async def _baseline(units: list[tuple[str, ...]], people: list[tuple[str, ...]])
     import asyncpg
 
     from tenants import crypto
-    from tenants.db import utcnow
+    from tenants.clock import utcnow
     from tenants.ids import new_id
     from tenants.settings import get_settings, plain_url
 

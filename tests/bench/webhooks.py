@@ -123,7 +123,7 @@ def _event_sized_body() -> bytes:
     from types import SimpleNamespace
 
     from service.webhooks import dispatch
-    from tenants.db import utcnow
+    from tenants.clock import utcnow
 
     event = SimpleNamespace(
         type="webhook.ping",

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from tenants import materials
 from tenants.errors import Conflict
+from tests.conftest import FIXED_TODAY
 from tests.integration.test_org import events, root, staff_headers
 
 M = "/api/v1/materials"
@@ -204,10 +205,10 @@ async def test_database_guards_the_stock(tenant, db):
         assert (await materials.get_item(session, item_id)).quantity == 3
 
 
-async def test_items_api_roles_filters_and_isolation(client, make_tenant):
+async def test_items_api_roles_filters_and_isolation(clock, client, make_tenant):
     t = await make_tenant()
     other = await make_tenant()
-    soon = (dt.date.today() + dt.timedelta(days=10)).isoformat()
+    soon = (FIXED_TODAY + dt.timedelta(days=10)).isoformat()
     kit = await item(
         client,
         t,

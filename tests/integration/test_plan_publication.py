@@ -12,6 +12,7 @@ from typing import Any
 from docx import Document
 from pypdf import PdfReader
 
+from tests.conftest import FIXED_TODAY
 from tests.integration.plans_support import add_person, draft, events, provision, root_unit, staff_headers
 
 LEADERS = {
@@ -197,9 +198,9 @@ async def add_item(client: Any, tenant: Any, code: str, quantity: int, expires_o
     return r.json()["id"]  # type: ignore[no-any-return]
 
 
-async def test_readiness_against_the_published_minimums(client: Any, db: Any, tenant: Any) -> None:
+async def test_readiness_against_the_published_minimums(clock: Any, client: Any, db: Any, tenant: Any) -> None:
     await published(client, db, tenant)
-    today = dt.date.today()
+    today = FIXED_TODAY
     radio = await add_item(client, tenant, "COMM-RADIO", 4, today + dt.timedelta(days=5))
     await add_item(client, tenant, "LOG-WATER", 500, today + dt.timedelta(days=60))
     staff = await staff_headers(client, tenant)
@@ -240,9 +241,9 @@ async def test_readiness_against_the_published_minimums(client: Any, db: Any, te
     assert [m.actor_name for m in jobs._daily_readiness("2026-11-29")] == ["readiness_sweep"]
 
 
-async def test_training_compliance(client: Any, db: Any, tenant: Any) -> None:
+async def test_training_compliance(clock: Any, client: Any, db: Any, tenant: Any) -> None:
     _, people = await published(client, db, tenant)
-    today = dt.date.today()
+    today = FIXED_TODAY
     r = await client.post(
         "/api/v1/training/sessions",
         json={

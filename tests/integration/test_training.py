@@ -6,12 +6,13 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from tests.conftest import FIXED_TODAY
 from tests.integration.plans_support import add_person, events, root_unit, staff_headers
 
-TODAY = dt.date.today()
+TODAY = FIXED_TODAY
 
 
-async def test_record_and_read_sessions(client: Any, make_tenant: Any) -> None:
+async def test_record_and_read_sessions(clock: Any, client: Any, make_tenant: Any) -> None:
     tenant, other = await make_tenant(), await make_tenant()
     root = await root_unit(client, tenant)
     people = [await add_person(client, tenant, root, name) for name in ("张伟", "刘芳", "陈静")]
@@ -44,7 +45,7 @@ async def test_record_and_read_sessions(client: Any, make_tenant: Any) -> None:
     assert (await client.get("/api/v1/training/sessions", headers=other.headers)).json() == []
 
 
-async def test_bad_sessions_are_refused_and_nothing_is_written(client: Any, make_tenant: Any) -> None:
+async def test_bad_sessions_are_refused_and_nothing_is_written(clock: Any, client: Any, make_tenant: Any) -> None:
     tenant = await make_tenant()
     future = {"held_on": (TODAY + dt.timedelta(days=2)).isoformat(), "kind": "training", "topic": "  "}
     r = await client.post("/api/v1/training/sessions", json=future, headers=tenant.headers)

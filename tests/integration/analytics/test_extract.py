@@ -11,7 +11,8 @@ import pytest
 from analytics.extract import journal_frame, tenant_zone
 from analytics.metrics import JOURNAL_SCHEMA, localize, timeliness
 from service.petitions.workflow import State
-from tenants.db import tenant_context, utcnow
+from tenants.clock import utcnow
+from tenants.db import tenant_context
 from tests.integration.petitions.conftest import University, make_account, make_unit
 from tests.integration.petitions.test_workflow import drive
 
@@ -33,7 +34,7 @@ async def university(client: Any, make_tenant: Any, zone: str) -> University:
     return University(tenant, tenant.slug, staff, officer, petitioner, pid, unit_a, unit_b)
 
 
-async def test_extraction_returns_only_the_tenant_s_petition_events(client, make_tenant, db):
+async def test_extraction_returns_only_the_tenant_s_petition_events(clock, client, make_tenant, db):
     a = await university(client, make_tenant, "Asia/Shanghai")
     b = await university(client, make_tenant, "Asia/Urumqi")
     replied_a, _ = await drive(client, a, State.replied)

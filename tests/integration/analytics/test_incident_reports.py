@@ -14,12 +14,13 @@ from sqlalchemy import func, select
 
 from analytics.reports import store
 from tenants.journal import JournalEvent
+from tests.conftest import FIXED_NOW
 from tests.integration.incidents.conftest import Driver, make_university
 
 
 def _this_month() -> dt.date:
-    today = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8))).date()
-    return today.replace(day=1)
+    """The month the ``clock`` fixture's instant falls in, in Shanghai."""
+    return FIXED_NOW.astimezone(dt.timezone(dt.timedelta(hours=8))).date().replace(day=1)
 
 
 async def _generate(db: Any, tenant_id: Any, start: dt.date) -> tuple[store.Report, bool]:
@@ -41,7 +42,7 @@ async def _journal_count(db: Any, tenant_id: Any) -> int:
         return int(await session.scalar(select(func.count()).select_from(JournalEvent).where(condition)) or 0)
 
 
-async def test_incidents_and_drills_in_the_report(client: Any, db: Any, platform_token: str) -> None:
+async def test_incidents_and_drills_in_the_report(client: Any, db: Any, platform_token: str, clock: Any) -> None:
     uni = await make_university(client, db, platform_token)
     month = _this_month()
     # A real incident: assessed, instructed, one task for the Security Office (acknowledged and done), one

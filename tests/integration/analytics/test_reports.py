@@ -20,6 +20,7 @@ from analytics.reports import jobs, store
 from service.petitions.workflow import State
 from tenants import journal
 from tenants.journal import JournalEvent
+from tests.conftest import FIXED_NOW
 from tests.integration.analytics.test_extract import university
 from tests.integration.petitions.test_workflow import drive
 
@@ -43,10 +44,9 @@ async def _generate(db: Any, tenant_id: uuid.UUID, kind: str = "monthly", start:
 
 
 @pytest.fixture
-def this_month() -> dt.date:
-    """The current month in Asia/Shanghai (the petitions the tests drive are journaled now)."""
-    today = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8))).date()
-    return today.replace(day=1)
+def this_month(clock: Any) -> dt.date:
+    """The month of the fixed test instant in Asia/Shanghai (the petitions the tests drive are journaled then)."""
+    return FIXED_NOW.astimezone(dt.timezone(dt.timedelta(hours=8))).date().replace(day=1)
 
 
 async def test_recomputing_gives_the_same_snapshot_and_new_data_a_new_revision(client, make_tenant, db, this_month):
@@ -227,7 +227,8 @@ async def test_api_request_list_show_render_roles_and_isolation(client, make_ten
     assert (await client.get("/api/v1/reports", headers=other.admin)).json()["items"] == []
 
 
-async def test_sweep_enqueues_each_closed_period_once_in_the_tenant_s_zone(client, make_tenant, db):
+async def test_sweep_enqueues_each_closed_period_once_in_the_tenant_s_zone(clock, client, make_tenant, db):
+    # Both universities onboard on 18 November 2026 (the clock), whatever the real date.
     shanghai = await make_tenant(timezone="Asia/Shanghai")
     utc = await make_tenant(timezone="UTC")
     # 16:30 UTC on 31 December 2026: already 2027 in Shanghai, still December in UTC.

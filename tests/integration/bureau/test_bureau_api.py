@@ -12,14 +12,15 @@ Ningxia: qb1: 12 complaints (dormitory).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
-from tests.conftest import auth
+from tests.conftest import FIXED_NOW, auth
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -116,7 +117,14 @@ class Fixture:
 
 
 @pytest.fixture(scope="module")
-async def world(client: Any, db: Any, platform_token: str) -> Fixture:
+def module_clock() -> Iterator[None]:
+    """The module's universities, petitions and questions all live at the fixed test instant."""
+    with time_machine.travel(FIXED_NOW, tick=True):
+        yield
+
+
+@pytest.fixture(scope="module")
+async def world(module_clock: None, client: Any, db: Any, platform_token: str) -> Fixture:
     platform = auth(platform_token)
     qa1 = await _university(client, platform, "630000", "qa1")
     qa2 = await _university(client, platform, "630000", "qa2")
@@ -127,7 +135,7 @@ async def world(client: Any, db: Any, platform_token: str) -> Fixture:
     await _petitions(db, qa2, "complaint", "dormitory", 4)
     await _petitions(db, qa3, "suggestion", "teaching", 11)
     await _petitions(db, qb1, "complaint", "dormitory", 12)
-    now = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai"))
+    now = FIXED_NOW.astimezone(ZoneInfo("Asia/Shanghai"))
     return Fixture(
         qa1, qa2, qa3, qb1, await _viewer(client, platform, "630000"), await _viewer(client, platform, "640000"),
         platform, now.year, (now.month - 1) // 3 + 1,

@@ -59,9 +59,9 @@ async def link_person(client: Any, tenant: Any, account_id: str, unit_id: str) -
     assert r.status_code == 201, r.text
 
 
-@pytest.fixture
-async def uni(client: Any, make_tenant: Any) -> University:
-    tenant = await make_tenant()
+async def make_university(client: Any, make_tenant: Any, timezone: str = "Asia/Shanghai") -> University:
+    """A university with two offices, two categories routed to them, and a staff, an officer and a petitioner."""
+    tenant = await make_tenant(timezone=timezone)
     root = await make_unit(client, tenant, "university", "ROOT", None)
     unit_a = await make_unit(client, tenant, "office", "HQGLC", root)
     unit_b = await make_unit(client, tenant, "office", "JWC", root)
@@ -76,6 +76,11 @@ async def uni(client: Any, make_tenant: Any) -> University:
     officer, _ = await make_account(client, tenant, "petition_officer")
     petitioner, pid = await make_account(client, tenant, "petitioner")
     return University(tenant, tenant.slug, staff, officer, petitioner, pid, unit_a, unit_b)
+
+
+@pytest.fixture
+async def uni(client: Any, make_tenant: Any) -> University:
+    return await make_university(client, make_tenant)
 
 
 def petition_body(**overrides: Any) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from analytics import warning_scan
 from analytics.warnings import Method
 from service.incidents.models import Incident
-from tenants.db import utcnow
+from tenants.clock import utcnow
 from tenants.journal import JournalEvent
 from tests.integration.incidents.conftest import University, make_university
 from tests.integration.petitions.conftest import make_account

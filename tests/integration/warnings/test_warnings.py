@@ -78,7 +78,7 @@ async def _events(db: Any, tenant: Any, type_: str) -> list[Any]:
 
 
 async def test_a_surge_is_raised_once_per_key_with_evidence(client: Any, db: Any, tenant: Any) -> None:
-    from tenants.db import utcnow
+    from tenants.clock import utcnow
 
     ctx = await _setup(client, db, tenant)
     await _submit(db, tenant, 6, lat=36.0671, long=120.3826)
@@ -114,7 +114,7 @@ async def test_a_surge_is_raised_once_per_key_with_evidence(client: Any, db: Any
 
 
 async def test_concurrent_scans_raise_once(client: Any, db: Any, tenant: Any) -> None:
-    from tenants.db import utcnow
+    from tenants.clock import utcnow
 
     await _setup(client, db, tenant)
     await _submit(db, tenant, 5)
@@ -125,7 +125,7 @@ async def test_concurrent_scans_raise_once(client: Any, db: Any, tenant: Any) ->
 
 
 async def test_below_the_minimum_nothing_is_raised(client: Any, db: Any, tenant: Any) -> None:
-    from tenants.db import utcnow
+    from tenants.clock import utcnow
 
     await _setup(client, db, tenant)
     await _submit(db, tenant, 4)
@@ -133,7 +133,7 @@ async def test_below_the_minimum_nothing_is_raised(client: Any, db: Any, tenant:
 
 
 async def test_warning_api_list_show_dismiss(client: Any, db: Any, make_tenant: Any) -> None:
-    from tenants.db import utcnow
+    from tenants.clock import utcnow
 
     tenant = await make_tenant()
     ctx = await _setup(client, db, tenant)

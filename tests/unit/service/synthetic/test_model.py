@@ -111,3 +111,19 @@ def test_volumes_split_unevenly_but_exactly_and_the_window_counts_months_back():
     assert split(7, 0, random.Random(1)) == []
     spec = Spec(tenants=1, petitions=1, incidents=0, months=14, until=date(2026, 3, 1))
     assert spec.window() == (date(2025, 1, 1), date(2026, 3, 1))
+
+
+def test_the_default_window_ends_at_this_month_in_china_across_the_new_year():
+    import datetime as dt
+
+    import time_machine
+
+    from service.synthetic.generate import Spec
+
+    spec = Spec(tenants=1, petitions=1, incidents=0, months=12)
+    # 23:59 on 31 December in Shanghai: December is still the month under way, so it is not generated.
+    with time_machine.travel(dt.datetime(2026, 12, 31, 15, 59, tzinfo=dt.UTC), tick=False):
+        assert spec.window() == (date(2025, 12, 1), date(2026, 12, 1))
+    # 00:00 on 1 January in Shanghai (still 31 December in UTC): the whole of 2026 is history.
+    with time_machine.travel(dt.datetime(2026, 12, 31, 16, 0, tzinfo=dt.UTC), tick=False):
+        assert spec.window() == (date(2026, 1, 1), date(2027, 1, 1))
