@@ -25,6 +25,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check service tenants analytics tests
 	$(BIN)/ruff format --check service tenants analytics tests
+	$(BIN)/lint-imports --no-logo
 
 format: $(STAMP)
 	$(BIN)/ruff format service tenants analytics tests
