@@ -22,6 +22,7 @@ from service.logging import configure_logging
 from service.petitions import controllers as petitions
 from service.petitions import open311
 from service.security import Authenticator, RateLimiter, RequestContextMiddleware
+from service.webhooks import catalogue
 from service.webhooks.controllers import WebhookController
 from tenants import crypto
 from tenants.db import Database
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, *, extra_handlers: list[object]
             description="Petitions and emergency-plan execution for universities. 高校信訪與應急預案執行平台。",
             path="/schema",
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            webhooks=catalogue.openapi_webhooks(),
             components=Components(
                 security_schemes={
                     "bearer": SecurityScheme(

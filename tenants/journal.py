@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants.clock import utcnow
 from tenants.db import Base, TenantOwned
-from tenants.events import describe
+from tenants.events import FIELDS, describe, field_ok
 
 # Keys that would carry personal data; a payload holding one is a programming error.
 PERSONAL_KEYS = frozenset(
@@ -69,7 +69,8 @@ class JournalEvent(TenantOwned, Base):
 
 
 def check_payload(event_type: str, payload: dict[str, Any]) -> None:
-    """Refuse unknown types, undeclared or personal keys, and values beyond scalars and lists of scalars."""
+    """Refuse unknown types, undeclared or personal keys, values beyond scalars and lists of scalars, and values
+    not of the field's catalogued JSON type (so the published payload schemas are what is written)."""
     declared = describe(event_type).payload
     for key, value in payload.items():
         if key not in declared:
@@ -79,6 +80,8 @@ def check_payload(event_type: str, payload: dict[str, Any]) -> None:
         values = value if isinstance(value, list) else [value]
         if not all(isinstance(v, _SCALARS) for v in values):
             raise ValueError(f"journal payload field {key!r} must be a scalar or a list of scalars")
+        if not field_ok(key, value):
+            raise ValueError(f"{event_type}: {key}={value!r} is not of the catalogued type {FIELDS[key].types}")
 
 
 async def record(

@@ -13,7 +13,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from service.deps import Caller, Input, Page, Session
 from service.security import requires
-from service.webhooks import services
+from service.webhooks import catalogue, services
 from service.webhooks.models import Attempt, Delivery, Subscription
 from tenants.identity import Role
 
@@ -154,6 +154,18 @@ Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 
 class WebhookController(Controller):
     path = "/api/v1/webhooks"
+
+    @get(
+        "/event-types",
+        summary="The event-type catalogue: every event a subscription can receive, its payload schema and an example",
+        description="The same catalogue as the OpenAPI document's `webhooks` section. No authentication: it is "
+        "the contract, with no data of any university.",
+        security=[{}],
+        cache=3600,
+    )
+    async def event_types(self) -> list[catalogue.EventTypeOut]:
+        return catalogue.event_types()
+
     tags = ["webhooks"]
 
     @post("/subscriptions", summary="Subscribe an endpoint (the signing secret is shown once)", **MANAGE)

@@ -66,3 +66,14 @@ def test_key_formats_parse_strictly():
     assert parse_api_key("xfk_" + "z" * 64 + "_s") is None
     assert parse_platform_token(f"xfp_{kid.hex}_secret") == (kid, "secret")
     assert parse_platform_token(f"xfp_{kid.hex}_") is None
+
+
+def test_payload_values_must_have_their_catalogued_types():
+    check_payload("petition.accepted", {"kind": "complaint", "category": "x", "days": 3})
+    check_payload("plan.draft_created", {"number": 1, "based_on_id": None})
+    for bad in ({"days": "3"}, {"days": True}, {"days": 2.5}):
+        with pytest.raises(ValueError, match="catalogued type"):
+            check_payload("petition.accepted", bad)
+    with pytest.raises(ValueError, match="catalogued type"):
+        check_payload("account.updated", {"changed": [1, 2]})
+    check_payload("warning.raised", {"window_hours": 24.0, "baseline": 1})  # a number may be whole
