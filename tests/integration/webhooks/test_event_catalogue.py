@@ -59,7 +59,7 @@ async def test_delivered_bodies_are_valid_against_the_published_schema(client, t
     # A few kinds of events, written by the real services through the API.
     category = {"code": "canteen", "name_zh": "食堂", "name_en": "Canteen"}
     assert (await client.post("/api/v1/petition-categories", json=category, headers=tenant.headers)).status_code == 201
-    unit = {"kind": "university", "code": "ROOT", "name_zh": "测试大学", "name_en": "Test University", "parent_id": None}
+    unit = {"kind": "university", "code": "ROOT", "name_zh": "测试大学", "name_en": "Test U", "parent_id": None}
     assert (await client.post("/api/v1/org/units", json=unit, headers=tenant.headers)).status_code == 201
     async with db.transaction(tenant.id) as session:
         events = list(await session.scalars(select(JournalEvent).order_by(JournalEvent.seq)))
