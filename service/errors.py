@@ -8,9 +8,11 @@ import asyncpg
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.utils.scope.state import ScopeState
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from service import body_errors
 from tenants.errors import DomainError, RateLimited, Unavailable
 
 log = structlog.get_logger("xinfang.errors")
@@ -58,7 +60,17 @@ def problem(
         if request_id := request.scope.get("state", {}).get("request_id"):
             body["request_id"] = request_id
     body.update({k: v for k, v in extra.items() if v is not None})
+    if isinstance(body.get("errors"), list):
+        body["errors"] = [_with_pointer(e) for e in body["errors"]]
     return Response(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _with_pointer(error: Any) -> Any:
+    """A domain error's ``field`` (``a.b[0]``) also as a JSON pointer (``/a/b/0``), like schema errors."""
+    if isinstance(error, dict) and isinstance(error.get("field"), str) and "pointer" not in error:
+        steps = [s for s in error["field"].replace("]", "").replace("[", ".").split(".") if s]
+        return {**error, "pointer": body_errors.entry(steps, "")["pointer"]}
+    return error
 
 
 def domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
@@ -69,12 +81,40 @@ def domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[
 
 
 def validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
-    errors = exc.extra if isinstance(exc.extra, list) else None
+    errors = [_located(e) for e in exc.extra] if isinstance(exc.extra, list) else None
+    if errors and any(e.get("source") == "body" for e in errors):
+        # msgspec reports the body's first error only: list every invalid field of it instead.
+        every = _every_body_error(request)
+        if every:
+            errors = [e for e in errors if e.get("source") != "body"] + [{**e, "source": "body"} for e in every]
     detail = exc.detail
     # Litestar's message names the route; the useful part is the per-field list.
     if detail.startswith("Validation failed for"):
         detail = "the request does not match the expected schema"
     return problem(request, 400, code="invalid-request", title="Invalid request", detail=detail, errors=errors)
+
+
+def _located(error: Any) -> Any:
+    """Litestar's ``{message, key, source}`` with the field and, for the body, its JSON pointer."""
+    if not isinstance(error, dict) or "key" not in error:
+        return error
+    out = dict(error)
+    if out.get("source") == "body":
+        out.update({k: v for k, v in body_errors.entry(str(out["key"]).split("."), out["message"]).items()})
+    return out
+
+
+def _every_body_error(request: Request[Any, Any, Any]) -> list[dict[str, str]]:
+    try:
+        body = ScopeState.from_scope(request.scope).body
+        data = request.route_handler.parsed_fn_signature.parameters.get("data")
+        struct = body_errors.struct_of(data.annotation) if data is not None else None
+        if not isinstance(body, bytes) or not body or struct is None:
+            return []
+        return body_errors.json_body_errors(body, struct)
+    except Exception:  # a fault here must not turn the client's 400 into a 500: keep msgspec's first error
+        log.exception("validation.collect_failed")
+        return []
 
 
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import msgspec
 import pytest
@@ -161,3 +162,43 @@ async def test_database_down_gives_503_with_retry_after(settings):
         ready = await c.get("/ready")
         assert ready.status_code == 503
         assert ready.json()["checks"]["database"].startswith("unavailable")
+
+
+async def test_a_bad_body_lists_every_invalid_field_with_its_json_pointer(client, tenant, counts):
+    before = await counts()
+    bad = {
+        "held_on": "not-a-date",
+        "kind": "party",
+        "topic": 5,
+        "participants": ["0196a0f1-7e4a-7b2c-9d3e-4f5a6b7c8d9e", "nope"],
+        "colour": "red",
+    }
+    body = assert_problem(
+        await client.post("/api/v1/training/sessions", json=bad, headers=tenant.headers), 400, "invalid-request"
+    )
+    got = {e["pointer"]: e for e in body["errors"]}
+    assert set(got) == {"/held_on", "/kind", "/topic", "/participants/1", "/colour"}, body["errors"]
+    assert got["/colour"]["message"] == "unknown field"
+    assert got["/participants/1"]["field"] == "participants[1]"
+    assert all(e["source"] == "body" and e["message"] for e in body["errors"])
+    # A missing required field is listed beside the wrong ones.
+    body = assert_problem(
+        await client.post("/api/v1/training/sessions", json={"kind": "party"}, headers=tenant.headers), 400
+    )
+    messages = {e["pointer"]: e["message"] for e in body["errors"]}
+    assert set(messages) == {"/held_on", "/kind", "/topic"}
+    assert messages["/held_on"] == messages["/topic"] == "required"
+    assert "Invalid enum value 'party'" in messages["/kind"]
+    assert await counts() == before
+
+
+async def test_domain_validation_errors_carry_json_pointers_too(client, tenant):
+    body = assert_problem(
+        await client.post(
+            "/api/v1/training/sessions",
+            json={"held_on": "2026-11-01", "kind": "drill", "topic": "演练", "participants": [str(uuid.uuid4())]},
+            headers=tenant.headers,
+        ),
+        422,
+    )
+    assert [(e["field"], e["pointer"]) for e in body["errors"]] == [("participants[0]", "/participants/0")]
