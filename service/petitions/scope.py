@@ -46,7 +46,11 @@ PERSONAL_FIELDS = {
 
 def units_below(account_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
     """The account's units and every unit below them."""
-    tree = select(OrgUnit.id).where(OrgUnit.id.in_(account_units(account_id))).cte("scope_below", recursive=True)
+    tree = (
+        select(OrgUnit.id)
+        .where(OrgUnit.id.in_(account_units(account_id)))
+        .cte("scope_below", recursive=True, nesting=True)
+    )
     child = aliased(OrgUnit)
     tree = tree.union(select(child.id).join(tree, child.parent_id == tree.c.id))
     return select(tree.c.id)
@@ -57,7 +61,7 @@ def units_above(account_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
     tree = (
         select(OrgUnit.id, OrgUnit.parent_id)
         .where(OrgUnit.id.in_(account_units(account_id)))
-        .cte("scope_above", recursive=True)
+        .cte("scope_above", recursive=True, nesting=True)
     )
     parent = aliased(OrgUnit)
     tree = tree.union(select(parent.id, parent.parent_id).join(tree, parent.id == tree.c.parent_id))

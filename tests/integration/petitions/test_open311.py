@@ -85,14 +85,14 @@ async def test_json_round_trip_and_status_mapping(client, uni, open311_key):
     )
     assert posted.status_code == 201, posted.text
     request_id = posted.json()[0]["service_request_id"]
-    petition = (await client.get("/api/v1/petitions", params={"channel": "open311"}, headers=uni.staff)).json()[
+    petition = (await client.get("/api/v1/petitions", params={"channel": "open311"}, headers=uni.officer)).json()[
         "items"
     ][0]
     assert petition["tracking_number"] == request_id and petition["kind"] == "suggestion"
     await client.post(
         f"/api/v1/petitions/{petition['id']}/actions",
         json={"action": "not_accept", "version": 1, "reason": "重复"},
-        headers=uni.staff,
+        headers=uni.officer,
     )
     got = await client.get(f"/open311/v2/requests/{request_id}.json", params={"jurisdiction_id": uni.slug})
     [req] = got.json()
