@@ -274,6 +274,8 @@ async def report_incident(
     ``warning_id`` makes it ``warning``. Journals ``incident.reported`` (which notifies the handling group through
     the journal's webhooks) and starts the assessment step.
     """
+    if principal is not None:  # before anything else: out of scope answers like an unknown id, whatever the state
+        await require_handled(session, list(petition_ids), principal)
     version = await published_version(session)
     if version is None:
         raise Conflict("no emergency plan is in force: publish one first", code="no-plan")
