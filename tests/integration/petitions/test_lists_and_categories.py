@@ -32,7 +32,8 @@ async def test_filters_search_and_keyset_pagination(client, uni):
     assert [p["id"] for p in by_channel["items"]] == [hot.json()["id"]]
     kinds = (await client.get("/api/v1/petitions", params={"kind": "suggestion"}, headers=uni.officer)).json()
     assert len(kinds["items"]) == 1
-    assert (await client.get("/api/v1/petitions", params={"overdue": "true"}, headers=uni.officer)).json()["items"] == []
+    overdue = await client.get("/api/v1/petitions", params={"overdue": "true"}, headers=uni.officer)
+    assert overdue.json()["items"] == []
     today = (await client.get(f"/api/v1/petitions/{ids[0]}", headers=uni.officer)).json()["received_at"][:10]
     dated = await client.get(
         "/api/v1/petitions", params={"received_from": today, "received_to": today, "limit": 200}, headers=uni.officer
