@@ -457,3 +457,23 @@ async def test_ending_a_secondary_post_ends_its_scope(client: Any, world: World)
     assert w.complaint["id"] not in await _ids(client, w.staff_post)
     r = await client.get(f"/api/v1/petitions/{w.complaint['id']}", headers=w.staff_post)
     assert r.status_code == 404 and not leaked(r.text)
+
+
+async def test_secondary_posts_are_managed_by_admins_and_checked(client: Any, world: World) -> None:
+    w = world
+    people = (await client.get("/api/v1/org/people", params={"unit_id": w.uni.unit_b}, headers=w.uni.admin)).json()
+    person = people["items"][0]["id"]
+    path = f"/api/v1/org/people/{person}/posts"
+    r = await client.post(path, json={"unit_id": w.sub, "title_zh": "兼职干事"}, headers=w.uni.admin)
+    assert r.status_code == 201 and r.json()["unit_id"] == w.sub and r.json()["title_zh"] == "兼职干事"
+    again = await client.post(path, json={"unit_id": w.sub}, headers=w.uni.admin)
+    assert again.status_code == 409 and again.json()["type"].endswith("/post-exists")
+    primary = await client.post(path, json={"unit_id": w.uni.unit_b}, headers=w.uni.admin)
+    assert primary.status_code == 409
+    nowhere = await client.post(path, json={"unit_id": str(uuid.uuid4())}, headers=w.uni.admin)
+    assert nowhere.status_code == 422
+    assert (await client.post(path, json={"unit_id": w.uni.unit_a}, headers=w.staff_a)).status_code == 403
+    assert w.sub in [p["unit_id"] for p in (await client.get(path, headers=w.staff_a)).json()]
+    gone = await client.delete(f"{path}/{uuid.uuid4()}", headers=w.uni.admin)
+    assert gone.status_code == 404
+    assert (await client.get(f"/api/v1/org/people/{uuid.uuid4()}/posts", headers=w.uni.admin)).status_code == 404
