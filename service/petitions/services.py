@@ -668,9 +668,12 @@ async def act(
 
     Without ``petition`` (already found by its lookup code) the petition is read through the caller's scope: out
     of scope is a 404. Staff actions need the petition in the caller's handling scope (``scope.handles``)."""
-    handled = False
     if petition is None:
         petition, handled = await find_petition(session, petition_id, principal, lock=True)
+    else:
+        handled = action not in PETITIONER_ACTIONS and bool(
+            await session.scalar(select(scope.handles(principal)).where(Petition.id == petition.id))
+        )
     if action in PETITIONER_ACTIONS:
         own = principal.subject_id is not None and principal.subject_id == petition.petitioner_account_id
         if not (by_lookup_code or own):
