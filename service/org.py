@@ -357,6 +357,55 @@ class PersonController(Controller):
         return PersonOut.of(person)
 
 
+class PostIn(Input):
+    unit_id: uuid.UUID
+    title_zh: Title | None = None
+    title_en: Title | None = None
+
+
+class PostOut(msgspec.Struct):
+    person_id: uuid.UUID
+    unit_id: uuid.UUID
+    title_zh: str | None
+    title_en: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, p: org.PersonPost) -> PostOut:
+        return cls(p.person_id, p.unit_id, p.title_zh, p.title_en, p.created_at)
+
+
+class PostController(Controller):
+    """A person's secondary posts (兼职): further units for the accounts linked to the person (petition scope)."""
+
+    path = "/api/v1/org/people/{person_id:uuid}/posts"
+    tags = ["org chart"]
+
+    @get("/", summary="A person's secondary posts", **READ_PEOPLE)
+    async def list(self, person_id: FromPath[uuid.UUID], db_session: Session) -> list[PostOut]:
+        return [PostOut.of(p) for p in await org.list_posts(db_session, person_id)]
+
+    @post("/", summary="Give a person a secondary post in another unit", **EDIT)
+    async def add(
+        self, person_id: FromPath[uuid.UUID], data: JSONBody[PostIn], db_session: Session, principal: Caller
+    ) -> PostOut:
+        post_ = await org.add_post(
+            db_session,
+            person_id,
+            unit_id=data.unit_id,
+            title_zh=data.title_zh,
+            title_en=data.title_en,
+            actor_id=principal.subject_id,
+        )
+        return PostOut.of(post_)
+
+    @delete("/{unit_id:uuid}", summary="End a person's secondary post in a unit", status_code=204, **EDIT)
+    async def remove(
+        self, person_id: FromPath[uuid.UUID], unit_id: FromPath[uuid.UUID], db_session: Session, principal: Caller
+    ) -> None:
+        await org.remove_post(db_session, person_id, unit_id, actor_id=principal.subject_id)
+
+
 class GroupController(Controller):
     path = "/api/v1/org/groups"
     tags = ["org chart"]

@@ -19,6 +19,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKeyConstraint,
     Index,
+    Select,
     String,
     Text,
     func,
@@ -107,6 +108,26 @@ class Person(TenantOwned, Base):
         Index("uq_people_tenant_staff_number", "tenant_id", "staff_number_hash", unique=True),
         Index("ix_people_tenant_unit", "tenant_id", "unit_id"),
         Index("ix_people_tenant_account", "tenant_id", "account_id", postgresql_where=text("account_id is not null")),
+    )
+
+
+class PersonPost(TenantOwned, Base):
+    """A secondary post of a person (兼职) in another org unit: the accounts linked to the person belong to that
+    unit too (petition scope, the accusation shield)."""
+
+    __tablename__ = "person_posts"
+
+    person_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
+    unit_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
+    title_zh: Mapped[str | None] = mapped_column(String(200))
+    title_en: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        ForeignKeyConstraint(["tenant_id", "person_id"], ["people.tenant_id", "people.id"]),
+        ForeignKeyConstraint(["tenant_id", "unit_id"], ["org_units.tenant_id", "org_units.id"]),
+        Index("uq_person_posts_person_unit", "tenant_id", "person_id", "unit_id", unique=True),
     )
 
 
@@ -565,6 +586,67 @@ async def subtree_ids(session: AsyncSession, unit_id: uuid.UUID) -> list[uuid.UU
     child = aliased(OrgUnit)
     tree = tree.union(select(child.id).join(tree, child.parent_id == tree.c.id))
     return list((await session.scalars(select(tree.c.id))).all())
+
+
+def account_units(account_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
+    """The org units an account belongs to, as SQL: the primary unit of every active person linked to it, and
+    those people's secondary posts (``person_posts``)."""
+    primary = select(Person.unit_id.label("unit_id")).where(Person.account_id == account_id, Person.active)
+    posts = (
+        select(PersonPost.unit_id.label("unit_id"))
+        .join(Person, Person.id == PersonPost.person_id)
+        .where(Person.account_id == account_id, Person.active)
+    )
+    return primary.union(posts)  # type: ignore[return-value]
+
+
+async def list_posts(session: AsyncSession, person_id: uuid.UUID) -> list[PersonPost]:
+    await get_person(session, person_id)
+    rows = await session.scalars(select(PersonPost).where(PersonPost.person_id == person_id).order_by(PersonPost.id))
+    return list(rows)
+
+
+async def add_post(
+    session: AsyncSession,
+    person_id: uuid.UUID,
+    *,
+    unit_id: uuid.UUID,
+    title_zh: str | None = None,
+    title_en: str | None = None,
+    actor_id: uuid.UUID | None,
+) -> PersonPost:
+    """Give a person a secondary post in ``unit_id`` (409 when the person is already there)."""
+    person = await get_person(session, person_id)
+    errors = await _check_person_refs(session, unit_id, None)
+    if errors:
+        raise Invalid("the post cannot be added", errors=errors)
+    taken = await session.scalar(
+        select(PersonPost.id).where(PersonPost.person_id == person_id, PersonPost.unit_id == unit_id)
+    )
+    if taken is not None or person.unit_id == unit_id:
+        raise Conflict("the person already belongs to this unit", code="post-exists")
+    post = PersonPost(person_id=person_id, unit_id=unit_id, title_zh=title_zh, title_en=title_en)
+    session.add(post)
+    await session.flush()
+    await journal.record(
+        session, "person.updated", actor_id=actor_id, subject_id=person_id, org_unit_id=unit_id, changed=["posts"]
+    )
+    return post
+
+
+async def remove_post(
+    session: AsyncSession, person_id: uuid.UUID, unit_id: uuid.UUID, *, actor_id: uuid.UUID | None
+) -> None:
+    post = await session.scalar(
+        select(PersonPost).where(PersonPost.person_id == person_id, PersonPost.unit_id == unit_id)
+    )
+    if post is None:
+        raise NotFound("the person has no post in this unit", code="post-not-found")
+    await session.delete(post)
+    await session.flush()
+    await journal.record(
+        session, "person.updated", actor_id=actor_id, subject_id=person_id, org_unit_id=unit_id, changed=["posts"]
+    )
 
 
 # --- emergency groups -------------------------------------------------------------------------------------------

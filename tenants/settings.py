@@ -82,6 +82,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     warning_window_hours: int = 24
     warning_baseline_days: int = 28
     warning_min_count: int = 5
+    # Days the petition access log (who read whose personal data) is kept; at least 183 (six months).
+    access_log_retention_days: int = 365
 
     @property
     def app_url(self) -> str:
@@ -207,6 +209,8 @@ def _validate(s: Settings) -> None:
     for field in ("warning_window_hours", "warning_baseline_days", "warning_min_count"):
         if getattr(s, field) <= 0:
             fail(field, "must be positive")
+    if s.access_log_retention_days < 183:
+        fail("access_log_retention_days", "must be at least 183 days (six months)")
     for field in ("port", "access_token_ttl", "refresh_token_ttl", "max_body_bytes", "db_pool_size"):
         if getattr(s, field) <= 0:
             fail(field, "must be positive")

@@ -20,15 +20,16 @@ from service.security import requires
 from tenants.clock import utcnow
 from tenants.db import require_tenant
 from tenants.errors import Invalid
-from tenants.identity import Role
+from tenants.identity import Principal, Role
 from tenants.tenancy import Tenant
 
 STAFF = requires(Role.staff, Role.petition_officer, Role.tenant_admin)
 Lang = Literal["zh-CN", "en"]
 
 
-async def _out(session: Session, incident_id: uuid.UUID) -> s.IncidentOut:
-    return s.IncidentOut.of(await services.detail(session, incident_id), utcnow())
+async def _out(session: Session, incident_id: uuid.UUID, viewer: Principal) -> s.IncidentOut:
+    """The incident as ``viewer`` sees it: only the linked petitions in the viewer's petition scope."""
+    return s.IncidentOut.of(await services.detail(session, incident_id, viewer), utcnow())
 
 
 def _need(data: Any, *names: str) -> None:
@@ -66,8 +67,9 @@ class IncidentController(Controller):
                 ),
                 petition_ids=data.petition_ids,
                 escalation_id=data.escalation_id,
+                principal=principal,
             )
-            return await _out(db_session, incident.id)
+            return await _out(db_session, incident.id, principal)
 
         return await idempotent(db_session, principal, idempotency_key, request, data, work)
 
@@ -87,8 +89,8 @@ class IncidentController(Controller):
     @get(
         "/{incident_id:uuid}", summary="Show an incident with its steps, tasks, measures, supplies, bulletins", **STAFF
     )
-    async def show(self, incident_id: FromPath[uuid.UUID], db_session: Session) -> s.IncidentOut:
-        return await _out(db_session, incident_id)
+    async def show(self, incident_id: FromPath[uuid.UUID], db_session: Session, principal: Caller) -> s.IncidentOut:
+        return await _out(db_session, incident_id, principal)
 
     @post(
         "/{incident_id:uuid}/actions",
@@ -151,7 +153,7 @@ class IncidentController(Controller):
             await services.return_summary(db_session, incident_id, actor_id=actor, version=v)
         else:
             await services.approve_summary(db_session, incident_id, actor_id=actor, version=v)
-        return await _out(db_session, incident_id)
+        return await _out(db_session, incident_id, principal)
 
     # --- tasks ----------------------------------------------------------------------------------------------------
 

@@ -32,12 +32,14 @@ from service.incidents.models import (
     Task,
 )
 from service.incidents.workflow import Action, State, TaskAction, TaskState
+from service.petitions import scope as petition_scope
 from service.petitions.models import EscalatedPetition, EscalationRequest, Petition
-from service.petitions.services import tenant_zone
+from service.petitions.services import require_handled, tenant_zone
 from tenants import journal, materials, org, training
 from tenants.clock import utcnow
 from tenants.db import require_tenant
 from tenants.errors import Conflict, Forbidden, Invalid, NotFound
+from tenants.identity import Principal
 from tenants.ids import new_id
 from tenants.plans import rules
 from tenants.plans.content import STEP_KEYS, PlanContent
@@ -156,17 +158,15 @@ class Detail:
     available: dict[uuid.UUID, int | None] = field(default_factory=dict)
 
 
-async def detail(session: AsyncSession, incident_id: uuid.UUID) -> Detail:
+async def detail(session: AsyncSession, incident_id: uuid.UUID, viewer: Principal | None = None) -> Detail:
+    """The incident with everything in it; its linked petitions only those ``viewer`` may see (the petitions'
+    scope policy), all of them without a viewer (jobs, the summary)."""
     incident = await get_incident(session, incident_id)
-    petitions = list(
-        (
-            await session.scalars(
-                select(IncidentPetition.petition_id)
-                .where(IncidentPetition.incident_id == incident_id)
-                .order_by(IncidentPetition.petition_id)
-            )
-        ).all()
-    )
+    linked = select(IncidentPetition.petition_id).where(IncidentPetition.incident_id == incident_id)
+    if viewer is not None:
+        linked = linked.join(Petition, Petition.id == IncidentPetition.petition_id)
+        linked = linked.where(petition_scope.visible(viewer))
+    petitions = list((await session.scalars(linked.order_by(IncidentPetition.petition_id))).all())
     steps = await _children(session, IncidentStep, incident_id, [IncidentStep.due_at.nulls_last()])
     order = {k: i for i, k in enumerate(STEP_KEYS)}
     steps.sort(key=lambda s: order.get(s.step, 99))
@@ -263,13 +263,19 @@ async def report_incident(
     petition_ids: Sequence[uuid.UUID] = (),
     warning_id: uuid.UUID | None = None,
     escalation_id: uuid.UUID | None = None,
+    principal: Principal | None = None,
 ) -> Incident:
     """Open an incident under the plan version in force now (``actor``: the reporting account, if any).
+
+    With ``principal`` (a request's caller) every linked petition, those of the escalation request included, must
+    be in the caller's handling scope: otherwise 404, the same answer as for an unknown id.
 
     Linked petitions (directly, or those of an escalation request) make the source ``petitions``; a
     ``warning_id`` makes it ``warning``. Journals ``incident.reported`` (which notifies the handling group through
     the journal's webhooks) and starts the assessment step.
     """
+    if principal is not None:  # before anything else: out of scope answers like an unknown id, whatever the state
+        await require_handled(session, list(petition_ids), principal)
     version = await published_version(session)
     if version is None:
         raise Conflict("no emergency plan is in force: publish one first", code="no-plan")
@@ -304,7 +310,9 @@ async def report_incident(
             select(EscalatedPetition.petition_id).where(EscalatedPetition.escalation_id == escalation_id)
         )
         ids = list(dict.fromkeys([*ids, *members.all()]))
-    if ids:
+    if principal is not None:
+        await require_handled(session, ids, principal)
+    elif ids:
         present = set((await session.scalars(select(Petition.id).where(Petition.id.in_(ids)))).all())
         missing = [str(i) for i in ids if i not in present]
         if missing:

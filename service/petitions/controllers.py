@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -17,8 +17,9 @@ from litestar.params import Body, FromPath, FromQuery, HeaderParameter, JSONBody
 from sqlalchemy import func, select
 
 from service.deps import Caller, Page, Session
+from service.petitions import access_log, scope, services
 from service.petitions import schemas as s
-from service.petitions import services
+from service.petitions.access_log import Via
 from service.petitions.models import CHANNELS, KINDS, Attachment, Petition
 from service.petitions.storage import sniff, storage_from_settings
 from service.petitions.workflow import Action
@@ -35,10 +36,13 @@ from tenants.tenancy import Tenant, TenantStatus
 ANY_ACCOUNT = requires(Role.petitioner, Role.staff, Role.petition_officer, Role.tenant_admin)
 STAFF = requires(Role.staff, Role.petition_officer, Role.tenant_admin)
 STAFF_OR_READER = requires(Role.staff, Role.petition_officer, Role.tenant_admin, scopes=("petitions:read",))
+# Any account of the university or a reading key: the scope policy decides what each one sees (404 otherwise).
+ANY_OR_READER = requires(
+    Role.petitioner, Role.staff, Role.petition_officer, Role.tenant_admin, scopes=("petitions:read",)
+)
 ADMIN = requires(Role.tenant_admin)
 # Public routes: anonymous callers welcome (OpenAPI: no credentials, or a bearer token).
 PUBLIC: dict[str, Any] = {"security": [{}, {"bearer": []}]}
-OFFICE = requires(Role.petition_officer, Role.tenant_admin)
 IdempotencyKey = Annotated[
     str | None,
     HeaderParameter(name="Idempotency-Key", required=False, description="retry-safe key (a UUID); 24 h"),
@@ -208,14 +212,21 @@ class PetitionController(Controller):
             received_to,
             q,
         )
-        shield = await services.accused_shield(db_session, principal)
-        rows, nxt = await services.list_petitions(db_session, flt, cursor=cursor, limit=limit, shield=shield)
+        rows, nxt = await services.list_petitions(
+            db_session, flt, cursor=cursor, limit=limit, within=scope.listed(principal)
+        )
         now = utcnow()
         return Page([s.PetitionSummary.of(p, c, now) for p, c in rows], str(nxt) if nxt else None)
 
-    @get("/{petition_id:uuid}", summary="Show a petition (identity sealed for accusations)", **STAFF_OR_READER)
-    async def show(self, petition_id: FromPath[uuid.UUID], db_session: Session, principal: Caller) -> s.PetitionOut:
-        return await _detail(db_session, petition_id, principal)
+    @get(
+        "/{petition_id:uuid}",
+        summary="Show a petition in the caller's scope (identity sealed for accusations; 404 out of scope)",
+        **ANY_OR_READER,
+    )
+    async def show(
+        self, petition_id: FromPath[uuid.UUID], db_session: Session, principal: Caller, request: Request[Any, Any, Any]
+    ) -> s.PetitionOut:
+        return await _detail(db_session, petition_id, principal, request)
 
     @get("/mine", summary="The caller's own petitions, newest first", **ANY_ACCOUNT)
     async def my_list(
@@ -226,24 +237,28 @@ class PetitionController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> Page[s.PetitionSummary]:
         rows, nxt = await services.list_petitions(
-            db_session, services.ListFilter(), cursor=cursor, limit=limit, account_id=principal.subject_id
+            db_session, services.ListFilter(), cursor=cursor, limit=limit, within=scope.own(principal)
         )
         now = utcnow()
         return Page([s.PetitionSummary.of(p, c, now) for p, c in rows], str(nxt) if nxt else None)
 
     @get("/mine/{petition_id:uuid}", summary="A petitioner's own petition", **ANY_ACCOUNT)
-    async def mine(self, petition_id: FromPath[uuid.UUID], db_session: Session, principal: Caller) -> s.PetitionOut:
-        return await _detail(db_session, petition_id, principal)
+    async def mine(
+        self, petition_id: FromPath[uuid.UUID], db_session: Session, principal: Caller, request: Request[Any, Any, Any]
+    ) -> s.PetitionOut:
+        return await _detail(db_session, petition_id, principal, request)
 
     @post(
         "/{petition_id:uuid}/actions", summary="Take a workflow action (409 when the state forbids it)", **ANY_ACCOUNT
     )
     async def act(
-        self, petition_id: FromPath[uuid.UUID], data: JSONBody[s.ActionIn], db_session: Session, principal: Caller
+        self,
+        petition_id: FromPath[uuid.UUID],
+        data: JSONBody[s.ActionIn],
+        db_session: Session,
+        principal: Caller,
+        request: Request[Any, Any, Any],
     ) -> s.PetitionOut:
-        petition = await services.get_petition(db_session, petition_id, lock=True)
-        if not services.may_read(principal, petition, await services.accused_shield(db_session, principal)):
-            raise NotFound("no such petition")
         fields = services.ActionInput(
             data.reason,
             data.org_unit_id,
@@ -254,22 +269,27 @@ class PetitionController(Controller):
             data.rating,
             data.comment,
         )
-        await services.act(
-            db_session, petition_id, data.action, fields, principal=principal, version=data.version, petition=petition
+        petition = await services.act(
+            db_session, petition_id, data.action, fields, principal=principal, version=data.version
         )
-        return await _detail(db_session, petition_id, principal)
+        return await _detail(db_session, petition_id, principal, request, acted_on=petition)
 
     @post(
         "/{petition_id:uuid}/identity",
         summary="Reveal the sealed identity of a petitioner (petition office; journaled)",
         status_code=200,
-        **OFFICE,
+        **STAFF,
     )
     async def reveal(
-        self, petition_id: FromPath[uuid.UUID], data: JSONBody[s.RevealIn], db_session: Session, principal: Caller
+        self,
+        petition_id: FromPath[uuid.UUID],
+        data: JSONBody[s.RevealIn],
+        db_session: Session,
+        principal: Caller,
+        request: Request[Any, Any, Any],
     ) -> s.IdentityOut:
         petition = await services.reveal_identity(
-            db_session, petition_id, principal=principal, reason_code=data.reason_code
+            db_session, petition_id, principal=principal, reason_code=data.reason_code, via=Via.of(request)
         )
         petitioner, reps = s.identity_of(petition)
         return s.IdentityOut(petitioner, reps)
@@ -277,20 +297,22 @@ class PetitionController(Controller):
     @post("/escalations", summary="Mark related petitions for escalation to an emergency incident", **STAFF)
     async def escalate(self, data: JSONBody[s.EscalationIn], db_session: Session, principal: Caller) -> s.EscalationOut:
         esc = await services.request_escalation(
-            db_session, data.petition_ids, reason_code=data.reason_code, actor_id=principal.subject_id
+            db_session, data.petition_ids, reason_code=data.reason_code, principal=principal
         )
         return s.EscalationOut(esc.id, list(dict.fromkeys(data.petition_ids)), esc.reason_code, esc.requested_at)
 
 
-async def _detail(session: Session, petition_id: uuid.UUID, principal: Principal) -> s.PetitionOut:
-    petition = await services.get_petition(session, petition_id)
-    if not services.may_read(principal, petition, await services.accused_shield(session, principal)):
-        raise NotFound("no such petition")
+async def _detail(
+    session: Session,
+    petition_id: uuid.UUID,
+    principal: Principal,
+    request: Request[Any, Any, Any],
+    acted_on: Petition | None = None,
+) -> s.PetitionOut:
+    shown = await services.show_petition(session, petition_id, principal, Via.of(request), acted_on=acted_on)
+    petition = shown.petition
     out = s.PetitionOut.of(
-        petition,
-        await services.category_code(session, petition),
-        show_identity=services.identity_visible(principal, petition),
-        now=utcnow(),
+        petition, await services.category_code(session, petition), show_identity=shown.identity, now=utcnow()
     )
     if principal.role in services.STAFF_ROLES or principal.kind == "api_key":
         # Imported here: the incidents domain builds on petitions, not the other way round.
@@ -514,11 +536,36 @@ class SettingsController(Controller):
 
     @get("/", summary="Petition settings: follow-up days, reminder points, working calendar", **ADMIN)
     async def show(self, db_session: Session) -> s.SettingsOut:
-        row = await services.get_settings(db_session)
-        return s.SettingsOut(row.followup_days, list(row.reminder_hours), list(row.holidays), list(row.workdays))
+        return s.SettingsOut.of(await services.get_settings(db_session))
 
     @put("/", summary="Change petition settings", **ADMIN)
     async def update(self, data: JSONBody[s.SettingsIn], db_session: Session, principal: Caller) -> s.SettingsOut:
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
-        row = await services.update_settings(db_session, actor_id=principal.subject_id, **changes)
-        return s.SettingsOut(row.followup_days, list(row.reminder_hours), list(row.holidays), list(row.workdays))
+        return s.SettingsOut.of(await services.update_settings(db_session, actor_id=principal.subject_id, **changes))
+
+
+class AccessLogController(Controller):
+    path = "/api/v1/petition-access-log"
+    tags = ["petitions"]
+
+    @get("/", summary="Who read which petitioner's personal data, when, through which route (newest first)", **ADMIN)
+    async def list(
+        self,
+        db_session: Session,
+        account_id: FromQuery[uuid.UUID | None] = None,
+        petition_id: FromQuery[uuid.UUID | None] = None,
+        since: Annotated[datetime | None, QueryParameter(name="from")] = None,
+        until: Annotated[datetime | None, QueryParameter(name="to")] = None,
+        cursor: FromQuery[uuid.UUID | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+    ) -> Page[s.AccessOut]:
+        rows, nxt = await access_log.entries(
+            db_session,
+            account_id=account_id,
+            petition_id=petition_id,
+            since=since,
+            until=until,
+            cursor=cursor,
+            limit=limit,
+        )
+        return Page([s.AccessOut.of(r) for r in rows], str(nxt) if nxt else None)

@@ -1,7 +1,8 @@
 """Scheduled petition work: deadline reminders, overdue flags and satisfaction follow-ups, journaled once each.
 
 The scheduler enqueues ``scan_petitions`` every 10 minutes; the actor scans every active university in its own
-tenant transaction. Idempotent: every notice is claimed in ``petition_reminders`` before it is journaled.
+tenant transaction. Idempotent: every notice is claimed in ``petition_reminders`` before it is journaled. The
+same scan purges the petition access log older than ``XINFANG_ACCESS_LOG_RETENTION_DAYS`` (never under 183).
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from sqlalchemy import or_, select, text
 from analytics.broker import ensure_broker
 from analytics.runtime import database
 from analytics.scheduler import periodic
-from service.petitions import reminders, services
+from service.petitions import access_log, reminders, services
 from service.petitions.models import Petition
 from tenants import idempotency, journal
 from tenants.clock import utcnow
 from tenants.db import Database
+from tenants.settings import get_settings
 from tenants.tenancy import active_tenant_ids
 
 ensure_broker()
@@ -70,6 +72,7 @@ async def scan_tenant(db: Database, tenant_id: uuid.UUID, now: datetime | None =
                     )
                     sent += 1
         await idempotency.purge_expired(session)
+        await access_log.purge(session, retention_days=get_settings().access_log_retention_days, now=now)
     return sent
 
 

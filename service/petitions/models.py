@@ -52,6 +52,8 @@ class PetitionSettings(Base):
     holidays: Mapped[list[date]] = mapped_column(ARRAY(Date), nullable=False, default=list)
     # Official make-up workdays (weekend days that are worked, 调休).
     workdays: Mapped[list[date]] = mapped_column(ARRAY(Date), nullable=False, default=list)
+    # Whether Open311 requests can be read without an api_key (never accusations either way).
+    open311_anonymous_listing: Mapped[bool] = mapped_column(nullable=False, default=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
 
     __table_args__ = (
@@ -211,4 +213,33 @@ class EscalatedPetition(Base):
             ["tenant_id", "escalation_id"], ["petition_escalations.tenant_id", "petition_escalations.id"]
         ),
         ForeignKeyConstraint(["tenant_id", "petition_id"], ["petitions.tenant_id", "petitions.id"]),
+    )
+
+
+class PetitionAccess(TenantOwned, Base):
+    """One response that carried a petitioner's decrypted personal data: who, which petition, which fields, when,
+    from which route. Never a personal value. Kept for the retention (``XINFANG_ACCESS_LOG_RETENTION_DAYS``)."""
+
+    __tablename__ = "petition_access_log"
+
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+    actor_kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    account_id: Mapped[uuid.UUID | None]
+    api_key_id: Mapped[uuid.UUID | None]
+    petition_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
+    fields: Mapped[list[str]] = mapped_column(ARRAY(String(40)), nullable=False)
+    method: Mapped[str] = mapped_column(String(8), nullable=False)
+    route: Mapped[str] = mapped_column(String(200), nullable=False)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        ForeignKeyConstraint(["tenant_id", "petition_id"], ["petitions.tenant_id", "petitions.id"]),
+        ForeignKeyConstraint(["tenant_id", "account_id"], ["accounts.tenant_id", "accounts.id"]),
+        ForeignKeyConstraint(["tenant_id", "api_key_id"], ["api_keys.tenant_id", "api_keys.id"]),
+        Index("ix_petition_access_log_occurred", "tenant_id", "occurred_at"),
+        Index("ix_petition_access_log_petition", "tenant_id", "petition_id", "id"),
+        Index("ix_petition_access_log_account", "tenant_id", "account_id", "id"),
+        CheckConstraint("actor_kind in ('account', 'api_key')", name="actor_kind"),
+        CheckConstraint("cardinality(fields) > 0", name="fields"),
     )

@@ -2,8 +2,10 @@
 
 Formats by suffix (``.xml``, required by the standard, and ``.json``); errors are the standard's list of
 ``{code, description}`` with 400/403/404. ``POST requests`` needs an integrator key with the ``open311`` scope.
-Reads without a key show no free text or location (a petition is not a pothole); with a key they do, except for
-accusations, whose material stays sealed (art. 30). Extensions: ``page``/``page_size``, and ``notes`` (the case
+Reads without a key show no free text or location (a petition is not a pothole) and never an accusation; a
+university can turn anonymous reads of requests off (``open311_anonymous_listing`` in the petition settings). Reads
+with a key follow the scope policy (``scope.listed``) and show text and location, except for accusations, whose
+material stays sealed (art. 30). Extensions: ``page``/``page_size``, and ``notes`` (the case
 history, from the journal) on ``requests/{id}`` and on lists with ``extensions=true``.
 """
 
@@ -18,11 +20,11 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.deps import Session
-from service.petitions import services
+from service.petitions import scope, services
 from service.petitions.controllers import enter_tenant
 from service.petitions.models import Category, Petition
 from service.petitions.schemas import MAX_CONTENT, status_of
@@ -168,6 +170,16 @@ async def _api_key(session: AsyncSession, tenant: Tenant, raw: str | None, *, re
     return principal
 
 
+async def _readable(session: AsyncSession, key: Principal | None, *, listing: bool = True) -> ColumnElement[bool]:
+    """Which requests a read may show: with an api_key, the scope policy's (``scope.listed``); without one, never
+    an accusation, and (``listing``) nothing at all when the university turned anonymous listing off."""
+    if key is not None:
+        return scope.listed(key)
+    if listing and not (await services.get_settings(session)).open311_anonymous_listing:
+        raise Open311Error(403, "api_key is required: this university does not list requests anonymously")
+    return Petition.kind != "accusation"
+
+
 def _service(c: Category) -> dict[str, Any]:
     return {
         "service_code": c.code,
@@ -285,7 +297,11 @@ class Open311Controller(Controller):
             if stem != "requests":
                 raise Open311Error(404, f"unknown resource {stem!r}")
             key = await _api_key(db_session, tenant, q.get("api_key"), required=False)
-            query = select(Petition, Category).join(Category, Category.id == Petition.category_id)
+            query = (
+                select(Petition, Category)
+                .join(Category, Category.id == Petition.category_id)
+                .where(await _readable(db_session, key))
+            )
             if ids := q.get("service_request_id"):
                 query = query.where(Petition.tracking_number.in_([i.strip() for i in ids.split(",") if i.strip()]))
             else:
@@ -425,7 +441,7 @@ class Open311Controller(Controller):
                 await db_session.execute(
                     select(Petition, Category)
                     .join(Category, Category.id == Petition.category_id)
-                    .where(Petition.tracking_number == number)
+                    .where(Petition.tracking_number == number, await _readable(db_session, key))
                 )
             ).first()
             if row is None:
@@ -441,12 +457,18 @@ class Open311Controller(Controller):
     ) -> Response[bytes]:
         async def work() -> Response[bytes]:
             token, fmt = _split(name)
-            await _jurisdiction(state, request.query_params.get("jurisdiction_id"))
+            q = request.query_params
+            tenant = await _jurisdiction(state, q.get("jurisdiction_id"))
+            key = await _api_key(db_session, tenant, q.get("api_key"), required=False)
             try:
                 petition_id = uuid.UUID(token)
             except ValueError:
                 raise Open311Error(404, "unknown token") from None
-            number = await db_session.scalar(select(Petition.tracking_number).where(Petition.id == petition_id))
+            number = await db_session.scalar(
+                select(Petition.tracking_number).where(
+                    Petition.id == petition_id, await _readable(db_session, key, listing=False)
+                )
+            )
             if number is None:
                 raise Open311Error(404, "unknown token")
             return render(fmt, "service_requests", "request", [{"token": token, "service_request_id": number}])

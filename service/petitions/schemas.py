@@ -11,7 +11,7 @@ import msgspec
 
 from service.deps import Input
 from service.petitions import deadlines
-from service.petitions.models import Category, Petition
+from service.petitions.models import Category, Petition, PetitionAccess, PetitionSettings
 from service.petitions.workflow import CLOSED_STATES, Action, State, allowed_actions
 
 Kind = Literal["suggestion", "accusation", "complaint"]
@@ -162,6 +162,8 @@ class SettingsIn(Input):
     reminder_hours: Annotated[list[int], msgspec.Meta(max_length=10)] | msgspec.UnsetType = msgspec.UNSET
     holidays: Annotated[list[date], msgspec.Meta(max_length=400)] | msgspec.UnsetType = msgspec.UNSET
     workdays: Annotated[list[date], msgspec.Meta(max_length=100)] | msgspec.UnsetType = msgspec.UNSET
+    # Whether Open311 requests can be read without an api_key (accusations never are).
+    open311_anonymous_listing: bool | msgspec.UnsetType = msgspec.UNSET
 
 
 class SettingsOut(msgspec.Struct):
@@ -169,6 +171,47 @@ class SettingsOut(msgspec.Struct):
     reminder_hours: list[int]
     holidays: list[date]
     workdays: list[date]
+    open311_anonymous_listing: bool
+
+    @classmethod
+    def of(cls, row: PetitionSettings) -> SettingsOut:
+        return cls(
+            row.followup_days,
+            list(row.reminder_hours),
+            list(row.holidays),
+            list(row.workdays),
+            row.open311_anonymous_listing is not False,
+        )
+
+
+class AccessOut(msgspec.Struct):
+    """One access-log row: no personal value, only which fields were shown."""
+
+    id: uuid.UUID
+    occurred_at: datetime
+    actor_kind: str
+    account_id: uuid.UUID | None
+    api_key_id: uuid.UUID | None
+    petition_id: uuid.UUID
+    fields: list[str]
+    method: str
+    route: str
+    request_id: str | None
+
+    @classmethod
+    def of(cls, r: PetitionAccess) -> AccessOut:
+        return cls(
+            r.id,
+            r.occurred_at,
+            r.actor_kind,
+            r.account_id,
+            r.api_key_id,
+            r.petition_id,
+            list(r.fields),
+            r.method,
+            r.route,
+            r.request_id,
+        )
 
 
 class Deadlines(msgspec.Struct):

@@ -17,11 +17,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.petitions import deadlines
+from service.petitions import access_log, deadlines, scope
 from service.petitions.models import (
     MAX_REPRESENTATIVES,
     OUTCOMES,
@@ -40,13 +40,11 @@ from tenants.clock import utcnow
 from tenants.crypto import encrypt, lookup_hash
 from tenants.db import Database, driver_connection, require_tenant
 from tenants.errors import Conflict, Forbidden, Invalid, NotFound
-from tenants.identity import Principal, Role
+from tenants.identity import Principal
 from tenants.ids import new_id
 from tenants.tenancy import Tenant
 
-STAFF_ROLES = frozenset({Role.staff, Role.petition_officer, Role.tenant_admin})
-# Who may reveal the sealed identity of an accuser (the petition office, and the university's admin).
-REVEAL_ROLES = frozenset({Role.petition_officer, Role.tenant_admin})
+STAFF_ROLES = scope.STAFF_ROLES
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over the phone
 assert len(_CODE_ALPHABET) == 32
 LOOKUP_CODE_LENGTH = 12  # 60 bits
@@ -75,7 +73,12 @@ async def tenant_zone(session: AsyncSession | asyncpg.Connection) -> ZoneInfo:
 async def get_settings(session: AsyncSession) -> PetitionSettings:
     row = await session.get(PetitionSettings, require_tenant())
     return row or PetitionSettings(
-        tenant_id=require_tenant(), followup_days=28, reminder_hours=[72, 24], holidays=[], workdays=[]
+        tenant_id=require_tenant(),
+        followup_days=28,
+        reminder_hours=[72, 24],
+        holidays=[],
+        workdays=[],
+        open311_anonymous_listing=True,
     )
 
 
@@ -83,7 +86,12 @@ async def update_settings(session: AsyncSession, *, actor_id: uuid.UUID | None, 
     row = await session.get(PetitionSettings, require_tenant(), with_for_update=True)
     if row is None:
         row = PetitionSettings(
-            tenant_id=require_tenant(), followup_days=28, reminder_hours=[72, 24], holidays=[], workdays=[]
+            tenant_id=require_tenant(),
+            followup_days=28,
+            reminder_hours=[72, 24],
+            holidays=[],
+            workdays=[],
+            open311_anonymous_listing=True,
         )
         session.add(row)
     errors = []
@@ -450,6 +458,8 @@ SUBMIT_SQL = {False: _submit_sql(False), True: _submit_sql(True)}
 
 
 async def get_petition(session: AsyncSession, petition_id: uuid.UUID, *, lock: bool = False) -> Petition:
+    """A petition by id, unscoped: only for callers already authorized otherwise (a lookup code, the platform's
+    own jobs). Every route of a signed-in caller reads through ``find_petition``."""
     query = select(Petition).where(Petition.id == petition_id)
     if lock:
         query = query.with_for_update()
@@ -459,65 +469,62 @@ async def get_petition(session: AsyncSession, petition_id: uuid.UUID, *, lock: b
     return petition
 
 
-_SHIELD = text(
-    """
-    with recursive mine as (
-      select u.id, u.parent_id from org_units u join people p on p.unit_id = u.id
-       where p.account_id = :account and p.active
-      union
-      select u.id, u.parent_id from org_units u join mine m on u.id = m.parent_id
+async def find_petition(
+    session: AsyncSession, petition_id: uuid.UUID, principal: Principal, *, lock: bool = False
+) -> tuple[Petition, bool]:
+    """The petition if it is in the caller's scope, and whether the caller handles it; out of scope is the same
+    404 as an unknown id (``scope.visible``)."""
+    query = select(Petition, scope.handles(principal).label("handled")).where(
+        Petition.id == petition_id, scope.visible(principal)
     )
-    select id from mine
-    """
-)
+    if lock:
+        query = query.with_for_update(of=Petition)
+    row = (await session.execute(query)).first()
+    if row is None:
+        raise NotFound("no such petition")
+    return row[0], bool(row[1])
 
 
-async def accused_shield(session: AsyncSession, principal: Principal) -> frozenset[uuid.UUID]:
-    """The units whose accusations the caller must never see: the caller's own units (through the people of the
-    org chart linked to the account) and every unit above them (art. 30: accusation material is never disclosed
-    to the accused person or unit). Empty for callers without a linked person."""
-    if principal.kind != "account" or principal.subject_id is None or principal.role == Role.petitioner:
-        return frozenset()
-    return frozenset((await session.scalars(_SHIELD, {"account": principal.subject_id})).all())
+@dataclass(frozen=True)
+class Shown:
+    """A petition as one caller may see it: with the petitioner's identity or without."""
+
+    petition: Petition
+    identity: bool
 
 
-def shielded(petition: Petition, shield: frozenset[uuid.UUID]) -> bool:
-    return petition.kind == "accusation" and petition.accused_org_unit_id in shield
-
-
-def may_read(principal: Principal, petition: Petition, shield: frozenset[uuid.UUID] = frozenset()) -> bool:
-    if principal.subject_id is not None and principal.subject_id == petition.petitioner_account_id:
-        return True
-    if shielded(petition, shield):
-        return False
-    if principal.role in STAFF_ROLES:
-        return True
-    if principal.kind == "api_key":
-        return "petitions:read" in principal.scopes
-    return principal.subject_id is not None and principal.subject_id == petition.petitioner_account_id
-
-
-def identity_visible(principal: Principal, petition: Petition) -> bool:
-    """Whether the caller sees the petitioner's identity in ordinary reads.
-
-    An accuser's identity is sealed from everyone but the accuser (art. 30): even the petition office sees it
-    only through the explicit, journaled reveal. Integrators never see identities.
-    """
-    if principal.subject_id is not None and principal.subject_id == petition.petitioner_account_id:
-        return True
-    if petition.kind == "accusation" or principal.kind == "api_key":
-        return False
-    return principal.role in STAFF_ROLES
+async def show_petition(
+    session: AsyncSession,
+    petition_id: uuid.UUID,
+    principal: Principal,
+    via: access_log.Via,
+    *,
+    acted_on: Petition | None = None,
+) -> Shown:
+    """Read a petition for a response to ``principal``; when the response carries the petitioner's personal data,
+    the access log records it. ``acted_on``: the petition the caller just changed, shown without identity when
+    the change took it out of the caller's scope (a transfer away)."""
+    try:
+        petition, handled = await find_petition(session, petition_id, principal)
+    except NotFound:
+        if acted_on is None:
+            raise
+        return Shown(acted_on, False)
+    identity = scope.identity_shown(principal, petition, handled=handled)
+    if identity:
+        await access_log.record(session, principal, [petition], via)
+    return Shown(petition, identity)
 
 
 async def reveal_identity(
-    session: AsyncSession, petition_id: uuid.UUID, *, principal: Principal, reason_code: str
+    session: AsyncSession, petition_id: uuid.UUID, *, principal: Principal, reason_code: str, via: access_log.Via
 ) -> Petition:
-    if principal.role not in REVEAL_ROLES:
+    """The petition office's explicit reveal of a sealed identity: journaled (a reason code) and access-logged.
+    Out of the caller's scope (an accusation against its own unit included) is a 404; in scope but not the
+    office, a 403."""
+    petition, handled = await find_petition(session, petition_id, principal)
+    if principal.role not in scope.OFFICE_ROLES or not handled:
         raise Forbidden("only the petition office may reveal a sealed identity", code="identity-sealed")
-    petition = await get_petition(session, petition_id)
-    if shielded(petition, await accused_shield(session, principal)):
-        raise NotFound("no such petition")
     await journal.record(
         session,
         "petition.identity_revealed",
@@ -526,6 +533,7 @@ async def reveal_identity(
         org_unit_id=petition.org_unit_id,
         reason_code=reason_code,
     )
+    await access_log.record(session, principal, [petition], via)
     return petition
 
 
@@ -548,22 +556,12 @@ async def list_petitions(
     *,
     cursor: uuid.UUID | None,
     limit: int,
-    account_id: uuid.UUID | None = None,
-    shield: frozenset[uuid.UUID] = frozenset(),
+    within: ColumnElement[bool],
 ) -> tuple[list[tuple[Petition, str]], uuid.UUID | None]:
-    """Newest first (ids are time-ordered), keyset-paginated on the id; returns rows and the next cursor."""
+    """Newest first (ids are time-ordered), keyset-paginated on the id; returns rows and the next cursor.
+    ``within``: the caller's scope (``scope.listed`` or ``scope.own``), applied in the database."""
     zone = await tenant_zone(session)
-    query = select(Petition, Category.code).join(Category, Category.id == Petition.category_id)
-    if account_id is not None:
-        query = query.where(Petition.petitioner_account_id == account_id)
-    if shield:
-        query = query.where(
-            or_(
-                Petition.kind != "accusation",
-                Petition.accused_org_unit_id.is_(None),
-                Petition.accused_org_unit_id.not_in(shield),
-            )
-        )
+    query = select(Petition, Category.code).join(Category, Category.id == Petition.category_id).where(within)
     if flt.state:
         query = query.where(Petition.state.in_(flt.state))
     if flt.overdue is True:
@@ -665,16 +663,23 @@ async def act(
     by_lookup_code: bool = False,
     petition: Petition | None = None,
 ) -> Petition:
-    """Apply one workflow action: permission, version (optimistic concurrency), the transition table, then
-    the action's own rules; journaled. ``version`` may be omitted only by a petitioner using a lookup code."""
+    """Apply one workflow action: scope, permission, version (optimistic concurrency), the transition table, then
+    the action's own rules; journaled. ``version`` may be omitted only by a petitioner using a lookup code.
+
+    Without ``petition`` (already found by its lookup code) the petition is read through the caller's scope: out
+    of scope is a 404. Staff actions need the petition in the caller's handling scope (``scope.handles``)."""
     if petition is None:
-        petition = await get_petition(session, petition_id, lock=True)
+        petition, handled = await find_petition(session, petition_id, principal, lock=True)
+    else:
+        handled = action not in PETITIONER_ACTIONS and bool(
+            await session.scalar(select(scope.handles(principal)).where(Petition.id == petition.id))
+        )
     if action in PETITIONER_ACTIONS:
         own = principal.subject_id is not None and principal.subject_id == petition.petitioner_account_id
         if not (by_lookup_code or own):
             raise Forbidden("only the petitioner may take this action")
-    elif principal.role not in STAFF_ROLES:
-        raise Forbidden("only university staff may take this action")
+    elif principal.role not in STAFF_ROLES or not handled:
+        raise Forbidden("only the unit handling the petition may take this action")
     if version is not None and version != petition.version:
         raise Conflict(
             "the petition changed since you read it",
@@ -797,15 +802,27 @@ async def act(
 # --- escalation -----------------------------------------------------------------------------------------------
 
 
-async def request_escalation(
-    session: AsyncSession, petition_ids: list[uuid.UUID], *, reason_code: str, actor_id: uuid.UUID | None
-) -> EscalationRequest:
-    """Mark related petitions for escalation to an emergency incident (the incidents domain picks it up)."""
+async def require_handled(session: AsyncSession, petition_ids: list[uuid.UUID], principal: Principal) -> None:
+    """404 unless every petition exists and is in the caller's handling scope: an unknown id and one out of scope
+    give the same answer, so escalating or opening an incident reveals nothing about other units' petitions."""
     ids = list(dict.fromkeys(petition_ids))
-    found = set((await session.scalars(select(Petition.id).where(Petition.id.in_(ids)))).all())
-    missing = [str(i) for i in ids if i not in found]
-    if missing:
-        raise Invalid("unknown petitions", errors=[{"field": "petition_ids", "message": f"not found: {missing}"}])
+    if not ids:
+        return
+    found = set(
+        (await session.scalars(select(Petition.id).where(Petition.id.in_(ids), scope.handles(principal)))).all()
+    )
+    if len(found) != len(ids):
+        raise NotFound("no such petition")
+
+
+async def request_escalation(
+    session: AsyncSession, petition_ids: list[uuid.UUID], *, reason_code: str, principal: Principal
+) -> EscalationRequest:
+    """Mark related petitions for escalation to an emergency incident (the incidents domain picks it up).
+    Every petition must be in the caller's handling scope (else 404)."""
+    ids = list(dict.fromkeys(petition_ids))
+    await require_handled(session, ids, principal)
+    actor_id = principal.subject_id
     escalation = EscalationRequest(id=new_id(), reason_code=reason_code, requested_by=actor_id)
     session.add(escalation)
     await session.flush()

@@ -74,13 +74,29 @@ async def test_escalated_petitions_open_an_incident_linked_both_ways(client: Any
     event = next(e for e in r.json()["items"] if e["incident_id"] == incident["id"])
     assert event["payload"]["source"] == "petitions" and event["payload"]["petitions"] == 3
     assert SECRET_NAME not in r.text and SECRET_PHONE not in r.text
-    # Unknown petitions are refused whole: nothing is written.
-    r = await client.post(
+    # Unknown petitions are refused whole with a 404, and so are petitions outside the caller's scope (staff of
+    # another unit): the same answer, so opening an incident or escalating is no existence oracle.
+    unknown = await client.post(
         "/api/v1/incidents", json=report_body(petition_ids=[str(uuid.uuid4())]), headers=uni.headers["hand_member"]
     )
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "petition_ids"
+    foreign = await client.post(
+        "/api/v1/incidents", json=report_body(petition_ids=[ids[0]]), headers=uni.headers["outsider"]
+    )
+    assert unknown.status_code == foreign.status_code == 404
+    assert unknown.json()["type"] == foreign.json()["type"] and unknown.json()["detail"] == foreign.json()["detail"]
+    for body in (
+        {"petition_ids": [ids[0]], "reason_code": "x"},
+        {"petition_ids": [str(uuid.uuid4())], "reason_code": "x"},
+    ):
+        r = await client.post("/api/v1/petitions/escalations", json=body, headers=uni.headers["outsider"])
+        assert r.status_code == 404 and r.json()["detail"] == unknown.json()["detail"]
     r = await client.get("/api/v1/incidents", headers=uni.headers["admin"])
     assert [i["id"] for i in r.json()] == [incident["id"]]
+    # The incident itself is for all staff; its linked petitions only those each caller may see.
+    r = await client.get(f"/api/v1/incidents/{incident['id']}", headers=uni.headers["outsider"])
+    assert r.status_code == 200 and r.json()["petition_ids"] == []
+    r = await client.get(f"/api/v1/incidents/{incident['id']}", headers=uni.headers["hand_member"])
+    assert sorted(r.json()["petition_ids"]) == sorted(ids)
 
 
 async def test_report_from_a_warning_through_the_service(db: Any, shared_uni: University) -> None:

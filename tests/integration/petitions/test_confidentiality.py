@@ -28,7 +28,7 @@ async def test_accuser_identity_is_sealed_through_every_route(client, uni):
     pid = sub["id"]
     r = await client.post("/api/v1/api-keys", json={"name": "reader", "scopes": ["petitions:read"]}, headers=uni.admin)
     reader = {"X-API-Key": r.json()["secret"]}
-    for who in (uni.staff, uni.officer, uni.admin, reader):
+    for who in (uni.officer, uni.admin, reader):
         detail = await client.get(f"/api/v1/petitions/{pid}", headers=who)
         assert detail.status_code == 200, detail.text
         assert detail.json()["identity_sealed"] is True and detail.json()["petitioner"] is None
@@ -39,7 +39,7 @@ async def test_accuser_identity_is_sealed_through_every_route(client, uni):
             assert pid in [p["id"] for p in listing.json()["items"]]
             assert leaks(listing) == []
     acted = await client.post(
-        f"/api/v1/petitions/{pid}/actions", json={"action": "accept", "version": 1}, headers=uni.staff
+        f"/api/v1/petitions/{pid}/actions", json={"action": "accept", "version": 1}, headers=uni.officer
     )
     assert acted.status_code == 201 and leaks(acted) == []
     status = await client.post(
@@ -52,10 +52,28 @@ async def test_accuser_identity_is_sealed_through_every_route(client, uni):
     assert own.json()["petitioner"]["name"] == "李四"
 
 
+async def handling_staff(client, uni, pid, unit):
+    """Accept and assign the petition to ``unit`` (as the office), and a staff account of that unit."""
+    from tests.integration.petitions.conftest import link_person
+
+    for body in ({"action": "accept", "version": 1}, {"action": "assign", "version": 2, "org_unit_id": unit}):
+        r = await client.post(f"/api/v1/petitions/{pid}/actions", json=body, headers=uni.officer)
+        assert r.status_code == 201, r.text
+    staff, staff_id = await make_account(client, uni.tenant, "staff")
+    await link_person(client, uni.tenant, staff_id, unit)
+    return staff
+
+
 async def test_reveal_is_explicit_restricted_and_journaled(client, uni):
     pid = (await accusation(client, uni))["id"]
-    denied = await client.post(
+    # Staff outside the petition's scope: 404; the handling unit's staff: 403 (only the office reveals).
+    unrelated = await client.post(
         f"/api/v1/petitions/{pid}/identity", json={"reason_code": "retaliation-check"}, headers=uni.staff
+    )
+    assert unrelated.status_code == 404
+    handler = await handling_staff(client, uni, pid, uni.unit_b)
+    denied = await client.post(
+        f"/api/v1/petitions/{pid}/identity", json={"reason_code": "retaliation-check"}, headers=handler
     )
     assert denied.status_code == 403
     r = await client.post(
@@ -74,7 +92,8 @@ async def test_reveal_is_explicit_restricted_and_journaled(client, uni):
 async def test_complaint_identity_visible_to_staff_not_to_integrators(client, uni):
     r = await client.post("/api/v1/petitions", json=petition_body(), headers=uni.petitioner)
     pid = r.json()["id"]
-    staff = await client.get(f"/api/v1/petitions/{pid}", headers=uni.staff)
+    handler = await handling_staff(client, uni, pid, uni.unit_a)
+    staff = await client.get(f"/api/v1/petitions/{pid}", headers=handler)
     assert staff.json()["petitioner"]["phone"] == "13800000000"
     key = await client.post("/api/v1/api-keys", json={"name": "r", "scopes": ["petitions:read"]}, headers=uni.admin)
     seen = await client.get(f"/api/v1/petitions/{pid}", headers={"X-API-Key": key.json()["secret"]})
@@ -85,7 +104,7 @@ async def test_another_petitioner_cannot_read(client, uni):
     pid = (await accusation(client, uni))["id"]
     other, _ = await make_account(client, uni.tenant, "petitioner")
     assert (await client.get(f"/api/v1/petitions/mine/{pid}", headers=other)).status_code == 404
-    assert (await client.get(f"/api/v1/petitions/{pid}", headers=other)).status_code == 403
+    assert (await client.get(f"/api/v1/petitions/{pid}", headers=other)).status_code == 404
 
 
 async def test_the_accused_units_staff_never_see_the_accusation(client, uni):
@@ -117,22 +136,25 @@ async def test_the_accused_units_staff_never_see_the_accusation(client, uni):
     assert reveal.status_code == 404
     # An unrelated complaint stays visible to the same staff.
     complaint = await client.post("/api/v1/petitions", json=petition_body(), headers=uni.petitioner)
+    for body in ({"action": "accept", "version": 1}, {"action": "assign", "version": 2, "org_unit_id": uni.unit_a}):
+        r = await client.post(f"/api/v1/petitions/{complaint.json()['id']}/actions", json=body, headers=uni.officer)
+        assert r.status_code == 201, r.text
     assert (await client.get(f"/api/v1/petitions/{complaint.json()['id']}", headers=accused_staff)).status_code == 200
     # And the accusation is never assigned or transferred to the accused unit.
     accepted = await client.post(
-        f"/api/v1/petitions/{pid}/actions", json={"action": "accept", "version": 1}, headers=uni.staff
+        f"/api/v1/petitions/{pid}/actions", json={"action": "accept", "version": 1}, headers=uni.officer
     )
     assert accepted.status_code == 201
     to_accused = await client.post(
         f"/api/v1/petitions/{pid}/actions",
         json={"action": "assign", "version": 2, "org_unit_id": sub_unit},
-        headers=uni.staff,
+        headers=uni.officer,
     )
     assert to_accused.status_code == 422
     assert to_accused.json()["errors"][0]["field"] == "org_unit_id"
     elsewhere = await client.post(
         f"/api/v1/petitions/{pid}/actions",
         json={"action": "assign", "version": 2, "org_unit_id": uni.unit_b},
-        headers=uni.staff,
+        headers=uni.officer,
     )
     assert elsewhere.status_code == 201, elsewhere.text

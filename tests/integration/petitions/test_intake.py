@@ -60,7 +60,7 @@ async def test_named_submission_stores_personal_data_encrypted(client, uni, db):
             )
         ).one()
     assert "李四".encode() not in raw[0] and b"13800000000" not in raw[1]
-    detail = await client.get(f"/api/v1/petitions/{r.json()['id']}", headers=uni.staff)
+    detail = await client.get(f"/api/v1/petitions/{r.json()['id']}", headers=uni.officer)
     assert detail.json()["petitioner"]["name"] == "李四"
 
 
@@ -95,7 +95,7 @@ async def test_group_petition_with_five_representatives(client, uni):
         "/api/v1/petitions", json=petition_body(participants=40, representatives=reps), headers=uni.petitioner
     )
     assert r.status_code == 201, r.text
-    detail = (await client.get(f"/api/v1/petitions/{r.json()['id']}", headers=uni.staff)).json()
+    detail = (await client.get(f"/api/v1/petitions/{r.json()['id']}", headers=uni.officer)).json()
     assert detail["participants"] == 40 and detail["representative_count"] == 5
     assert detail["representatives"][4] == {"name": "代表4", "contact": "13900000004"}
 
@@ -130,7 +130,7 @@ async def test_concurrent_requests_with_one_key_create_one_petition(client, uni)
     assert results[0].json()["id"] == results[1].json()["id"]
     submitted = [e for e in await journal_of(client, uni) if e["petition_id"] == results[0].json()["id"]]
     assert len(submitted) == 1
-    listing = await client.get("/api/v1/petitions", headers=uni.staff)
+    listing = await client.get("/api/v1/petitions", headers=uni.officer)
     assert [p["id"] for p in listing.json()["items"]].count(results[0].json()["id"]) == 1
 
 

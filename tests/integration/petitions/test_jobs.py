@@ -25,11 +25,11 @@ async def test_reminders_overdue_and_followup_are_journaled_once(client, uni, db
         ("petition.deadline_reminder", {"deadline": "accept", "hours": 24}),
         ("petition.overdue", {"deadline": "accept"}),
     ]
-    listing = await client.get("/api/v1/petitions", params={"overdue": "false"}, headers=uni.staff)
+    listing = await client.get("/api/v1/petitions", params={"overdue": "false"}, headers=uni.officer)
     assert pid in [p["id"] for p in listing.json()["items"]]
 
     replied, _ = await drive(client, uni, State.replied)
-    detail = (await client.get(f"/api/v1/petitions/{replied}", headers=uni.staff)).json()
+    detail = (await client.get(f"/api/v1/petitions/{replied}", headers=uni.officer)).json()
     at = datetime.fromisoformat(detail["replied_at"]) + timedelta(days=28, minutes=1)
     await scan_tenant(db, uni.tenant.id, at)
     await scan_tenant(db, uni.tenant.id, at + timedelta(hours=1))

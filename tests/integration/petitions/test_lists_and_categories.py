@@ -11,34 +11,35 @@ async def test_filters_search_and_keyset_pagination(client, uni):
     hot = await client.post(
         "/api/v1/petitions/register",
         json=petition_body(kind="suggestion", channel="letter", subject="建议图书馆延长开放时间", content="期末周"),
-        headers=uni.staff,
+        headers=uni.officer,
     )
     seen, cursor = [], None
     while True:
         params = {"limit": 2, "category": "canteen", **({"cursor": cursor} if cursor else {})}
-        page = (await client.get("/api/v1/petitions", params=params, headers=uni.staff)).json()
+        page = (await client.get("/api/v1/petitions", params=params, headers=uni.officer)).json()
         seen += [p["id"] for p in page["items"]]
         cursor = page["next_cursor"]
         if not cursor:
             break
     assert seen == list(reversed(ids))
-    found = (await client.get("/api/v1/petitions", params={"q": "图书馆"}, headers=uni.staff)).json()["items"]
+    found = (await client.get("/api/v1/petitions", params={"q": "图书馆"}, headers=uni.officer)).json()["items"]
     assert [p["id"] for p in found] == [hot.json()["id"]]
-    assert (await client.get("/api/v1/petitions", params={"q": "饭菜价格"}, headers=uni.staff)).json()["items"]
-    assert not (await client.get("/api/v1/petitions", params={"q": "菜图"}, headers=uni.staff)).json()["items"]
-    one_char = (await client.get("/api/v1/petitions", params={"q": "馆"}, headers=uni.staff)).json()["items"]
+    assert (await client.get("/api/v1/petitions", params={"q": "饭菜价格"}, headers=uni.officer)).json()["items"]
+    assert not (await client.get("/api/v1/petitions", params={"q": "菜图"}, headers=uni.officer)).json()["items"]
+    one_char = (await client.get("/api/v1/petitions", params={"q": "馆"}, headers=uni.officer)).json()["items"]
     assert [p["id"] for p in one_char] == [hot.json()["id"]]
-    by_channel = (await client.get("/api/v1/petitions", params={"channel": "letter"}, headers=uni.staff)).json()
+    by_channel = (await client.get("/api/v1/petitions", params={"channel": "letter"}, headers=uni.officer)).json()
     assert [p["id"] for p in by_channel["items"]] == [hot.json()["id"]]
-    kinds = (await client.get("/api/v1/petitions", params={"kind": "suggestion"}, headers=uni.staff)).json()
+    kinds = (await client.get("/api/v1/petitions", params={"kind": "suggestion"}, headers=uni.officer)).json()
     assert len(kinds["items"]) == 1
-    assert (await client.get("/api/v1/petitions", params={"overdue": "true"}, headers=uni.staff)).json()["items"] == []
-    today = (await client.get(f"/api/v1/petitions/{ids[0]}", headers=uni.staff)).json()["received_at"][:10]
+    overdue = await client.get("/api/v1/petitions", params={"overdue": "true"}, headers=uni.officer)
+    assert overdue.json()["items"] == []
+    today = (await client.get(f"/api/v1/petitions/{ids[0]}", headers=uni.officer)).json()["received_at"][:10]
     dated = await client.get(
-        "/api/v1/petitions", params={"received_from": today, "received_to": today, "limit": 200}, headers=uni.staff
+        "/api/v1/petitions", params={"received_from": today, "received_to": today, "limit": 200}, headers=uni.officer
     )
     assert len(dated.json()["items"]) >= 5
-    bad = await client.get("/api/v1/petitions", params={"kind": "threat"}, headers=uni.staff)
+    bad = await client.get("/api/v1/petitions", params={"kind": "threat"}, headers=uni.officer)
     assert bad.status_code == 422
     assert (await client.get("/api/v1/petitions", headers=uni.petitioner)).status_code == 403
 
@@ -63,7 +64,7 @@ async def test_category_admin(client, uni):
     assert dup.status_code == 409
     assert (
         await client.post(
-            "/api/v1/petition-categories", json={"code": "x", "name_zh": "x", "name_en": "x"}, headers=uni.staff
+            "/api/v1/petition-categories", json={"code": "x", "name_zh": "x", "name_en": "x"}, headers=uni.officer
         )
     ).status_code == 403
     off = await client.patch("/api/v1/petition-categories/library", json={"active": False}, headers=uni.admin)

@@ -85,14 +85,14 @@ async def test_json_round_trip_and_status_mapping(client, uni, open311_key):
     )
     assert posted.status_code == 201, posted.text
     request_id = posted.json()[0]["service_request_id"]
-    petition = (await client.get("/api/v1/petitions", params={"channel": "open311"}, headers=uni.staff)).json()[
+    petition = (await client.get("/api/v1/petitions", params={"channel": "open311"}, headers=uni.officer)).json()[
         "items"
     ][0]
     assert petition["tracking_number"] == request_id and petition["kind"] == "suggestion"
     await client.post(
         f"/api/v1/petitions/{petition['id']}/actions",
         json={"action": "not_accept", "version": 1, "reason": "重复"},
-        headers=uni.staff,
+        headers=uni.officer,
     )
     got = await client.get(f"/open311/v2/requests/{request_id}.json", params={"jurisdiction_id": uni.slug})
     [req] = got.json()
@@ -141,3 +141,39 @@ async def test_accusations_stay_sealed_in_open311(client, uni, open311_key):
     )
     text = got.text
     assert "李四" not in text and "13800000000" not in text and "description" not in got.json()[0]
+
+
+async def test_anonymous_reads_never_show_accusations_and_can_be_turned_off(client, uni, open311_key):
+    complaint = (await client.post("/api/v1/petitions", json=petition_body(), headers=uni.petitioner)).json()
+    accusation = (
+        await client.post(
+            "/api/v1/petitions", json=petition_body(kind="accusation", subject="举报"), headers=uni.petitioner
+        )
+    ).json()
+    params = {"jurisdiction_id": uni.slug}
+    listing = await client.get("/open311/v2/requests.json", params=params)
+    numbers = [r["service_request_id"] for r in listing.json()]
+    assert complaint["tracking_number"] in numbers and accusation["tracking_number"] not in numbers
+    one = await client.get(f"/open311/v2/requests/{accusation['tracking_number']}.json", params=params)
+    unknown = await client.get("/open311/v2/requests/XF-1999-000001.json", params=params)
+    assert one.status_code == unknown.status_code == 404
+    assert (await client.get(f"/open311/v2/tokens/{accusation['id']}.json", params=params)).status_code == 404
+    assert (await client.get(f"/open311/v2/tokens/{complaint['id']}.json", params=params)).status_code == 200
+    keyed = await client.get("/open311/v2/requests.json", params={**params, "api_key": open311_key})
+    assert accusation["tracking_number"] in [r["service_request_id"] for r in keyed.json()]
+    # The university turns anonymous listing off (default on): without a key it is a 403 in the standard's form.
+    settings = (await client.get("/api/v1/petition-settings", headers=uni.admin)).json()
+    assert settings["open311_anonymous_listing"] is True
+    r = await client.put("/api/v1/petition-settings", json={"open311_anonymous_listing": False}, headers=uni.admin)
+    assert r.status_code == 200 and r.json()["open311_anonymous_listing"] is False
+    assert (await client.get("/api/v1/petition-settings", headers=uni.admin)).json()[
+        "open311_anonymous_listing"
+    ] is False
+    for path in ("requests.json", f"requests/{complaint['tracking_number']}.json"):
+        off = await client.get(f"/open311/v2/{path}", params=params)
+        assert off.status_code == 403 and off.json()[0]["code"] == 403, path
+        assert complaint["tracking_number"] not in off.text
+        on = await client.get(f"/open311/v2/{path}", params={**params, "api_key": open311_key})
+        assert on.status_code == 200 and complaint["tracking_number"] in on.text, path
+    xml = await client.get("/open311/v2/requests.xml", params=params)
+    assert xml.status_code == 403 and xml.headers["content-type"].startswith("text/xml")

@@ -50,7 +50,7 @@ def fields(uni, action: str) -> dict:
 
 
 async def do(client, uni, pid: str, action: str, version: int, **extra):
-    headers = uni.petitioner if Action(action) in PETITIONER_ACTIONS else uni.staff
+    headers = uni.petitioner if Action(action) in PETITIONER_ACTIONS else uni.officer
     body = {"action": action, "version": version, **fields(uni, action), **extra}
     return await client.post(f"/api/v1/petitions/{pid}/actions", json=body, headers=headers)
 
@@ -69,7 +69,7 @@ async def drive(client, uni, target: State) -> tuple[str, int]:
 @pytest.mark.parametrize("state", list(State))
 async def test_every_transition_allowed_and_refused_as_the_table_says(client, uni, state):
     pid, version = await drive(client, uni, state)
-    detail = (await client.get(f"/api/v1/petitions/{pid}", headers=uni.staff)).json()
+    detail = (await client.get(f"/api/v1/petitions/{pid}", headers=uni.officer)).json()
     assert detail["state"] == state.value
     for action in Action:
         if (state, action) in TRANSITIONS:
@@ -87,7 +87,7 @@ async def test_every_transition_allowed_and_refused_as_the_table_says(client, un
 
 async def test_full_case_is_journaled_with_deadlines(client, uni):
     pid, version = await drive(client, uni, State.in_progress)
-    detail = (await client.get(f"/api/v1/petitions/{pid}", headers=uni.staff)).json()
+    detail = (await client.get(f"/api/v1/petitions/{pid}", headers=uni.officer)).json()
     assert detail["org_unit_id"] == uni.unit_a  # the category's default unit
     assert detail["deadlines"]["conclude_due"] is not None and detail["deadlines"]["overdue"] is False
     r = await do(client, uni, pid, "extend", version)
@@ -116,16 +116,16 @@ async def test_stale_version_is_refused_with_the_current_state(client, uni):
 async def test_missing_fields_are_listed(client, uni):
     pid, version = await drive(client, uni, State.in_progress)
     r = await client.post(
-        f"/api/v1/petitions/{pid}/actions", json={"action": "reply", "version": version}, headers=uni.staff
+        f"/api/v1/petitions/{pid}/actions", json={"action": "reply", "version": version}, headers=uni.officer
     )
     assert r.status_code == 422
     assert {e["field"] for e in r.json()["errors"]} == {"opinion", "outcome"}
-    assert (await client.get(f"/api/v1/petitions/{pid}", headers=uni.staff)).json()["version"] == version
+    assert (await client.get(f"/api/v1/petitions/{pid}", headers=uni.officer)).json()["version"] == version
 
 
 async def test_transfer_objection_returns_the_case(client, uni):
     pid, version = await drive(client, uni, State.transferred)
-    detail = (await client.get(f"/api/v1/petitions/{pid}", headers=uni.staff)).json()
+    detail = (await client.get(f"/api/v1/petitions/{pid}", headers=uni.officer)).json()
     assert detail["org_unit_id"] == uni.unit_b and detail["deadlines"]["objection_due"] is not None
     r = await do(client, uni, pid, "object_transfer", version)
     assert r.status_code == 201, r.text
@@ -144,7 +144,7 @@ async def test_roles_are_enforced(client, uni):
     r = await client.post(
         f"/api/v1/petitions/{pid2}/actions",
         json={"action": "request_review", "version": v2},
-        headers=uni.staff,
+        headers=uni.officer,
     )
     assert r.status_code == 403
 
@@ -185,7 +185,7 @@ async def test_rating_and_review_by_lookup_code(client, uni, db):
         uni,
         pid,
         "answer_review",
-        review_version := (await client.get(f"/api/v1/petitions/{pid}", headers=uni.staff)).json()["version"],
+        review_version := (await client.get(f"/api/v1/petitions/{pid}", headers=uni.officer)).json()["version"],
     )
     assert step.status_code == 201, (review_version, step.text)
     async with db.transaction(uni.tenant.id) as session:
@@ -202,7 +202,7 @@ async def test_escalation_links_petitions(client, uni):
     r = await client.post(
         "/api/v1/petitions/escalations",
         json={"petition_ids": [a, b], "reason_code": "mass-gathering"},
-        headers=uni.staff,
+        headers=uni.officer,
     )
     assert r.status_code == 201, r.text
     events = [e for e in await journal_of(client, uni) if e["type"] == "petition.escalation_requested"]
@@ -211,6 +211,7 @@ async def test_escalation_links_petitions(client, uni):
     bad = await client.post(
         "/api/v1/petitions/escalations",
         json={"petition_ids": ["01900000-0000-7000-8000-000000000000"], "reason_code": "x"},
-        headers=uni.staff,
+        headers=uni.officer,
     )
-    assert bad.status_code == 422
+    # An unknown petition is a 404, the same answer as one out of the caller's scope (no existence oracle).
+    assert bad.status_code == 404
