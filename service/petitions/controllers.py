@@ -253,6 +253,8 @@ class PetitionController(Controller):
             data.agreement,
             data.rating,
             data.comment,
+            data.basis,
+            data.redirect_to,
         )
         await services.act(
             db_session, petition_id, data.action, fields, principal=principal, version=data.version, petition=petition
