@@ -175,8 +175,9 @@ async def _values(
 ) -> dict[str, dict[str, str]]:
     """The placeholder values of ``kind`` for this case, in each language (dates in the university's zone)."""
     unit_id = petition.org_unit_id
-    if kind == "acceptance" and unit_id is None:
-        # Accepted before assignment: the category's first-handling unit (首办负责) will handle it.
+    if kind == "acceptance" and unit_id is None and petition.kind != "accusation":
+        # Accepted before assignment: the category's first-handling unit (首办负责) will handle it. Not for an
+        # accusation: that unit may be the accused one (art. 30), so the notice names the petition office.
         unit_id = await session.scalar(select(Category.default_org_unit_id).where(Category.id == petition.category_id))
     unit = await _unit_names(session, unit_id)
     out: dict[str, dict[str, str]] = {}

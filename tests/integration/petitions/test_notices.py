@@ -19,7 +19,7 @@ from service.petitions import deadlines
 from service.petitions.notices import templates
 from service.petitions.workflow import State
 from tests.conftest import FIXED_NOW
-from tests.integration.petitions.conftest import journal_of, make_university, petition_body
+from tests.integration.petitions.conftest import journal_of, link_person, make_account, make_university, petition_body
 from tests.integration.petitions.test_workflow import do, drive
 from tests.unit.tenants.plans.test_document import docx_text, pdf_text, squeeze
 
@@ -284,3 +284,18 @@ async def test_templates_are_edited_validated_previewed_and_reset(clock, client,
     assert (await _notices(client, uni, pid))[0]["title"]["zh-CN"] == "受理告知书（测试大学）"
     types = [e["type"] for e in await journal_of(client, uni) if e["type"].startswith("notice_template.")]
     assert types == ["notice_template.updated", "notice_template.reset"]
+
+
+async def test_the_accused_unit_never_reads_an_accusations_notices(clock, client, uni):
+    accused_staff, accused_id = await make_account(client, uni.tenant, "staff")
+    await link_person(client, uni.tenant, accused_id, uni.unit_a)
+    body = petition_body(kind="accusation", subject="举报宿管收受好处", accused_org_unit_id=uni.unit_a)
+    pid = (await client.post("/api/v1/petitions", json=body, headers=uni.petitioner)).json()["id"]
+    await _step(client, uni, pid, "accept", 1)
+    [notice] = await _notices(client, uni, pid)
+    zh, _ = await _texts(client, uni, pid, notice["id"], "zh-CN")
+    # The category's default unit is the accused one: the notice names the petition office instead.
+    assert "HQGLC" not in zh and "由本校信访工作机构办理" in zh
+    assert (await client.get(f"/api/v1/petitions/{pid}/notices", headers=accused_staff)).status_code == 404
+    download = f"/api/v1/petitions/{pid}/notices/{notice['id']}.pdf"
+    assert (await client.get(download, headers=accused_staff)).status_code == 404
