@@ -205,8 +205,9 @@ EVENTS: dict[str, EventType] = {
         "petitions",
     ),
     "petition.attachment_added": _e("a file was attached to a petition", "信访事项已添加附件", "media_type", "size"),
-    # Written notices (subject_id: the notice). Only the document's kind and number: its text stays out.
-    "petition.notice_issued": _e(
+    # Written notices (petition_id: the petition; subject_id: the notice). Only the document's kind and number:
+    # its text stays out. Not a ``petition.`` type: issuing is no step of the case, and analytics reads ``petition.*``.
+    "notice.issued": _e(
         "a written notice (告知书 or 意见书) was issued to the petitioner",
         "已向信访人出具书面告知书或意见书",
         "kind",

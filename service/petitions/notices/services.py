@@ -287,7 +287,7 @@ async def _issue(
     # The payload names the document, never its content: the notice text holds the case's free text.
     await journal.record(
         session,
-        "petition.notice_issued",
+        "notice.issued",
         actor_id=actor_id,
         petition_id=petition.id,
         org_unit_id=petition.org_unit_id,

@@ -178,7 +178,7 @@ async def test_a_correction_is_a_new_notice_that_names_the_one_it_replaces(clock
     assert listed[reply["id"]]["replaced_by_id"] == fixed["id"]
     again = await client.post(url, json=body, headers=uni.officer)
     assert again.status_code == 409 and again.json()["type"].endswith("/notice-replaced")
-    events = [e for e in await journal_of(client, uni, pid) if e["type"] == "petition.notice_issued"]
+    events = [e for e in await journal_of(client, uni, pid) if e["type"] == "notice.issued"]
     assert events[-1]["payload"] == {
         "kind": "reply",
         "document_number": fixed["document_number"],
@@ -232,7 +232,7 @@ async def test_the_petitioner_downloads_with_the_lookup_code_only(clock, client,
 
 async def test_the_journal_names_the_notice_and_nothing_personal(clock, client, uni):
     pid, _ = await drive(client, uni, State.replied)
-    events = [e for e in await journal_of(client, uni, pid) if e["type"] == "petition.notice_issued"]
+    events = [e for e in await journal_of(client, uni, pid) if e["type"] == "notice.issued"]
     assert [e["payload"]["kind"] for e in events] == ["acceptance", "reply"]
     for event in events:
         assert set(event["payload"]) <= {"kind", "document_number", "replaces_id"}

@@ -99,11 +99,11 @@ async def test_full_case_is_journaled_with_deadlines(client, uni):
     assert events == [
         "petition.submitted",
         "petition.accepted",
-        "petition.notice_issued",  # 受理告知书
+        "notice.issued",  # 受理告知书
         "petition.assigned",
         "petition.started",
         "petition.extended",
-        "petition.notice_issued",  # 延期告知
+        "notice.issued",  # 延期告知
     ]
 
 
