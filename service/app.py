@@ -21,6 +21,7 @@ from service.incidents import controllers as incidents
 from service.logging import configure_logging
 from service.petitions import controllers as petitions
 from service.petitions import open311
+from service.petitions.notices import controllers as notices
 from service.security import Authenticator, RateLimiter, RequestContextMiddleware
 from service.webhooks import catalogue
 from service.webhooks.controllers import WebhookController
@@ -50,6 +51,9 @@ ROUTE_HANDLERS: list[object] = [
     petitions.CategoryController,
     petitions.SettingsController,
     petitions.AccessLogController,
+    notices.NoticeController,
+    notices.PublicNoticeController,
+    notices.NoticeTemplateController,
     open311.Open311Controller,
     incidents.IncidentController,
     incidents.PublicIncidentController,

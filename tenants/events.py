@@ -60,6 +60,7 @@ FIELDS: dict[str, Field] = {
     "days": _f("integer", "calendar days since the petition was received (or the extension's length)", 5),
     "deadline": _f("string", "which deadline: accept, conclude, review_answer, rereview_answer", "accept"),
     "delta": _f("integer", "the signed change of stock", -2),
+    "document_number": _f("string", "a written notice's document number (per university and year)", "〔2026〕第0001号"),
     "done": _f("integer", "checklist items done", 3),
     "drill": _f("boolean", "whether the incident is a drill", False),
     "due_at": _f("string|null", "a due time (ISO 8601, UTC)", "2026-11-18T04:00:00+00:00"),
@@ -75,6 +76,7 @@ FIELDS: dict[str, Field] = {
     "key": _f("string", "a key: an emergency group key, or a warning's surging key", "handling"),
     "key_kind": _f("string", "what a warning's key is: category, unit or place", "category"),
     "kind": _f("string", "the kind of the subject (its values depend on the event type)", "complaint"),
+    "lang": _f("string", "a language: zh-CN or en", "zh-CN"),
     "level": _f("string|null", "a severity level key of the plan", "II"),
     "linked": _f("boolean", "whether the person is linked to an account", True),
     "media_type": _f("string", "the media type of a file", "image/jpeg"),
@@ -100,6 +102,9 @@ FIELDS: dict[str, Field] = {
     "reason_code": _f("string", "a reason code", "handling"),
     "reassigned_from": _f("string|null", "the task this one replaces", "0196a0f1-7e4a-7b2c-9d3e-4f5a6b7c8d9e"),
     "registered": _f("boolean", "whether staff registered it on the petitioner's behalf", False),
+    "replaces_id": _f(
+        "string|null", "the written notice a correction replaces", "0196a0f1-7e4a-7b2c-9d3e-4f5a6b7c8d9e"
+    ),
     "required": _f("integer", "the plan's minimum", 10),
     "revision": _f("integer", "a revision number", 1),
     "risk_categories": _f("array", "the plan's risk categories involved", ["group_event"], "string"),
@@ -200,6 +205,17 @@ EVENTS: dict[str, EventType] = {
         "petitions",
     ),
     "petition.attachment_added": _e("a file was attached to a petition", "信访事项已添加附件", "media_type", "size"),
+    # Written notices (petition_id: the petition; subject_id: the notice). Only the document's kind and number:
+    # its text stays out. Not a ``petition.`` type: issuing is no step of the case, and analytics reads ``petition.*``.
+    "notice.issued": _e(
+        "a written notice (告知书 or 意见书) was issued to the petitioner",
+        "已向信访人出具书面告知书或意见书",
+        "kind",
+        "document_number",
+        "replaces_id",
+    ),
+    "notice_template.updated": _e("a notice template was changed", "告知书模板已修改", "kind", "lang"),
+    "notice_template.reset": _e("a notice template was reset to the default", "告知书模板已恢复默认", "kind", "lang"),
     "petition_category.created": _e("a petition category was created", "信访类别已创建", "code"),
     "petition_category.updated": _e("a petition category changed", "信访类别已变更", "code", "changed"),
     "petition_settings.updated": _e("petition settings changed", "信访设置已变更", "changed"),

@@ -268,6 +268,8 @@ class PetitionController(Controller):
             data.agreement,
             data.rating,
             data.comment,
+            data.basis,
+            data.redirect_to,
         )
         petition = await services.act(
             db_session, petition_id, data.action, fields, principal=principal, version=data.version

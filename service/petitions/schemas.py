@@ -79,6 +79,9 @@ class ActionIn(Input):
     agreement: Content | None = None
     rating: Literal["satisfied", "basically_satisfied", "dissatisfied"] | None = None
     comment: Annotated[str, msgspec.Meta(max_length=1000)] | None = None
+    # Printed on the written notice the action issues: the reply's legal basis, where a refused petition goes.
+    basis: Reason | None = None
+    redirect_to: Reason | None = None
 
 
 class RevealIn(Input):

@@ -32,6 +32,7 @@ from service.petitions.models import (
     Petition,
     PetitionSettings,
 )
+from service.petitions.notices import services as notices
 from service.petitions.search import index_terms, query_terms
 from service.petitions.workflow import PETITIONER_ACTIONS, Action, State, transition
 from service.security import TTLCache
@@ -635,6 +636,8 @@ class ActionInput:
     agreement: str | None = None
     rating: str | None = None
     comment: str | None = None
+    basis: str | None = None
+    redirect_to: str | None = None
 
 
 async def _not_to_the_accused(
@@ -796,6 +799,10 @@ async def act(
         **payload,
     )
     await session.flush()
+    # The written notice the action owes the petitioner, if any: in this transaction, so both commit or neither.
+    await notices.issue_for(
+        session, petition, action, actor_id=principal.subject_id, basis=data.basis, redirect_to=data.redirect_to
+    )
     return petition
 
 

@@ -99,9 +99,11 @@ async def test_full_case_is_journaled_with_deadlines(client, uni):
     assert events == [
         "petition.submitted",
         "petition.accepted",
+        "notice.issued",  # 受理告知书
         "petition.assigned",
         "petition.started",
         "petition.extended",
+        "notice.issued",  # 延期告知
     ]
 
 
