@@ -36,6 +36,8 @@ from tenants.tenancy import Tenant, TenantStatus
 ANY_ACCOUNT = requires(Role.petitioner, Role.staff, Role.petition_officer, Role.tenant_admin)
 STAFF = requires(Role.staff, Role.petition_officer, Role.tenant_admin)
 STAFF_OR_READER = requires(Role.staff, Role.petition_officer, Role.tenant_admin, scopes=("petitions:read",))
+# The petition office (and the university's admin): notices' corrections and templates.
+OFFICE = requires(Role.petition_officer, Role.tenant_admin)
 # Any account of the university or a reading key: the scope policy decides what each one sees (404 otherwise).
 ANY_OR_READER = requires(
     Role.petitioner, Role.staff, Role.petition_officer, Role.tenant_admin, scopes=("petitions:read",)
