@@ -29,7 +29,9 @@ EVENTS: dict[str, EventType] = {
     "tenant.reactivated": _e("a university was reactivated"),
     "account.created": _e("an account was created", "role"),
     "account.updated": _e("an account's role, name or activity changed", "changed"),
-    "account.sessions_revoked": _e("every refresh token of an account was revoked"),
+    "account.sessions_revoked": _e("every session (access and refresh tokens) of an account was ended"),
+    "account.password_changed": _e("an account's owner changed its password (its other sessions ended)"),
+    "account.password_reset": _e("an admin issued a one-time password for an account (its sessions ended)"),
     "api_key.created": _e("an integrator API key was created", "scopes"),
     "api_key.revoked": _e("an integrator API key was revoked"),
     # Petitions (petition_id and org_unit_id as columns; payloads never carry the petitioner or free text).

@@ -31,6 +31,8 @@ os.environ.setdefault("XINFANG_LOG_FORMAT", "json")
 os.environ.setdefault("XINFANG_LOG_LEVEL", "warning")
 os.environ.setdefault("XINFANG_BROKER_URL", "postgres")
 os.environ.setdefault("XINFANG_TENANT_CACHE_SECONDS", "0")
+# Every test signs in from the same client address: per-client sign-in throttling is tested on an app of its own.
+os.environ.setdefault("XINFANG_SIGN_IN_CLIENT_FAILURES", "1000000")
 # Webhook tests deliver to receivers on 127.0.0.1 (the development/test allowance).
 os.environ.setdefault("XINFANG_WEBHOOK_ALLOW_LOOPBACK", "true")
 

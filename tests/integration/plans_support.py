@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.conftest import TenantHandle, auth, sign_in
+from tests.conftest import TenantHandle, sign_in
 
 
 async def provision(db: Any, tenant: TenantHandle) -> None:

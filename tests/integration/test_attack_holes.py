@@ -55,8 +55,10 @@ async def test_the_lookup_limit_and_lookup_use_the_normalized_tracking_number(cl
 async def test_names_need_the_people_scope(client, db, tenant):
     await provision(db, tenant)
     u = await root(client, tenant)
-    p = await person(client, tenant, u["id"], "P-100", name_zh="王小明", title_zh="保卫处处长")
-    r = await client.post("/api/v1/org/groups/handling/members", json={"person_id": p["id"], "role": "leader"}, headers=tenant.headers)
+    p = await person(client, tenant, u["id"], "P-100", name_zh="王小明", title_zh="值班主任甲")
+    r = await client.post(
+        "/api/v1/org/groups/handling/members", json={"person_id": p["id"], "role": "leader"}, headers=tenant.headers
+    )
     assert r.status_code == 201, r.text
     org_key = await _key(client, tenant, "org:read")
     people_key = await _key(client, tenant, "org:read", "people:read")
@@ -64,7 +66,7 @@ async def test_names_need_the_people_scope(client, db, tenant):
     for url in ("/api/v1/org/groups/handling", "/api/v1/org/groups/"):
         r = await client.get(url, headers=org_key)
         assert r.status_code == 200, r.text
-        assert "王小明" not in r.text and "保卫处处长" not in r.text
+        assert "王小明" not in r.text and "值班主任甲" not in r.text
         assert p["id"] in r.text  # membership without names
         assert "王小明" in (await client.get(url, headers=people_key)).text
         assert "王小明" in (await client.get(url, headers=tenant.headers)).text
@@ -72,7 +74,7 @@ async def test_names_need_the_people_scope(client, db, tenant):
     params = {"format": "html", "version_id": version}
     r = await client.get("/api/v1/plans/document", params=params, headers=plans_key)
     assert r.status_code == 200, r.text
-    assert "王小明" not in r.text and "保卫处处长" not in r.text
+    assert "王小明" not in r.text and "值班主任甲" not in r.text
     both = await _key(client, tenant, "plans:read", "people:read")
     assert "王小明" in (await client.get("/api/v1/plans/document", params=params, headers=both)).text
     assert "王小明" in (await client.get("/api/v1/plans/document", params=params, headers=tenant.headers)).text
@@ -113,14 +115,19 @@ async def test_a_key_with_petitions_write_submits_on_behalf_of_a_user(client, ma
     assert_problem(await client.get(f"/api/v1/petitions/{pid}", headers=key), 403)
 
 
-async def test_a_refusal_by_the_middleware_carries_its_request_id_and_real_status(settings, platform_token, make_tenant, capfd):
+async def test_a_refusal_by_the_middleware_carries_its_request_id_and_real_status(
+    settings, platform_token, make_tenant, capfd
+):
     from service.app import app_resources, create_app
     from service.logging import configure_logging
 
     t = await make_tenant()
     app = create_app(msgspec.structs.replace(settings, log_level="info", log_format="json"))
     try:
-        async with app_resources(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        async with (
+            app_resources(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,
+        ):
             r = await c.post(f"/api/v1/platform/tenants/{t.id}/suspend", headers=auth(platform_token))
             assert r.status_code == 200
             capfd.readouterr()
@@ -160,7 +167,9 @@ def test_library_loggers_write_the_same_json_lines(settings, capfd):
     parsed = [json.loads(line) for line in lines]  # every line is JSON
     events = {p["event"]: p for p in parsed}
     assert set(events) == {"Started server process", "worker restarted"}
-    assert events["worker restarted"]["level"] == "warning" and events["worker restarted"]["logger"].startswith("dramatiq")
+    assert events["worker restarted"]["level"] == "warning" and events["worker restarted"]["logger"].startswith(
+        "dramatiq"
+    )
 
 
 async def test_a_role_error_names_values_not_python_reprs(client, tenant):

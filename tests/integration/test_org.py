@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, text
 
 from tenants import journal, org, tenancy
-from tests.conftest import auth, sign_in
+from tests.conftest import sign_in
 
 U = "/api/v1/org/units"
 P = "/api/v1/org/people"

@@ -55,7 +55,7 @@ async def test_demotion_and_deactivation_reach_access_tokens_at_once(client, ten
 
 
 async def test_an_issued_password_must_be_changed_before_anything_else(client, db, tenant):
-    email, account_id = await _staff(client, tenant)
+    email, _ = await _staff(client, tenant)
     login = await client.post(LOGIN, json={"tenant": tenant.slug, "email": email, "password": "issued-password-77"})
     assert login.status_code == 200
     pair = login.json()
@@ -72,10 +72,14 @@ async def test_an_issued_password_must_be_changed_before_anything_else(client, d
         (email, "email"),
         (tenant.slug + "!!", "university"),
     ):
-        r = await client.post(PASSWORD, json={"current_password": "issued-password-77", "new_password": weak}, headers=first)
+        r = await client.post(
+            PASSWORD, json={"current_password": "issued-password-77", "new_password": weak}, headers=first
+        )
         problem = assert_problem(r, 422, "weak-password")
         assert any(reason in e["message"] for e in problem["errors"]), (weak, problem)
-    r = await client.post(PASSWORD, json={"current_password": "wrong-password-00", "new_password": "x" * 20}, headers=first)
+    r = await client.post(
+        PASSWORD, json={"current_password": "wrong-password-00", "new_password": "x" * 20}, headers=first
+    )
     assert_problem(r, 401, "bad-credentials")
     r = await client.post(
         PASSWORD, json={"current_password": "issued-password-77", "new_password": "my-own-secret-42"}, headers=first
@@ -100,7 +104,9 @@ async def test_an_admin_resets_a_password_once(client, db, tenant, make_tenant):
     assert r.status_code == 200, r.text
     one_time = r.json()["password"]
     assert_problem(await client.get("/api/v1/auth/me", headers=mine.headers), 401, "token-revoked")
-    assert_problem(await client.post(LOGIN, json={"tenant": tenant.slug, "email": email, "password": mine.password}), 401)
+    assert_problem(
+        await client.post(LOGIN, json={"tenant": tenant.slug, "email": email, "password": mine.password}), 401
+    )
     reset = await sign_in(client, tenant.slug, email, one_time)
     assert reset.password == changed(one_time)
     assert_problem(await client.post(f"/api/v1/accounts/{account_id}/password-reset", headers=mine.headers), 401)
@@ -125,7 +131,9 @@ async def test_an_unknown_university_answers_like_a_wrong_password(client, tenan
         "bad-credentials",
     )
     unknown = assert_problem(
-        await client.post(LOGIN, json={"tenant": "no-such-u-" + uuid.uuid4().hex[:6], "email": "a@b.cn", "password": "x"}),
+        await client.post(
+            LOGIN, json={"tenant": "no-such-u-" + uuid.uuid4().hex[:6], "email": "a@b.cn", "password": "x"}
+        ),
         401,
         "bad-credentials",
     )
@@ -183,7 +191,9 @@ async def test_sign_in_backs_off_per_client(clock, settings, make_tenant):
         for i in range(4):
             t = (a, b)[i % 2]
             email = f"guess{i}@{t.slug}.edu.cn"
-            assert_problem(await c.post(LOGIN, json={"tenant": t.slug, "email": email, "password": "guess-guess-1"}), 401)
+            assert_problem(
+                await c.post(LOGIN, json={"tenant": t.slug, "email": email, "password": "guess-guess-1"}), 401
+            )
         r = await c.post(LOGIN, json={"tenant": a.slug, "email": a.admin_email, "password": a.admin_password})
         assert_problem(r, 429, "sign-in-throttled")
         assert int(r.headers["retry-after"]) >= 1

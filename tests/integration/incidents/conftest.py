@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TenantHandle, auth, onboard, sign_in
+from tests.conftest import TenantHandle, onboard, sign_in
 from tests.integration.plans_support import draft, provision
 from tests.integration.webhooks.conftest import fast_settings, receiver  # noqa: F401  (fixtures)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import auth, sign_in
+from tests.conftest import sign_in
 
 
 @dataclass
