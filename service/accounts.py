@@ -23,7 +23,7 @@ class AccountCreate(Input):
     email: Annotated[str, msgspec.Meta(max_length=254)]
     # Checked against the password policy (XINFANG_PASSWORD_MIN_LENGTH, common passwords, email, slug): 422.
     # The account's owner must change it at first sign-in.
-    password: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    password: Annotated[str, msgspec.Meta(min_length=8, max_length=200)]
     role: Role
     display_name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
 

@@ -121,6 +121,7 @@ class Authenticator:
         return None if status == "missing" else status
 
     async def authenticate(self, credential: str) -> Principal:
+        version = 0  # an access token's session version (keys and platform tokens have none)
         if credential.startswith("xfk_"):
             principal = await self._api_key(credential)
         elif credential.startswith("xfp_"):
@@ -259,6 +260,9 @@ class RequestContextMiddleware(ASGIMiddleware):
                 return
             await next_app(scope, receive, send_wrapper)
         finally:
+            # An in-process caller (tests' ASGI transport) shares this task's context: leave none behind.
+            set_tenant(None)
+            _caller.set(ANONYMOUS)
             log.info(
                 "request",
                 method=scope["method"],

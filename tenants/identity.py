@@ -257,10 +257,6 @@ def check_password(
         )
 
 
-def check_password_strength(password: str) -> None:
-    check_password(password)
-
-
 def _names(roles: frozenset[Role]) -> str:
     return ", ".join(sorted(r.value for r in roles))
 
@@ -564,6 +560,13 @@ async def record_sign_in_failure(session: AsyncSession, keys: tuple[str, str], s
     now = utcnow()
     stale = now - timedelta(seconds=settings.sign_in_failure_window)
     thresholds = (settings.sign_in_account_failures, settings.sign_in_client_failures)
+    # Forgotten failures go: the table holds only the accounts and addresses failing now.
+    await session.execute(
+        delete(SignInFailure).where(
+            SignInFailure.last_failure_at < stale,
+            (SignInFailure.locked_until.is_(None)) | (SignInFailure.locked_until < now),
+        )
+    )
     for key, threshold in zip(keys, thresholds, strict=True):
         await session.execute(
             insert(SignInFailure).values(key=key, failures=0, last_failure_at=now).on_conflict_do_nothing()

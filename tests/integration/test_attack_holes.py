@@ -32,6 +32,8 @@ async def test_a_foreign_token_is_refused_on_every_tenant_route(client, make_ten
         r = await client.post(f"/api/v1/t/{a.slug}/petitions", json=petition_body(petitioner=None), headers=headers)
         assert_problem(r, 401, "foreign-credentials")
         assert_problem(await client.get(f"/api/v1/t/{a.slug}/categories", headers=headers), 401, "foreign-credentials")
+        r = await client.get("/open311/v2/services.json", params={"jurisdiction_id": a.slug}, headers=headers)
+        assert r.status_code == 401 and "another university" in r.text, r.text
     # Its own university's token, and no token at all, are still welcome.
     assert (await client.get(f"/api/v1/t/{a.slug}/categories", headers=a.petitioner)).status_code == 200
     assert (await client.post(f"/api/v1/t/{a.slug}/petitions", json=petition_body())).status_code == 201
