@@ -23,6 +23,7 @@ depends_on = None
 CROSS_REFERENCES = (
     ("material_ledger", "incident_id", "incidents"),
     ("warnings", "incident_id", "incidents"),
+    ("incidents", "warning_id", "warnings"),
     ("petition_escalations", "incident_id", "incidents"),
     ("incident_petitions", "escalation_id", "petition_escalations"),
     ("reports", "plan_version_id", "plan_versions"),
