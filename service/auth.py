@@ -144,11 +144,30 @@ class AuthController(Controller):
         **requires(*ALL_ROLES),
     )
     async def change_password(
-        self, data: JSONBody[PasswordChange], db_session: Session, principal: Caller, state: State
+        self,
+        data: JSONBody[PasswordChange],
+        db_session: Session,
+        principal: Caller,
+        state: State,
+        request: Request[Any, Any, Any],
     ) -> TokenPair:
-        account = await identity.change_password(
-            db_session, principal, current_password=data.current_password, new_password=data.new_password
-        )
+        # Guessing the current password with a stolen token is throttled like signing in.
+        client = (request.client.host if request.client else "?") or "?"
+        keys = identity.throttle_keys(f"account:{principal.subject_id}", "", client)
+        async with state.db.transaction() as session:
+            wait = await identity.sign_in_wait(session, keys)
+        if wait is not None:
+            raise RateLimited(
+                "too many wrong passwords; wait before trying again", retry_after=wait, code="sign-in-throttled"
+            )
+        try:
+            account = await identity.change_password(
+                db_session, principal, current_password=data.current_password, new_password=data.new_password
+            )
+        except Unauthorized:
+            async with state.db.transaction() as session:
+                await identity.record_sign_in_failure(session, keys, state.settings)
+            raise
         base = msgspec.structs.replace(principal, must_change_password=False)
         return state.tokens.issue(base, account.token_version)  # type: ignore[no-any-return]
 

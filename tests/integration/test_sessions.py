@@ -203,3 +203,20 @@ async def test_sign_in_backs_off_per_client(clock, settings, make_tenant):
         clock.shift(dt.timedelta(seconds=11))
         r = await c.post(LOGIN, json={"tenant": a.slug, "email": a.admin_email, "password": a.admin_password})
         assert r.status_code == 200
+
+
+async def test_guessing_the_current_password_is_throttled_too(clock, settings, tenant):
+    from service.app import app_resources
+
+    app = await _throttled_app(settings, sign_in_account_failures=2, sign_in_backoff_seconds=30)
+    transport = httpx.ASGITransport(app=app, client=("10.3.0.3", 1))
+    async with app_resources(app), httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        guess = {"current_password": "not-my-password-1", "new_password": "a-brand-new-secret-9"}
+        for _ in range(2):
+            assert_problem(await c.post(PASSWORD, json=guess, headers=tenant.headers), 401, "bad-credentials")
+        right = {**guess, "current_password": tenant.admin_password}
+        r = await c.post(PASSWORD, json=right, headers=tenant.headers)
+        assert_problem(r, 429, "sign-in-throttled")
+        assert int(r.headers["retry-after"]) >= 25
+        clock.shift(dt.timedelta(seconds=31))
+        assert (await c.post(PASSWORD, json=right, headers=tenant.headers)).status_code == 200
