@@ -26,7 +26,10 @@ def _settings():  # type: ignore[no-untyped-def]
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from service.logging import configure_logging
+
     settings = _settings()
+    configure_logging(settings)  # uvicorn's own lines, the supervisor's included, in the service's format
     uvicorn.run(
         "service.app:create_app",
         factory=True,
@@ -45,8 +48,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     argv = [
         sys.executable,
         "-m",
-        "dramatiq",
+        "service.worker",
         "service.jobs",
+        # Dramatiq's plain-text set-up is skipped: service.worker configures the service's format.
+        "--skip-logging",
         "--processes",
         str(args.processes),
         "--threads",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import asyncpg
@@ -138,17 +139,52 @@ def database_error(
         if isinstance(exc, asyncpg.InterfaceError) or state in _UNAVAILABLE_STATES:
             log.warning("database.unavailable", error=type(exc).__name__)
             return unavailable(request, exc)
-        return _by_state(request, state, integrity=bool(state and state.startswith("23")))
+        return _by_state(request, state, integrity=bool(state and state.startswith("23")), error=exc)
     if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
         log.warning("database.unavailable", error=type(exc.orig).__name__ if exc.orig else type(exc).__name__)
         return unavailable(request, exc)
     state = getattr(getattr(exc, "orig", None), "sqlstate", None) or getattr(
         getattr(getattr(exc, "orig", None), "__cause__", None), "sqlstate", None
     )
-    return _by_state(request, state, integrity=isinstance(exc, IntegrityError))
+    return _by_state(request, state, integrity=isinstance(exc, IntegrityError), error=exc)
 
 
-def _by_state(request: Request[Any, Any, Any], state: str | None, *, integrity: bool) -> Response[dict[str, Any]]:
+def _referencing_column(error: Any) -> str | None:
+    """The column of a violated foreign key, from its constraint's name (PostgreSQL withholds the key's values
+    from a role under row-level security): ``fk_<table>_<column>``, ``fk_<table>_tenant_id_<column>_<target>``
+    or PostgreSQL's default ``<table>_tenant_id_<column>_fkey``."""
+    for _ in range(5):  # the ORM's error, the dialect's, asyncpg's
+        if error is None:
+            return None
+        name, table = getattr(error, "constraint_name", None), getattr(error, "table_name", None)
+        if name and table:
+            rest = name.removeprefix(f"fk_{table}_").removeprefix(f"{table}_").removesuffix("_fkey")
+            rest = rest.removeprefix("tenant_id_")
+            match = re.match(r"(.*?_id)(_|$)", rest)
+            return match.group(1) if match else None
+        error = getattr(error, "orig", None) or error.__cause__
+    return None
+
+
+def _unknown_reference(request: Request[Any, Any, Any], error: Any) -> Response[dict[str, Any]]:
+    """A foreign key violation: the request names a record that does not exist in this university."""
+    field = _referencing_column(error)
+    what = field.removesuffix("_id").replace("_", " ") if field else "record"
+    return problem(
+        request,
+        422,
+        code="unknown-reference",
+        title="Unknown reference",
+        detail=f"no such {what} in this university" + (f" ({field})" if field else ""),
+        errors=[{"field": field, "message": f"no such {what} in this university"}] if field else None,
+    )
+
+
+def _by_state(
+    request: Request[Any, Any, Any], state: str | None, *, integrity: bool, error: Any = None
+) -> Response[dict[str, Any]]:
+    if integrity and state == "23503":
+        return _unknown_reference(request, error)
     if integrity:
         if state == "23505":
             return problem(

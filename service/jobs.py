@@ -1,10 +1,19 @@
 """Everything the worker and the scheduler load: every actor module and every relay handler.
 
-``xinfang worker`` runs ``dramatiq service.jobs``; the scheduler imports this module so that its relay knows
-every handler. New domains add their job modules here.
+``xinfang worker`` runs Dramatiq on ``service.jobs`` (through ``service.worker``); the scheduler imports this
+module so that its relay knows every handler. New domains add their job modules here.
 """
 
+import os
+
 from analytics.broker import ensure_broker
+
+if os.environ.get("XINFANG_PROCESS") == "worker":
+    # A Dramatiq worker process (forked or spawned by service.worker): its lines in the service's format too.
+    from service.logging import configure_logging
+    from tenants.settings import get_settings
+
+    configure_logging(get_settings())
 
 broker = ensure_broker()
 

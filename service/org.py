@@ -17,12 +17,12 @@ from service.deps import Caller, Input, Page, Session
 from service.security import requires
 from tenants import org, org_transfer
 from tenants.errors import Invalid
-from tenants.identity import Role
+from tenants.identity import Principal, Role
 from tenants.org import EmergencyGroup, GroupMember, MemberRole, OrgUnit, Person, UnitKind
 
 # Staff read the chart; tenant admins change it. Integrators with ``org:read`` see units and groups, not people.
 READ = requires(Role.tenant_admin, Role.staff, scopes=("org:read",))
-READ_PEOPLE = requires(Role.tenant_admin, Role.staff)
+READ_PEOPLE = requires(Role.tenant_admin, Role.staff, scopes=("people:read",))
 EDIT = requires(Role.tenant_admin)
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
 
@@ -170,7 +170,8 @@ class MemberRoleChange(Input):
 class MemberOut(msgspec.Struct):
     person_id: uuid.UUID
     role: str
-    name_zh: str
+    # Names and titles need the people:read scope (an org:read key sees who is a member by id only).
+    name_zh: str | None
     name_en: str | None
     title_zh: str | None
     title_en: str | None
@@ -178,8 +179,15 @@ class MemberOut(msgspec.Struct):
     active: bool
 
     @classmethod
-    def of(cls, m: GroupMember, p: Person) -> MemberOut:
+    def of(cls, m: GroupMember, p: Person, *, names: bool = True) -> MemberOut:
+        if not names:
+            return cls(p.id, m.role, None, None, None, None, p.unit_id, p.active)
         return cls(p.id, m.role, p.name_zh, p.name_en, p.title_zh, p.title_en, p.unit_id, p.active)
+
+
+def sees_people(principal: Principal) -> bool:
+    """Accounts that may read the chart see names; an API key needs the people:read scope."""
+    return principal.kind != "api_key" or "people:read" in principal.scopes
 
 
 class GroupOut(msgspec.Struct):
@@ -411,10 +419,12 @@ class GroupController(Controller):
     tags = ["org chart"]
 
     @get("/", summary="The emergency groups with their members", **READ)
-    async def list(self, db_session: Session) -> list[GroupOut]:
+    async def list(self, db_session: Session, principal: Caller) -> list[GroupOut]:
         groups = await org.list_groups(db_session)
+        names = sees_people(principal)
         return [
-            GroupOut.of(g, [MemberOut.of(m, p) for m, p in await org.group_members(db_session, g.id)]) for g in groups
+            GroupOut.of(g, [MemberOut.of(m, p, names=names) for m, p in await org.group_members(db_session, g.id)])
+            for g in groups
         ]
 
     @post("/", summary="Create a custom emergency group", **EDIT)
@@ -424,9 +434,11 @@ class GroupController(Controller):
         return GroupOut.of(group, [])
 
     @get("/{key:str}", summary="Show an emergency group with its members", **READ)
-    async def show(self, key: FromPath[str], db_session: Session) -> GroupOut:
+    async def show(self, key: FromPath[str], db_session: Session, principal: Caller) -> GroupOut:
         group = await org.get_group(db_session, key)
-        return GroupOut.of(group, [MemberOut.of(m, p) for m, p in await org.group_members(db_session, group.id)])
+        names = sees_people(principal)
+        members = await org.group_members(db_session, group.id)
+        return GroupOut.of(group, [MemberOut.of(m, p, names=names) for m, p in members])
 
     @patch("/{key:str}", summary="Change a group's names, duties or posts", **EDIT)
     async def update(

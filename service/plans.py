@@ -244,7 +244,12 @@ class PlanController(Controller):
             if version_id
             else await services.in_force_or_404(db_session)
         )
-        data = await services.document_data(db_session, version, await get_tenant(db_session, _tenant(principal)))
+        data = await services.document_data(
+            db_session,
+            version,
+            await get_tenant(db_session, _tenant(principal)),
+            with_people=principal.kind != "api_key" or "people:read" in principal.scopes,
+        )
         # Rendering a PDF takes a second or two of CPU (font subsetting): keep it off the event loop.
         body = await asyncio.to_thread(document.render, data, lang, format)
         filename = f"plan-v{version.number}-{lang}.{format}"

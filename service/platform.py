@@ -164,6 +164,7 @@ class PlatformController(Controller):
                 password=data.password,
                 role=data.role,
                 province_code=data.province_code,
+                must_change_password=True,  # issued by an admin: its owner chooses their own at first sign-in
             )
         return PlatformAccountOut(account.id, account.email, account.role, account.province_code)
 

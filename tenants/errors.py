@@ -68,8 +68,8 @@ class RateLimited(DomainError):
     code = "rate-limited"
     title = "Too many requests"
 
-    def __init__(self, detail: str, *, retry_after: int) -> None:
-        super().__init__(detail)
+    def __init__(self, detail: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(detail, code=code)
         self.retry_after = retry_after
 
 

@@ -143,7 +143,16 @@ EVENTS: dict[str, EventType] = {
     "tenant.reactivated": _e("a university was reactivated", "高校账户已恢复"),
     "account.created": _e("an account was created", "账号已创建", "role"),
     "account.updated": _e("an account's role, name or activity changed", "账号的角色、姓名或启用状态已变更", "changed"),
-    "account.sessions_revoked": _e("every refresh token of an account was revoked", "账号的全部刷新令牌已撤销"),
+    "account.sessions_revoked": _e(
+        "every session (access and refresh tokens) of an account was ended", "账号的全部会话（访问令牌和刷新令牌）已结束"
+    ),
+    "account.password_changed": _e(
+        "an account's owner changed its password (its other sessions ended)", "账号本人已修改密码（其他会话已结束）"
+    ),
+    "account.password_reset": _e(
+        "an admin issued a one-time password for an account (its sessions ended)",
+        "管理员已为账号签发一次性密码（其会话已结束）",
+    ),
     "api_key.created": _e("an integrator API key was created", "集成方 API 密钥已创建", "scopes"),
     "api_key.revoked": _e("an integrator API key was revoked", "集成方 API 密钥已撤销"),
     # Petitions (petition_id and org_unit_id as columns; payloads never carry the petitioner or free text).

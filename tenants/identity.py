@@ -12,16 +12,32 @@ import asyncio
 import enum
 import hashlib
 import hmac
+import math
 import secrets
 import uuid
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from importlib import resources
 from typing import Any, Literal, TypeVar
 
 import jwt
 import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import ARRAY, CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, String, func, select
+from sqlalchemy import (
+    ARRAY,
+    CheckConstraint,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    delete,
+    func,
+    select,
+)
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -31,6 +47,7 @@ from tenants.crypto import EncryptedText
 from tenants.db import Base, TenantOwned, require_tenant
 from tenants.errors import Conflict, Invalid, NotFound, Unauthorized
 from tenants.ids import new_id
+from tenants.settings import Settings, get_settings
 
 
 class Role(enum.StrEnum):
@@ -51,10 +68,11 @@ SCOPES: dict[str, str] = {
     "events:read": "read the journal of domain events",
     "webhooks:manage": "manage webhook subscriptions",
     "petitions:read": "read petitions (never sealed identities)",
-    "petitions:write": "submit petitions on behalf of an integrated channel",
+    "petitions:write": "submit petitions on behalf of the university's own app's signed-in users (POST petitions)",
     "open311": "the Open311 GeoReport v2 endpoint",
     "reports:read": "read evaluation reports",
-    "org:read": "read the organization chart's units and emergency groups (not the people list)",
+    "org:read": "read the organization chart's units and emergency groups (members by id; names need people:read)",
+    "people:read": "read people's names and titles: the people list, group members, the plan document's groups",
     "materials:read": "read the materials inventory and its ledger",
     "plans:read": "read the emergency plan, its readiness and training compliance",
 }
@@ -69,6 +87,8 @@ class Account(TenantOwned, Base):
     display_name: Mapped[str | None] = mapped_column(EncryptedText)
     active: Mapped[bool] = mapped_column(default=True, nullable=False)
     token_version: Mapped[int] = mapped_column(default=1, nullable=False)
+    # A password an admin issued must be replaced by its owner before anything else (see ``change_password``).
+    must_change_password: Mapped[bool] = mapped_column(default=False, nullable=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
 
     __table_args__ = (
@@ -104,6 +124,7 @@ class PlatformAccount(Base):
     display_name: Mapped[str | None] = mapped_column(EncryptedText)
     active: Mapped[bool] = mapped_column(default=True, nullable=False)
     token_version: Mapped[int] = mapped_column(default=1, nullable=False)
+    must_change_password: Mapped[bool] = mapped_column(default=False, nullable=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
 
     __table_args__ = (
@@ -123,6 +144,17 @@ class PlatformToken(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class SignInFailure(Base):
+    """Failed sign-ins of one account or one client address (keyed by a hash; global, shared by replicas)."""
+
+    __tablename__ = "sign_in_failures"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False)
+    last_failure_at: Mapped[datetime] = mapped_column(nullable=False)
+    locked_until: Mapped[datetime | None]
+
+
 # --- who is calling ---------------------------------------------------------------------------------------------
 
 
@@ -135,6 +167,8 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     tenant_id: uuid.UUID | None = None
     province_code: str | None = None
     scopes: frozenset[str] = frozenset()
+    # The account signed in with a password an admin issued: only changing it, signing out and /me are open.
+    must_change_password: bool = False
 
     @property
     def is_anonymous(self) -> bool:
@@ -171,16 +205,60 @@ async def verify_password_async(password_hash: str, password: str) -> bool:
 
 
 # A hash to verify against when the account does not exist, so timing does not reveal which emails exist.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
 def generate_password() -> str:
     return secrets.token_urlsafe(18)
 
 
-def check_password_strength(password: str) -> None:
-    if len(password) < 12:
-        raise Invalid("password too short", errors=[{"field": "password", "message": "at least 12 characters"}])
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """The common passwords refused whatever their length (``tenants/data/common-passwords.txt``, lower case)."""
+    text = resources.files("tenants").joinpath("data/common-passwords.txt").read_text("utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def password_problems(
+    password: str, *, email: str | None = None, slug: str | None = None, current: str | None = None
+) -> list[str]:
+    """Every reason ``password`` is refused (empty when it is acceptable)."""
+    minimum = get_settings().password_min_length
+    problems = []
+    if len(password) < minimum:
+        problems.append(f"at least {minimum} characters")
+    lowered = password.casefold()
+    if lowered in common_passwords() or len(set(lowered)) <= 2:
+        problems.append("too common: it is on the list of passwords attackers try first")
+    # What is left once the account's own email, its local part and the university's slug are taken out must
+    # still be a password: "wang.fang2024" for wang.fang@... is not.
+    rest = lowered
+    for own in (email, email.partition("@")[0] if email else None):
+        if own and len(own) >= 3:
+            rest = rest.replace(own.casefold(), "")
+    if email and rest != lowered and len(rest) < 8:
+        problems.append("must not be built on your email address")
+    if slug and slug.casefold() in lowered and len(lowered.replace(slug.casefold(), "")) < 8:
+        problems.append("must not be built on the university's name (its slug)")
+    if current is not None and password == current:
+        problems.append("must differ from the current password")
+    return problems
+
+
+def check_password(
+    password: str, *, email: str | None = None, slug: str | None = None, current: str | None = None
+) -> None:
+    """Refuse a password that breaks the policy (422 ``weak-password`` listing every reason)."""
+    if problems := password_problems(password, email=email, slug=slug, current=current):
+        raise Invalid(
+            "the password does not meet the policy",
+            code="weak-password",
+            errors=[{"field": "password", "message": m} for m in problems],
+        )
+
+
+def _names(roles: frozenset[Role]) -> str:
+    return ", ".join(sorted(r.value for r in roles))
 
 
 # --- JWT --------------------------------------------------------------------------------------------------------
@@ -191,6 +269,8 @@ class TokenPair(msgspec.Struct, frozen=True):
     refresh_token: str
     token_type: str
     expires_in: int
+    # The password was issued by an admin: change it (POST /api/v1/auth/password) before anything else.
+    password_change_required: bool = False
 
 
 class Tokens:
@@ -205,7 +285,7 @@ class Tokens:
         now = int(utcnow().timestamp())
         return jwt.encode({**claims, "iat": now, "exp": now + ttl, "jti": secrets.token_hex(8)}, self._secret)
 
-    def issue(self, principal: Principal, version: int) -> TokenPair:
+    def issue(self, principal: Principal, version: int, *, password_change_required: bool = False) -> TokenPair:
         claims: dict[str, Any] = {
             "sub": str(principal.subject_id),
             "role": str(principal.role),
@@ -220,6 +300,7 @@ class Tokens:
             refresh_token=self._encode({**claims, "typ": "refresh"}, self.refresh_ttl),
             token_type="Bearer",
             expires_in=self.access_ttl,
+            password_change_required=password_change_required,
         )
 
     def verify(self, token: str, *, typ: Literal["access", "refresh"]) -> tuple[Principal, int]:
@@ -273,14 +354,22 @@ async def create_account(
     role: Role,
     display_name: str | None,
     actor_id: uuid.UUID | None,
+    must_change_password: bool = True,
 ) -> Account:
+    """Create an account of the current university. The password is issued by someone else (an admin, the
+    onboarding), so by default its owner must change it at first sign-in."""
     if role not in TENANT_ROLES:
-        raise Invalid("not a university role", errors=[{"field": "role", "message": f"one of {sorted(TENANT_ROLES)}"}])
+        raise Invalid("not a university role", errors=[{"field": "role", "message": f"one of {_names(TENANT_ROLES)}"}])
     email = normalize_email(email)
+    check_password(password, email=email, slug=await _tenant_slug(session))
     if await session.scalar(select(Account.id).where(Account.email == email)):
         raise Conflict("an account with this email exists in this university", code="email-taken")
     account = Account(
-        email=email, password_hash=await hash_password_async(password), role=role, display_name=display_name
+        email=email,
+        password_hash=await hash_password_async(password),
+        role=role,
+        display_name=display_name,
+        must_change_password=must_change_password,
     )
     session.add(account)
     await session.flush()
@@ -311,7 +400,7 @@ async def update_account(
         if role not in TENANT_ROLES:
             raise Invalid(
                 "not a university role",
-                errors=[{"field": "role", "message": f"one of {sorted(TENANT_ROLES)}"}],
+                errors=[{"field": "role", "message": f"one of {_names(TENANT_ROLES)}"}],
             )
         account.role = role
         account.token_version += 1  # tokens carry the role: make the old ones stale
@@ -329,14 +418,16 @@ async def update_account(
 
 
 _A = TypeVar("_A", Account, PlatformAccount)
+# One answer for every wrong sign-in: unknown university, unknown email, wrong password, deactivated account.
+BAD_CREDENTIALS = "wrong university, email or password"
 
 
 async def _authenticate(session: AsyncSession, model: type[_A], email: str, password: str) -> _A:
     account = await session.scalar(select(model).where(model.email == email.strip().lower()))
     # Verify even when there is no such account, so timing does not tell which emails exist.
-    valid = await verify_password_async(account.password_hash if account else _DUMMY_HASH, password)
+    valid = await verify_password_async(account.password_hash if account else DUMMY_HASH, password)
     if account is None or not valid or not account.active:
-        raise Unauthorized("wrong email or password", code="bad-credentials")
+        raise Unauthorized(BAD_CREDENTIALS, code="bad-credentials")
     return account
 
 
@@ -363,17 +454,6 @@ def platform_principal(account: PlatformAccount) -> Principal:
     )
 
 
-async def current_version(session: AsyncSession, principal: Principal) -> int | None:
-    """The token version of an active account behind ``principal``; None if it is gone or deactivated."""
-    model = Account if principal.kind == "account" else PlatformAccount
-    row = (
-        await session.execute(select(model.token_version, model.active).where(model.id == principal.subject_id))
-    ).first()
-    if row is None or not row.active:
-        return None
-    return int(row.token_version)
-
-
 async def revoke_sessions(session: AsyncSession, principal: Principal) -> None:
     """Invalidate every refresh token of the account (logout everywhere)."""
     model = Account if principal.kind == "account" else PlatformAccount
@@ -386,12 +466,149 @@ async def revoke_sessions(session: AsyncSession, principal: Principal) -> None:
             await journal.record(session, "account.sessions_revoked", actor_id=obj.id, subject_id=obj.id)
 
 
+@dataclass(frozen=True, slots=True)
+class SessionState:
+    """What every request checks of the account behind an access token (cached per process briefly)."""
+
+    token_version: int
+    must_change_password: bool
+
+
+async def session_state(session: AsyncSession, principal: Principal) -> SessionState | None:
+    """The session state of the active account behind ``principal``; None if it is gone or deactivated.
+    One primary-key lookup (in the tenant's context for a university account)."""
+    model = Account if principal.kind == "account" else PlatformAccount
+    row = (
+        await session.execute(
+            select(model.token_version, model.active, model.must_change_password).where(
+                model.id == principal.subject_id
+            )
+        )
+    ).first()
+    if row is None or not row.active:
+        return None
+    return SessionState(int(row.token_version), bool(row.must_change_password))
+
+
+async def _tenant_slug(session: AsyncSession) -> str | None:
+    from tenants.tenancy import Tenant  # tenancy imports identity
+
+    return await session.scalar(select(Tenant.slug).where(Tenant.id == require_tenant()))
+
+
+async def _account_of(session: AsyncSession, principal: Principal) -> Account | PlatformAccount:
+    model = Account if principal.kind == "account" else PlatformAccount
+    account = await session.scalar(select(model).where(model.id == principal.subject_id))
+    if account is None or not account.active:
+        raise Unauthorized("session ended; sign in again", code="token-revoked")
+    return account
+
+
+async def change_password(
+    session: AsyncSession, principal: Principal, *, current_password: str, new_password: str
+) -> Account | PlatformAccount:
+    """The caller replaces their password: the current one is checked, the new one must meet the policy.
+    Every other session of the account ends (the caller gets new tokens)."""
+    account = await _account_of(session, principal)
+    if not await verify_password_async(account.password_hash, current_password):
+        raise Unauthorized("the current password is wrong", code="bad-credentials")
+    slug = await _tenant_slug(session) if isinstance(account, Account) else None
+    check_password(new_password, email=account.email, slug=slug, current=current_password)
+    account.password_hash = await hash_password_async(new_password)
+    account.must_change_password = False
+    account.token_version += 1
+    if isinstance(account, Account):
+        await journal.record(session, "account.password_changed", actor_id=account.id, subject_id=account.id)
+    return account
+
+
+async def reset_password(session: AsyncSession, account_id: uuid.UUID, *, actor_id: uuid.UUID | None) -> str:
+    """An admin issues a one-time password for an account of the university: its sessions end and its owner
+    must change the password at the next sign-in. Returns the password (shown once)."""
+    account = await get_account(session, account_id)
+    password = generate_password()
+    account.password_hash = await hash_password_async(password)
+    account.must_change_password = True
+    account.token_version += 1
+    await journal.record(session, "account.password_reset", actor_id=actor_id, subject_id=account.id)
+    return password
+
+
+# --- sign-in throttling -----------------------------------------------------------------------------------------
+
+
+def throttle_keys(slug: str | None, email: str, client: str) -> tuple[str, str]:
+    """The account key (the university's slug, known or not, and the email) and the client key, as hashes."""
+    account = hashlib.sha256(f"a\0{slug or ''}\0{email.strip().lower()}".encode()).hexdigest()
+    return account, hashlib.sha256(f"c\0{client}".encode()).hexdigest()
+
+
+async def sign_in_wait(session: AsyncSession, keys: tuple[str, ...]) -> int | None:
+    """Seconds to wait before the next sign-in attempt with these keys, or None."""
+    now = utcnow()
+    until = await session.scalar(
+        select(func.max(SignInFailure.locked_until)).where(
+            SignInFailure.key.in_(keys), SignInFailure.locked_until > now
+        )
+    )
+    return max(1, math.ceil((until - now).total_seconds())) if until else None
+
+
+async def record_sign_in_failure(session: AsyncSession, keys: tuple[str, str], settings: Settings) -> None:
+    """Count a failed sign-in for the account key and the client key. From the threshold on, each failure
+    locks the key for the back-off, doubled per further failure (``XINFANG_SIGN_IN_*``)."""
+    now = utcnow()
+    stale = now - timedelta(seconds=settings.sign_in_failure_window)
+    thresholds = (settings.sign_in_account_failures, settings.sign_in_client_failures)
+    # Forgotten failures go: the table holds only the accounts and addresses failing now.
+    await session.execute(
+        delete(SignInFailure).where(
+            SignInFailure.last_failure_at < stale,
+            (SignInFailure.locked_until.is_(None)) | (SignInFailure.locked_until < now),
+        )
+    )
+    for key, threshold in zip(keys, thresholds, strict=True):
+        await session.execute(
+            insert(SignInFailure).values(key=key, failures=0, last_failure_at=now).on_conflict_do_nothing()
+        )
+        row = await session.scalar(
+            select(SignInFailure)
+            .where(SignInFailure.key == key)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        assert row is not None
+        locked = row.locked_until is not None and row.locked_until > now
+        # A failure long after the last one starts the count again.
+        row.failures = 1 if row.last_failure_at < stale and not locked else row.failures + 1
+        row.last_failure_at = now
+        if row.failures >= threshold:
+            wait = min(
+                settings.sign_in_backoff_seconds * 2 ** min(row.failures - threshold, 20),
+                settings.sign_in_backoff_max_seconds,
+            )
+            row.locked_until = now + timedelta(seconds=wait)
+    await session.flush()
+
+
+async def clear_sign_in_failures(session: AsyncSession, key: str) -> None:
+    """A successful sign-in forgets the account's failures."""
+    await session.execute(delete(SignInFailure).where(SignInFailure.key == key))
+
+
 async def create_platform_account(
-    session: AsyncSession, *, email: str, password: str, role: Role, province_code: str | None = None
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    role: Role,
+    province_code: str | None = None,
+    must_change_password: bool = False,
 ) -> PlatformAccount:
     if role not in PLATFORM_ROLES:
-        raise Invalid("not a platform role", errors=[{"field": "role", "message": f"one of {sorted(PLATFORM_ROLES)}"}])
+        raise Invalid("not a platform role", errors=[{"field": "role", "message": f"one of {_names(PLATFORM_ROLES)}"}])
     email = normalize_email(email)
+    check_password(password, email=email)
     if await session.scalar(select(PlatformAccount.id).where(PlatformAccount.email == email)):
         raise Conflict("a platform account with this email exists", code="email-taken")
     account = PlatformAccount(
@@ -399,6 +616,7 @@ async def create_platform_account(
         password_hash=await hash_password_async(password),
         role=role,
         province_code=province_code if role is Role.bureau_viewer else None,
+        must_change_password=must_change_password,
     )
     session.add(account)
     await session.flush()
@@ -447,7 +665,7 @@ async def create_api_key(
     if unknown or not scopes:
         raise Invalid(
             "unknown scopes" if unknown else "at least one scope is required",
-            errors=[{"field": "scopes", "message": f"known scopes: {sorted(SCOPES)}", "unknown": unknown}],
+            errors=[{"field": "scopes", "message": f"known scopes: {', '.join(sorted(SCOPES))}", "unknown": unknown}],
         )
     secret = secrets.token_urlsafe(32)
     key = ApiKey(name=name, scopes=sorted(set(scopes)), secret_hash=_digest(secret), created_by=actor_id)

@@ -54,7 +54,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_body_bytes: int = 1_048_576
     rate_limit_client_per_minute: int = 600
     rate_limit_tenant_per_minute: int = 6000
+    # How long a process caches a university's status, verified keys and each account's session state
+    # (its token version, activity and pending password change): the delay before a revocation takes effect.
     tenant_cache_seconds: float = 2.0
+    # Passwords: the shortest accepted (the list of common passwords and the account's own email and university
+    # slug are refused whatever the length).
+    password_min_length: int = 12
+    # Sign-in throttling: after this many failures of one account (or one client address) within
+    # sign_in_failure_window seconds, sign-in waits sign_in_backoff_seconds, doubled for each further failure,
+    # at most sign_in_backoff_max_seconds (429 with Retry-After). Counted in the database: shared by replicas.
+    sign_in_account_failures: int = 5
+    sign_in_client_failures: int = 50
+    sign_in_backoff_seconds: int = 30
+    sign_in_backoff_max_seconds: int = 900
+    sign_in_failure_window: int = 900
     default_timezone: str = "Asia/Shanghai"
     relay_poll_seconds: float = 0.2
     data_dir: str = ".xinfang"
@@ -211,6 +224,18 @@ def _validate(s: Settings) -> None:
             fail(field, "must be positive")
     if s.access_log_retention_days < 183:
         fail("access_log_retention_days", "must be at least 183 days (six months)")
+    if s.password_min_length < 8:
+        fail("password_min_length", "must be at least 8")
+    for field in (
+        "sign_in_account_failures",
+        "sign_in_client_failures",
+        "sign_in_backoff_seconds",
+        "sign_in_failure_window",
+    ):
+        if getattr(s, field) <= 0:
+            fail(field, "must be positive")
+    if s.sign_in_backoff_max_seconds < s.sign_in_backoff_seconds:
+        fail("sign_in_backoff_max_seconds", "must be at least XINFANG_SIGN_IN_BACKOFF_SECONDS")
     for field in ("port", "access_token_ttl", "refresh_token_ttl", "max_body_bytes", "db_pool_size"):
         if getattr(s, field) <= 0:
             fail(field, "must be positive")

@@ -31,6 +31,8 @@ os.environ.setdefault("XINFANG_LOG_FORMAT", "json")
 os.environ.setdefault("XINFANG_LOG_LEVEL", "warning")
 os.environ.setdefault("XINFANG_BROKER_URL", "postgres")
 os.environ.setdefault("XINFANG_TENANT_CACHE_SECONDS", "0")
+# Every test signs in from the same client address: per-client sign-in throttling is tested on an app of its own.
+os.environ.setdefault("XINFANG_SIGN_IN_CLIENT_FAILURES", "1000000")
 # Webhook tests deliver to receivers on 127.0.0.1 (the development/test allowance).
 os.environ.setdefault("XINFANG_WEBHOOK_ALLOW_LOOPBACK", "true")
 
@@ -150,10 +152,48 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+@dataclass
+class SignedIn:
+    token: str
+    password: str  # the account's password now (changed at first sign-in when it had to be)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return auth(self.token)
+
+
+def changed(password: str) -> str:
+    """The password a test account takes at its first sign-in, in place of the one an admin issued."""
+    return password + "-mine"
+
+
+async def sign_in(client: Any, slug: str | None, email: str, password: str) -> SignedIn:
+    """Sign in the way a real user does: when the password was issued by an admin (onboarding, account creation,
+    reset), the login answer says it must be changed, so change it to ``changed(password)`` through
+    ``POST /api/v1/auth/password`` and continue with the new token. The one helper every test signs in with."""
+    body: dict[str, Any] = {"email": email, "password": password}
+    if slug is not None:
+        body["tenant"] = slug
+    login = await client.post("/api/v1/auth/login", json=body)
+    assert login.status_code == 200, login.text
+    pair = login.json()
+    if not pair.get("password_change_required"):
+        return SignedIn(pair["access_token"], password)
+    new = changed(password)
+    r = await client.post(
+        "/api/v1/auth/password",
+        json={"current_password": password, "new_password": new},
+        headers=auth(pair["access_token"]),
+    )
+    assert r.status_code == 200, r.text
+    return SignedIn(r.json()["access_token"], new)
+
+
 async def onboard(
     client: Any, platform_token: str, province_code: str = "440000", timezone: str = "Asia/Shanghai"
 ) -> TenantHandle:
-    """Onboard a university through the platform API and sign its admin in."""
+    """Onboard a university through the platform API and sign its admin in (changing the one-time password:
+    ``admin_password`` is the admin's password now)."""
     slug = f"u-{uuid.uuid4().hex[:10]}"
     r = await client.post(
         "/api/v1/platform/tenants",
@@ -169,18 +209,8 @@ async def onboard(
     )
     assert r.status_code == 201, r.text
     body = r.json()
-    login = await client.post(
-        "/api/v1/auth/login",
-        json={"tenant": slug, "email": body["admin"]["email"], "password": body["admin"]["password"]},
-    )
-    assert login.status_code == 200, login.text
-    return TenantHandle(
-        uuid.UUID(body["tenant"]["id"]),
-        slug,
-        body["admin"]["email"],
-        body["admin"]["password"],
-        login.json()["access_token"],
-    )
+    admin = await sign_in(client, slug, body["admin"]["email"], body["admin"]["password"])
+    return TenantHandle(uuid.UUID(body["tenant"]["id"]), slug, body["admin"]["email"], admin.password, admin.token)
 
 
 @pytest.fixture

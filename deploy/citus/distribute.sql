@@ -15,6 +15,7 @@ select create_reference_table('platform_journal');
 select create_reference_table('platform_tokens');
 select create_reference_table('schedule_runs');
 select create_reference_table('scheduler_leases');
+select create_reference_table('sign_in_failures');
 select create_reference_table('tenants');
 
 -- Tenant tables: distributed by tenant_id, all co-located with the first one.
@@ -26,12 +27,14 @@ select create_distributed_table('people', 'tenant_id', colocate_with => 'account
 select create_distributed_table('group_members', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('idempotency_keys', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('plan_versions', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('warnings', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('incidents', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('incident_action_items', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('incident_bulletins', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('material_items', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('incident_logistics', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('incident_measures', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('petition_escalations', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('petition_categories', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('petitions', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('incident_petitions', 'tenant_id', colocate_with => 'accounts');
@@ -45,7 +48,6 @@ select create_distributed_table('notice_templates', 'tenant_id', colocate_with =
 select create_distributed_table('person_posts', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('petition_access_log', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('petition_attachments', 'tenant_id', colocate_with => 'accounts');
-select create_distributed_table('petition_escalations', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('petition_escalation_members', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('petition_notice_numbers', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('petition_notices', 'tenant_id', colocate_with => 'accounts');
@@ -56,7 +58,6 @@ select create_distributed_table('reports', 'tenant_id', colocate_with => 'accoun
 select create_distributed_table('report_requests', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('training_sessions', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('training_participants', 'tenant_id', colocate_with => 'accounts');
-select create_distributed_table('warnings', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('webhook_subscriptions', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('webhook_deliveries', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('webhook_attempts', 'tenant_id', colocate_with => 'accounts');

@@ -24,7 +24,7 @@ from service.petitions.models import CHANNELS, KINDS, Attachment, Petition
 from service.petitions.storage import sniff, storage_from_settings
 from service.petitions.workflow import Action
 from service.petitions.workflow import State as PState
-from service.security import TTLCache, requires
+from service.security import TTLCache, refuse_foreign, requires
 from tenants import idempotency, journal
 from tenants.clock import utcnow
 from tenants.db import require_tenant, set_tenant
@@ -34,6 +34,9 @@ from tenants.ids import new_id
 from tenants.tenancy import Tenant, TenantStatus
 
 ANY_ACCOUNT = requires(Role.petitioner, Role.staff, Role.petition_officer, Role.tenant_admin)
+# A university's own app backend submits for its signed-in users with a petitions:write key (channel recorded;
+# a named petition carries the petitioner's name, as on the public route).
+SUBMITTER = requires(Role.petitioner, Role.staff, Role.petition_officer, Role.tenant_admin, scopes=("petitions:write",))
 STAFF = requires(Role.staff, Role.petition_officer, Role.tenant_admin)
 STAFF_OR_READER = requires(Role.staff, Role.petition_officer, Role.tenant_admin, scopes=("petitions:read",))
 # The petition office (and the university's admin): notices' corrections and templates.
@@ -59,7 +62,8 @@ _slugs = TTLCache(300.0)
 
 
 async def enter_tenant(state: State, slug: str) -> uuid.UUID:
-    """Resolve a public route's university, refuse a suspended one, and make it the request's tenant context."""
+    """Resolve a public route's university, refuse a suspended one and another university's (or the platform's)
+    credentials, and make it the request's tenant context."""
     tenant_id = _slugs.get(slug)
     if tenant_id is None:
         async with state.db.sessionmaker() as session:
@@ -67,6 +71,7 @@ async def enter_tenant(state: State, slug: str) -> uuid.UUID:
         if tenant_id is None:
             raise NotFound(f"no university {slug!r}")
         _slugs.put(slug, tenant_id)
+    refuse_foreign(tenant_id)
     if await state.authenticator.tenant_status(tenant_id) == TenantStatus.suspended:
         raise TenantSuspended("this university's account is suspended")
     set_tenant(tenant_id)
@@ -157,7 +162,12 @@ class PetitionController(Controller):
     path = "/api/v1/petitions"
     tags = ["petitions"]
 
-    @post("/", summary="Submit a petition (signed-in petitioner or staff member)", **ANY_ACCOUNT)
+    @post(
+        "/",
+        summary="Submit a petition (signed-in petitioner or staff member, or the university's app with a "
+        "petitions:write key on behalf of its signed-in user)",
+        **SUBMITTER,
+    )
     async def submit(
         self,
         data: JSONBody[s.SubmissionIn],
@@ -343,6 +353,7 @@ async def _by_lookup_code(
 ) -> Petition:
     """The petition behind a tracking number and lookup code, in the slug's university, with guessing limited."""
     tenant = await enter_tenant(state, slug)
+    tracking_number = services.normalize_code(tracking_number)
     _guard_guessing(state, request, tenant, tracking_number)
     return await services.find_by_code(db_session, tracking_number, code)
 

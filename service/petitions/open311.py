@@ -32,7 +32,7 @@ from service.petitions.workflow import CLOSED_STATES
 from service.petitions.workflow import State as PState
 from tenants import identity
 from tenants.clock import utcnow
-from tenants.errors import DomainError, Forbidden, Invalid, NotFound
+from tenants.errors import DomainError, Forbidden, Invalid, NotFound, Unauthorized
 from tenants.identity import Principal
 from tenants.journal import JournalEvent
 from tenants.tenancy import Tenant
@@ -139,6 +139,8 @@ async def _guarded(fmt_of: str, work: Any) -> Response[bytes]:
         return error(fmt, 404, exc.detail)
     except Forbidden as exc:
         return error(fmt, 403, exc.detail)
+    except Unauthorized as exc:  # another university's (or the platform's) credentials on this jurisdiction
+        return error(fmt, 401, exc.detail)
     except DomainError as exc:
         return error(fmt, 400 if exc.status >= 400 and exc.status not in (403, 404) else exc.status, exc.detail)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -253,8 +254,15 @@ def new_lookup_code() -> str:
     return "".join([_CODE_ALPHABET[b & 31] for b in secrets.token_bytes(LOOKUP_CODE_LENGTH)])
 
 
+def normalize_code(raw: str) -> str:
+    """A tracking number or lookup code as typed, in its one canonical form: NFKC (full-width letters, digits
+    and hyphens to ASCII, as a Chinese input method types them), trimmed, upper case. Applied before looking up
+    and before counting guesses, so a variant is never a fresh guessing budget."""
+    return unicodedata.normalize("NFKC", raw).strip().upper()
+
+
 def code_hash(tracking_number: str, code: str) -> str:
-    return lookup_hash(f"petition:{tracking_number}:{code.strip().upper()}")
+    return lookup_hash(f"petition:{tracking_number}:{normalize_code(code)}")
 
 
 # --- intake ---------------------------------------------------------------------------------------------------
@@ -595,7 +603,8 @@ async def list_petitions(
 
 async def find_by_code(session: AsyncSession, tracking_number: str, code: str) -> Petition:
     """The petition with this tracking number and lookup code; 404 for either wrong (same answer for both)."""
-    petition = await session.scalar(select(Petition).where(Petition.tracking_number == tracking_number.strip()))
+    tracking_number = normalize_code(tracking_number)
+    petition = await session.scalar(select(Petition).where(Petition.tracking_number == tracking_number))
     if petition is None or not secrets.compare_digest(petition.lookup_hash, code_hash(petition.tracking_number, code)):
         raise NotFound("no petition with this tracking number and lookup code", code="lookup-failed")
     return petition

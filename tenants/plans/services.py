@@ -331,14 +331,23 @@ async def training_compliance(session: AsyncSession, *, as_of: dt.date) -> train
 CHART_DEPTH = 2
 
 
-async def document_data(session: AsyncSession, version: PlanVersion, tenant: Tenant) -> document.DocumentData:
-    """Everything the plan document shows: the version, the groups with their people, the chart, the stock."""
+# Shown in place of a person's name and title to a reader without the people:read scope.
+WITHHELD = Text(zh="（姓名与职务须人员权限）", en="(name and title need the people:read scope)")
+
+
+async def document_data(
+    session: AsyncSession, version: PlanVersion, tenant: Tenant, *, with_people: bool = True
+) -> document.DocumentData:
+    """Everything the plan document shows: the version, the groups with their people, the chart, the stock.
+    Without ``with_people`` each group's people are listed as withheld (an API key without people:read)."""
     rosters = await org.group_roster(session)
     groups = {g.key: g for g in await org.list_groups(session)}
     ids = {p for r in rosters.values() for p in (r.leader_person_id, *r.deputy_person_ids, *r.member_person_ids) if p}
     people = {p.id: p for p in await session.scalars(select(org.Person).where(org.Person.id.in_(ids)))} if ids else {}
 
     def label(person_id: uuid.UUID) -> Text:
+        if not with_people:
+            return WITHHELD
         p = people[person_id]
         name_en = p.name_en or p.name_zh
         title_en = p.title_en or p.title_zh

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.conftest import TenantHandle, auth
+from tests.conftest import TenantHandle, sign_in
 
 
 async def provision(db: Any, tenant: TenantHandle) -> None:
@@ -23,9 +23,7 @@ async def staff_headers(client: Any, tenant: TenantHandle, role: str = "staff") 
         "/api/v1/accounts", json={"email": email, "password": password, "role": role}, headers=tenant.headers
     )
     assert r.status_code == 201, r.text
-    login = await client.post("/api/v1/auth/login", json={"tenant": tenant.slug, "email": email, "password": password})
-    assert login.status_code == 200, login.text
-    return auth(login.json()["access_token"])
+    return (await sign_in(client, tenant.slug, email, password)).headers
 
 
 async def events(client: Any, tenant: TenantHandle, type: str) -> list[dict[str, Any]]:

@@ -13,6 +13,9 @@ GLOBAL_TABLES = {
     "scheduler_leases",
     "schedule_runs",
     "platform_journal",
+    # Failed sign-ins keyed by a hash of (university slug, email) or of the client address (no tenant_id: an
+    # unknown slug is throttled like a known one).
+    "sign_in_failures",
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import jwt
 import msgspec
 import pytest
 from sqlalchemy import func, select
@@ -123,8 +124,12 @@ async def test_credentials_are_checked(client, tenant, settings):
 
 async def test_a_verified_token_is_refused_once_it_expires(client, tenant, settings):
     # Verified access tokens are cached per process; the cache must not outlive the token.
-    principal = Principal(kind="account", role=Role.tenant_admin, subject_id=tenant.id, tenant_id=tenant.id)
-    short = Tokens(settings.secret_key, access_ttl=2, refresh_ttl=60).issue(principal, 1).access_token
+    # The admin's own account and session version: a token of no account is refused before it expires.
+    claims = jwt.decode(tenant.admin_token, options={"verify_signature": False})
+    principal = Principal(
+        kind="account", role=Role.tenant_admin, subject_id=uuid.UUID(claims["sub"]), tenant_id=tenant.id
+    )
+    short = Tokens(settings.secret_key, access_ttl=2, refresh_ttl=60).issue(principal, claims["ver"]).access_token
     assert (await client.get("/api/v1/accounts/", headers=auth(short))).status_code == 200
     await asyncio.sleep(3.1)
     assert_problem(await client.get("/api/v1/accounts/", headers=auth(short)), 401, "token-expired")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.conftest import auth
+from tests.conftest import auth, sign_in
 from tests.integration.test_http_basics import assert_problem
 from tests.integration.test_platform_api import journal_types
 
@@ -31,12 +31,15 @@ async def test_wrong_credentials_are_401_without_saying_which_part(client, tenan
     a = assert_problem(await login(client, tenant, tenant.admin_email, "wrong-password-x"), 401, "bad-credentials")
     b = assert_problem(await login(client, tenant, "nobody@x.edu.cn", "wrong-password-x"), 401, "bad-credentials")
     assert a["detail"] == b["detail"]
-    assert_problem(
+    # An unknown university answers the same (it was a 404 that enumerated slugs).
+    c = assert_problem(
         await client.post(
             "/api/v1/auth/login", json={"tenant": "no-such-university", "email": "a@b.cn", "password": "x"}
         ),
-        404,
+        401,
+        "bad-credentials",
     )
+    assert c["detail"] == a["detail"]
 
 
 async def test_accounts_roles_and_deactivation(client, db, tenant):
@@ -62,14 +65,17 @@ async def test_accounts_roles_and_deactivation(client, db, tenant):
         409,
         "email-taken",
     )
-    token = (await login(client, tenant, "staff@example.edu.cn", "staff-password-1")).json()["access_token"]
-    assert_problem(await client.get("/api/v1/accounts/", headers=auth(token)), 403)
+    signed_in = await sign_in(client, tenant.slug, "staff@example.edu.cn", "staff-password-1")
+    token = signed_in.token
+    assert_problem(await client.get("/api/v1/accounts/", headers=auth(token)), 403, "forbidden")
     assert_problem(
-        await client.post("/api/v1/api-keys/", json={"name": "k", "scopes": ["events:read"]}, headers=auth(token)), 403
+        await client.post("/api/v1/api-keys/", json={"name": "k", "scopes": ["events:read"]}, headers=auth(token)),
+        403,
+        "forbidden",
     )
     r = await client.patch(f"/api/v1/accounts/{staff['id']}", headers=tenant.headers, json={"active": False})
     assert r.status_code == 200 and r.json()["active"] is False
-    assert_problem(await login(client, tenant, "staff@example.edu.cn", "staff-password-1"), 401)
+    assert_problem(await login(client, tenant, "staff@example.edu.cn", signed_in.password), 401)
     types = await journal_types(db, tenant.id)
     assert types.count("account.created") == 2 and "account.updated" in types
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, text
 
 from tenants import journal, org, tenancy
-from tests.conftest import auth
+from tests.conftest import sign_in
 
 U = "/api/v1/org/units"
 P = "/api/v1/org/people"
@@ -50,11 +50,7 @@ async def staff_headers(client: Any, t: Any, role: str = "staff") -> tuple[dict[
         headers=t.headers,
     )
     assert r.status_code == 201, r.text
-    login = await client.post(
-        "/api/v1/auth/login", json={"tenant": t.slug, "email": email, "password": "staff-password-123"}
-    )
-    assert login.status_code == 200, login.text
-    return auth(login.json()["access_token"]), r.json()["id"]
+    return (await sign_in(client, t.slug, email, "staff-password-123")).headers, r.json()["id"]
 
 
 async def person(client: Any, t: Any, unit_id: str, number: str, **extra: Any) -> dict:

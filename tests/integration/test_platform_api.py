@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from tenants.db import tenant_context
 from tenants.journal import JournalEvent
-from tests.conftest import auth
+from tests.conftest import auth, sign_in
 from tests.integration.test_http_basics import assert_problem
 
 
@@ -29,7 +29,8 @@ async def test_onboarding_creates_a_university_its_admin_and_journal(client, db,
         "Asia/Urumqi",
         "active",
     )
-    assert await journal_types(db, t.id) == ["account.created", "tenant.created"]
+    # The admin's one-time password was changed at the first sign-in (tests.conftest.onboard).
+    assert await journal_types(db, t.id) == ["account.created", "tenant.created", "account.password_changed"]
     listed = await client.get("/api/v1/platform/tenants?limit=200", headers=auth(platform_token))
     assert t.slug in [x["slug"] for x in listed.json()["items"]]
 
@@ -133,10 +134,9 @@ async def test_platform_accounts_and_bureau_viewers(client, platform_token):
         ),
         422,
     )
-    login = await client.post("/api/v1/auth/login", json={"email": email, "password": "bureau-password-1"})
-    assert login.status_code == 200
-    me = (await client.get("/api/v1/auth/me", headers=auth(login.json()["access_token"]))).json()
+    signed_in = await sign_in(client, None, email, "bureau-password-1")
+    me = (await client.get("/api/v1/auth/me", headers=signed_in.headers)).json()
     assert (me["role"], me["province_code"], me["tenant_id"]) == ("bureau_viewer", "440000", None)
-    bureau = auth(login.json()["access_token"])
+    bureau = signed_in.headers
     assert_problem(await client.get("/api/v1/platform/tenants", headers=bureau), 403)
     assert_problem(await client.get("/api/v1/accounts/", headers=bureau), 403)

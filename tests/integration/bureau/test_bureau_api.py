@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from tests.conftest import FIXED_NOW, auth
+from tests.conftest import FIXED_NOW, auth, sign_in
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -42,11 +42,7 @@ async def _university(client: Any, platform: dict[str, str], province: str, tag:
     )  # fmt: skip
     assert r.status_code == 201, r.text
     body = r.json()
-    login = await client.post(
-        "/api/v1/auth/login",
-        json={"tenant": slug, "email": body["admin"]["email"], "password": body["admin"]["password"]},
-    )
-    headers = auth(login.json()["access_token"])
+    headers = (await sign_in(client, slug, body["admin"]["email"], body["admin"]["password"])).headers
     units: dict[str, str] = {}
     for kind, code, parent in (("university", "ROOT", None), ("office", "HQ", "ROOT"), ("college", "CS", "ROOT")):
         r = await client.post(
@@ -99,8 +95,7 @@ async def _viewer(client: Any, platform: dict[str, str], province: str) -> dict[
         headers=platform,
     )
     assert r.status_code == 201, r.text
-    login = await client.post("/api/v1/auth/login", json={"email": email, "password": "bureau-password-1"})
-    return auth(login.json()["access_token"])
+    return (await sign_in(client, None, email, "bureau-password-1")).headers
 
 
 @dataclass

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TenantHandle, auth, onboard
+from tests.conftest import TenantHandle, onboard, sign_in
 from tests.integration.plans_support import draft, provision
 from tests.integration.webhooks.conftest import fast_settings, receiver  # noqa: F401  (fixtures)
 
@@ -102,11 +102,7 @@ async def make_university(client: Any, db: Any, platform_token: str) -> Universi
                 f"/api/v1/org/groups/{key}/members", json={"person_id": people[persona], "role": role}, headers=admin
             )
             assert r.status_code in (200, 201), r.text
-        login = await client.post(
-            "/api/v1/auth/login", json={"tenant": tenant.slug, "email": email, "password": PASSWORD}
-        )
-        assert login.status_code == 200, login.text
-        headers[persona] = auth(login.json()["access_token"])
+        headers[persona] = (await sign_in(client, tenant.slug, email, PASSWORD)).headers
     version = await draft(client, tenant)
     r = await client.post(f"/api/v1/plans/versions/{version['version']['id']}/publish", headers=admin)
     assert r.status_code == 200, r.text

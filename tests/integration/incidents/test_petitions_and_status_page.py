@@ -99,11 +99,14 @@ async def test_escalated_petitions_open_an_incident_linked_both_ways(client: Any
     assert sorted(r.json()["petition_ids"]) == sorted(ids)
 
 
-async def test_report_from_a_warning_through_the_service(db: Any, shared_uni: University) -> None:
+async def test_report_from_a_warning_through_the_service(client: Any, db: Any, platform_token: str) -> None:
     from service.incidents import services
+    from tests.integration.warnings.test_open_incident import _surging
 
-    warning = uuid.uuid4()
-    async with db.transaction(shared_uni.tenant.id) as session:
+    # A real warning of the university: incidents.warning_id is a foreign key that includes tenant_id.
+    uni, warnings = await _surging(client, db, platform_token)
+    warning = uuid.UUID(warnings["category"]["id"])
+    async with db.transaction(uni.tenant.id) as session:
         incident = await services.report_incident(
             session,
             None,

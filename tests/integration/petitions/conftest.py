@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import auth
+from tests.conftest import sign_in
 
 
 @dataclass
@@ -33,11 +33,7 @@ async def make_account(client: Any, tenant: Any, role: str) -> tuple[dict[str, s
         headers=tenant.headers,
     )
     assert r.status_code == 201, r.text
-    login = await client.post(
-        "/api/v1/auth/login", json={"tenant": tenant.slug, "email": email, "password": "a-long-password-1"}
-    )
-    assert login.status_code == 200, login.text
-    return auth(login.json()["access_token"]), r.json()["id"]
+    return (await sign_in(client, tenant.slug, email, "a-long-password-1")).headers, r.json()["id"]
 
 
 async def make_unit(client: Any, tenant: Any, kind: str, code: str, parent: str | None) -> str:

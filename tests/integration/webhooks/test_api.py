@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from service.webhooks import services
 from service.webhooks.models import Subscription
 from tenants.errors import Invalid
-from tests.conftest import auth
+from tests.conftest import sign_in
 from tests.integration.webhooks.conftest import drive, subscribe
 
 BASE = "/api/v1/webhooks"
@@ -50,14 +50,11 @@ async def test_callers_without_the_right_are_refused(client, tenant, receiver):
         headers=tenant.headers,
     )
     assert staff.status_code == 201
-    login = await client.post(
-        "/api/v1/auth/login",
-        json={"tenant": tenant.slug, "email": staff.json()["email"], "password": "staff-password-1"},
-    )
+    staff_headers = (await sign_in(client, tenant.slug, staff.json()["email"], "staff-password-1")).headers
     r = await client.post(
         f"{BASE}/subscriptions",
         json={"url": receiver.url, "event_types": ["*"]},
-        headers=auth(login.json()["access_token"]),
+        headers=staff_headers,
     )
     assert r.status_code == 403
     assert (await client.get(f"{BASE}/subscriptions")).status_code == 401

@@ -31,7 +31,7 @@ def raising(name: FromPath[str]) -> None:
     ("name", "status", "code"),
     [
         ("unique", 409, "duplicate"),
-        ("foreign-key", 422, "constraint"),
+        ("foreign-key", 422, "unknown-reference"),
         ("check", 422, "constraint"),
         ("privilege", 403, "forbidden"),
         ("shutdown", 503, "unavailable"),
