@@ -144,7 +144,8 @@ EVENTS: dict[str, EventType] = {
     "account.created": _e("an account was created", "账号已创建", "role"),
     "account.updated": _e("an account's role, name or activity changed", "账号的角色、姓名或启用状态已变更", "changed"),
     "account.sessions_revoked": _e(
-        "every session (access and refresh tokens) of an account was ended", "账号的全部会话（访问令牌和刷新令牌）已结束"
+        "every session (access and refresh tokens) of an account was ended",
+        "账号的全部会话（访问令牌和刷新令牌）已结束",
     ),
     "account.password_changed": _e(
         "an account's owner changed its password (its other sessions ended)", "账号本人已修改密码（其他会话已结束）"
