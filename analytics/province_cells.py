@@ -191,7 +191,7 @@ def fold_delta(local: pl.LazyFrame, *, before: int, kinds: Iterable[str] = PERIO
     new = local.filter(pl.col("txid") >= before)
     span = new.select(first=pl.col("local_at").min()).collect()
     if span.height == 0 or span.item(0, "first") is None:
-        return Delta(_empty_cells(), _empty_dimensions())
+        return empty_delta()
     first = span.item(0, "first").date()
     # Out-of-order times: a petition may have old events later than the new ones, so the touched windows run
     # to the last event of the touched petitions.
@@ -222,6 +222,13 @@ def _difference(now: pl.DataFrame, was: pl.DataFrame, keys: list[str], values: I
     joined = now.join(was, on=keys, how="full", coalesce=True, suffix="_was")
     out = joined.select(*keys, *((pl.col(v).fill_null(0) - pl.col(f"{v}_was").fill_null(0)).alias(v) for v in values))
     return out.filter(pl.any_horizontal(pl.col(v) != 0 for v in values))
+
+
+def empty_delta() -> Delta:
+    tag = {"period_kind": pl.String(), "period_start": pl.Date()}
+    cells = pl.DataFrame(schema={**CELL_SCHEMA, **tag}).select("tenant_id", *tag, *SUMS)
+    dimensions = pl.DataFrame(schema={**DIMENSION_SCHEMA, **tag}).select("tenant_id", *tag, "dimension", "value", "n")
+    return Delta(cells, dimensions)
 
 
 def _empty_cells() -> pl.DataFrame:

@@ -36,7 +36,7 @@ from analytics.broker import ensure_broker
 from analytics.extract import petition_history_frame
 from analytics.metrics import localize
 from analytics.province import UNIVERSITY_SCHEMA, Window, universities_of
-from analytics.province_cells import CELL_SCHEMA, DIMENSION_SCHEMA, SUMS, Delta, fold_delta
+from analytics.province_cells import CELL_SCHEMA, DIMENSION_SCHEMA, SUMS, Delta, empty_delta, fold_delta
 from analytics.runtime import database
 from analytics.scheduler import hourly, periodic
 from tenants.db import Database, driver_connection, require_tenant
@@ -80,7 +80,7 @@ async def fold_in(session: AsyncSession, *, rebuild: bool = False) -> FoldResult
         return FoldResult(tenant_id, before, before, 0, 0, time.perf_counter() - started)
     frame = await petition_history_frame(session, txid_from=before, txid_to=after)
     zone = await session.scalar(select(Tenant.timezone).where(Tenant.id == tenant_id))
-    delta = Delta(pl.DataFrame(schema=CELL_SCHEMA), pl.DataFrame(schema=DIMENSION_SCHEMA))
+    delta = empty_delta()
     if frame.height:
         local = localize(frame.lazy(), {str(tenant_id): zone or "Asia/Shanghai"})
         # CPU-bound Polars work: off the event loop.
