@@ -184,3 +184,21 @@ def test_windows_between() -> None:
 
 def test_every_count_is_a_cell_and_bases_are_counts() -> None:
     assert set(BASES) <= {*SUMS, "overdue_accept", "overdue_conclude", "followups_outstanding"}
+
+
+def test_the_relay_asks_for_one_fold_per_university_with_petition_events() -> None:
+    import uuid
+
+    from analytics import province_jobs, relay
+
+    a, b = uuid.uuid4(), uuid.uuid4()
+
+    def event(tenant: uuid.UUID, type_: str) -> relay.FeedEvent:
+        return relay.FeedEvent(tenant_id=tenant, id=uuid.uuid4(), txid=1, seq=1, occurred_at=START, type=type_,
+                               actor_id=None, petition_id=None, incident_id=None, org_unit_id=None, subject_id=None,
+                               payload={})  # fmt: skip
+
+    batch = [event(a, "petition.submitted"), event(a, "petition.accepted"), event(b, "incident.reported")]
+    messages = [m for m in relay.messages_for_batch(batch) if m.actor_name == "fold_province_cells"]
+    assert [m.args for m in messages] == [(str(a),)]
+    assert province_jobs._fold_touched([event(b, "account.created")]) == []
