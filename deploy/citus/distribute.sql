@@ -47,6 +47,9 @@ select create_distributed_table('petition_escalation_members', 'tenant_id', colo
 select create_distributed_table('petition_numbers', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('petition_reminders', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('petition_settings', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('province_cells', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('province_dimension_cells', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('province_folds', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('reports', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('report_requests', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('training_sessions', 'tenant_id', colocate_with => 'accounts');
