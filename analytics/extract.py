@@ -28,10 +28,13 @@ from tenants.tenancy import Tenant
 _IDS = ("tenant_id", "petition_id", "incident_id", "org_unit_id", "subject_id")
 
 
-def _select(schema: dict[str, pl.DataType] = JOURNAL_SCHEMA, types: tuple[str, ...] = ("petition.",)) -> str:
-    """The COPY query of ``schema``'s columns for the event types starting with one of ``types``."""
+def _select(
+    schema: dict[str, pl.DataType] = JOURNAL_SCHEMA, types: tuple[str, ...] = ("petition.",), *, txid: bool = False
+) -> str:
+    """The COPY query of ``schema``'s columns for the event types starting with one of ``types`` (and the
+    ``txid`` column last, with ``txid``)."""
     ids = [c for c in _IDS[1:] if c in schema]
-    payload = [c for c in schema if c not in {*_IDS, "occurred_at", "type"}]
+    payload = [c for c in schema if c not in {*_IDS, "occurred_at", "type", "txid"}]
     # occurred_at travels as integer microseconds since the epoch: exact, zone-free and cheap to parse.
     columns = [
         "tenant_id::text",
@@ -42,6 +45,7 @@ def _select(schema: dict[str, pl.DataType] = JOURNAL_SCHEMA, types: tuple[str, .
             f"(payload->>'{c}')::bigint as {c}" if schema[c] == pl.Int64() else f"payload->>'{c}' as {c}"
             for c in payload
         ),
+        *(["txid"] if txid else []),
     ]
     where = " or ".join(f"type like $${prefix}%$$" for prefix in types)
     # The bounds are validated datetimes rendered by us, never caller text: COPY takes no bind parameters.
@@ -57,6 +61,23 @@ async def journal_frame(
     set ``since`` no later than the submission of the oldest petition the period can involve.
     """
     return await _frame(session, _select(), JOURNAL_SCHEMA, since, until)
+
+
+FOLD_SCHEMA: dict[str, pl.DataType] = {**JOURNAL_SCHEMA, "txid": pl.Int64()}
+
+
+async def petition_history_frame(session: AsyncSession, *, txid_from: int, txid_to: int) -> pl.DataFrame:
+    """Every petition event (``FOLD_SCHEMA``: with its ``txid``) committed by a transaction below ``txid_to``
+    of the current tenant's petitions that have an event of a transaction in ``[txid_from, txid_to)``: what a
+    fold of those transactions needs (``analytics.province_cells.fold_delta``)."""
+    lo, hi = int(txid_from), int(txid_to)  # integers rendered by us: COPY takes no bind parameters
+    query = _select(txid=True) + f" and txid < {hi}"
+    if lo > 0:
+        query += (
+            " and petition_id in (select petition_id from journal where type like $$petition.%$$"
+            f" and petition_id is not null and txid >= {lo} and txid < {hi})"
+        )
+    return await _frame(session, query, FOLD_SCHEMA, None, None)
 
 
 async def incident_frame(

@@ -182,26 +182,35 @@ def raw_metrics(journal: pl.LazyFrame, window: Window, *, key: str = "tenant_id"
 def university_metrics(
     data: ProvinceData, window: Window, *, k: int = disclosure.DEFAULT_K
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Per-university metrics and the province row, both suppressed for publication.
+    """Per-university metrics and the province row computed from scratch from the extracted journals, both
+    suppressed for publication (see ``publish``). The bureau routes read the precomputed cells instead
+    (``analytics.province_cells``); this is the reference they are tested against."""
+    local = localize(data.journal.lazy(), data.zones)
+    metrics = data.universities.select("tenant_id").join(raw_metrics(local, window), on="tenant_id", how="left")
+    # The province row: the same definitions over every petition of the province at once.
+    province = raw_metrics(local.with_columns(tenant_id=pl.lit("province")), window)
+    if province.is_empty():
+        province = pl.DataFrame({"tenant_id": ["province"]})
+    return publish(metrics, province, k=k)
+
+
+def _complete(frame: pl.DataFrame) -> pl.DataFrame:
+    for column in METRICS:
+        if column not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, pl.Float64).alias(column))
+    return frame.select("tenant_id", *METRICS).with_columns(pl.col(c).fill_null(0) for c in BASES)
+
+
+def publish(
+    metrics: pl.DataFrame, province: pl.DataFrame, *, k: int = disclosure.DEFAULT_K
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Suppress the per-university metrics and the province row (unsuppressed ``METRICS`` per ``tenant_id``).
 
     Every count is protected as a one-way table of the universities with the province total as its margin;
     the rates and means built on a suppressed count are suppressed with it, and the scores are computed from
     what is published (so a score never carries a suppressed rate).
     """
-    local = localize(data.journal.lazy(), data.zones)
-    metrics = data.universities.select("tenant_id").join(raw_metrics(local, window), on="tenant_id", how="left")
-    for column in METRICS:
-        if column not in metrics.columns:
-            metrics = metrics.with_columns(pl.lit(None, pl.Float64).alias(column))
-    metrics = metrics.select("tenant_id", *METRICS).with_columns(pl.col(c).fill_null(0) for c in BASES)
-    # The province row: the same definitions over every petition of the province at once.
-    province = raw_metrics(local.with_columns(tenant_id=pl.lit("province")), window)
-    if province.is_empty():
-        province = pl.DataFrame({"tenant_id": ["province"]})
-    for column in METRICS:
-        if column not in province.columns:
-            province = province.with_columns(pl.lit(None, pl.Float64).alias(column))
-    province = province.select("tenant_id", *METRICS).with_columns(pl.col(c).fill_null(0) for c in BASES)
+    metrics, province = _complete(metrics), _complete(province)
     for base, rates in BASES.items():
         metrics, total = disclosure.protect_column(metrics, key="tenant_id", count=base, dependents=rates, k=k)
         hidden = total is None
@@ -242,20 +251,16 @@ class Statistics:
 
 
 def statistics(data: ProvinceData, window: Window, *, k: int = disclosure.DEFAULT_K) -> Statistics:
-    """Volume by university and kind, categories, most-complained unit types and adopted suggestions."""
+    """Volume by university and kind, categories, most-complained unit types and adopted suggestions, from
+    scratch (the reference for the precomputed cells)."""
     local = localize(data.journal.lazy(), data.zones)
     facts = petition_facts(local).filter(_in_window("received_local", window)).collect()
     slugs = dict(data.universities.select("tenant_id", "slug").iter_rows())
-    names = sorted(slugs.values())
     facts = facts.with_columns(slug=pl.col("tenant_id").replace_strict(slugs, default=None))
-    by_kind = facts.group_by("slug", "kind").len()
-    at = {(s, kd): n for s, kd, n in by_kind.iter_rows()}
-    kinds = disclosure.protect(names, list(KINDS), [[at.get((s, kd), 0) for kd in KINDS] for s in names], k=k)
-    categories = _one_way(facts.group_by("category").len(), "category", k)
+    by_kind = {(s, kd): n for s, kd, n in facts.group_by("slug", "kind").len().iter_rows()}
     handled = facts.join(data.units, on=["tenant_id", "org_unit_id"], how="left").with_columns(
         pl.col("unit_kind").fill_null("unassigned")
     )
-    unit_kinds = _one_way(handled.group_by("unit_kind").len(), "unit_kind", k)
     # A suggestion is adopted when its handling opinion (first reply) in the period supports it.
     replies = (
         local.filter((pl.col("type") == "petition.replied") & _in_window("local_at", window))
@@ -265,17 +270,42 @@ def statistics(data: ProvinceData, window: Window, *, k: int = disclosure.DEFAUL
         .len()
         .collect()
     )
-    adopted_at = {slugs.get(t): n for t, n in replies.iter_rows()}
-    adopted = disclosure.protect(["adopted"], names, [[adopted_at.get(s, 0) for s in names]], k=k)
+    adopted = {slugs.get(t): n for t, n in replies.iter_rows()}
+    return protect_statistics(
+        sorted(slugs.values()),
+        by_kind,
+        dict(facts.group_by("category").len().iter_rows()),
+        dict(handled.group_by("unit_kind").len().iter_rows()),
+        adopted,
+        k=k,
+    )
+
+
+def protect_statistics(
+    slugs: list[str],
+    by_kind: dict[tuple[str, str], int],
+    categories: dict[str | None, int],
+    unit_kinds: dict[str | None, int],
+    adopted: dict[str | None, int],
+    *,
+    k: int = disclosure.DEFAULT_K,
+) -> Statistics:
+    """The art. 41 tables protected for publication, from their counts: petitions per (university slug, kind),
+    per category code and per kind of handling unit, adopted suggestions per university."""
+    names = sorted(slugs)
+    kinds = disclosure.protect(names, list(KINDS), [[by_kind.get((s, kd), 0) for kd in KINDS] for s in names], k=k)
+    category_table = _one_way(categories, k)
+    unit_kind_table = _one_way(unit_kinds, k)
+    adopted_table = disclosure.protect(["adopted"], names, [[adopted.get(s, 0) for s in names]], k=k)
     # One grand total (the province's volume) is shared by three tables: hidden in one, hidden in all (hiding
     # more never reveals anything).
-    if kinds.total is None or categories.total is None or unit_kinds.total is None:
-        kinds, categories, unit_kinds = (_hide_total(t) for t in (kinds, categories, unit_kinds))
-    return Statistics(kinds=kinds, categories=categories, unit_kinds=unit_kinds, adopted=adopted)
+    if kinds.total is None or category_table.total is None or unit_kind_table.total is None:
+        kinds, category_table, unit_kind_table = (_hide_total(t) for t in (kinds, category_table, unit_kind_table))
+    return Statistics(kinds=kinds, categories=category_table, unit_kinds=unit_kind_table, adopted=adopted_table)
 
 
-def _one_way(counts: pl.DataFrame, key: str, k: int) -> disclosure.Protected:
-    pairs = sorted((str(v) if v is not None else "unknown", n) for v, n in counts.iter_rows())
+def _one_way(counts: dict[str | None, int], k: int) -> disclosure.Protected:
+    pairs = sorted((str(v) if v is not None else "unknown", n) for v, n in counts.items() if n)
     return disclosure.protect(["n"], [p[0] for p in pairs], [[p[1] for p in pairs]], k=k)
 
 

@@ -121,7 +121,9 @@ class Scheduler:
                     if active:
                         await self.enqueue_periodic(utcnow())
                 if active:
-                    while await relay.relay_once(self.db) and not stop.is_set():
+                    # Drain the relay, but only until the lease is due for renewal: a long backlog must not let
+                    # the lease expire mid-drain (a standby would then become active beside this process).
+                    while not stop.is_set() and loop.time() < self._lease_until and await relay.relay_once(self.db):
                         pass
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.poll_seconds)

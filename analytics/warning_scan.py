@@ -114,6 +114,32 @@ async def submissions_frame(session: AsyncSession, since: datetime) -> pl.DataFr
     )  # fmt: skip
 
 
+# The petitions behind a warning: those of its key received from the start of its window to its last sighting.
+_KEY_CONDITION = {
+    "category": "c.code = :key",
+    "org_unit": "coalesce(p.org_unit_id, c.default_org_unit_id)::text = :key",
+    "place": "p.lat is not null and p.long is not null and to_char(floor(p.lat / :cell) * :cell, 'FM990.000') || ','"
+    " || to_char(floor(p.long / :cell) * :cell, 'FM990.000') = :key",
+}
+SURGE_PETITIONS_MAX = 100  # what an incident report links at most
+
+
+async def surge_petitions(session: AsyncSession, warning: EarlyWarning) -> list[uuid.UUID]:
+    """The ids of the current university's petitions that make up ``warning``'s surge (oldest first, at most
+    ``SURGE_PETITIONS_MAX``): same key, received within its window or since, up to its last sighting."""
+    rows = await session.execute(
+        text(
+            "select p.id from petitions p join petition_categories c on c.tenant_id = p.tenant_id "
+            f"and c.id = p.category_id where {_KEY_CONDITION[warning.key_kind]} "
+            "and p.received_at >= :start and p.received_at <= :until "
+            "order by p.received_at, p.id limit :n"
+        ),
+        {"key": warning.key, "cell": CELL_DEGREES, "start": warning.window_start,
+         "until": max(warning.window_end, warning.last_seen_at), "n": SURGE_PETITIONS_MAX},
+    )  # fmt: skip
+    return [r[0] for r in rows]
+
+
 # --- the scan --------------------------------------------------------------------------------------------------
 
 

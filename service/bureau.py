@@ -2,14 +2,15 @@
 
 A bureau viewer is a platform account bound to a province (``province_code``); it carries no tenant, so every
 tenant route refuses it (their guards name tenant roles) and row-level security would show it nothing anyway.
-Here each university is read under its own tenant context by ``analytics.province``, and every figure is
-suppressed by ``analytics.disclosure`` before it is returned: ``null`` is a suppressed value or no data, and each
-row lists the names it suppressed. A university of another province is a 404, like an unknown one.
+The figures come from the precomputed cells that workers fold from each university's journal
+(``analytics.province_jobs``; no journal is read on a request), read for the whole province in one statement
+through the platform path, and every figure is suppressed by ``analytics.disclosure`` on the whole table before
+it is returned: ``null`` is a suppressed value or no data, and each row lists the names it suppressed. A
+university of another province is a 404, like an unknown one.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from typing import Annotated, Any
 
@@ -17,7 +18,7 @@ from litestar import Controller, get
 from litestar.datastructures import State
 from litestar.params import FromPath, QueryParameter
 
-from analytics import province
+from analytics import province, province_cells, province_jobs
 from analytics.disclosure import Protected
 from service.deps import Caller
 from service.security import requires
@@ -48,9 +49,8 @@ def _province(principal: Principal) -> str:
 async def _aggregates(state: State, principal: Principal, window: province.Window) -> dict[str, Any]:
     code = _province(principal)
     k = state.settings.disclosure_k
-    data = await province.extract(state.db, code, window)
-    # The Polars work is CPU-bound: off the event loop.
-    metrics, totals = await asyncio.to_thread(province.university_metrics, data, window, k=k)
+    data = await province_jobs.read(state.db, code, window)
+    metrics, totals = province_cells.published_metrics(data.universities, data.cells, k=k)
     return {"code": code, "k": k, "data": data, "metrics": metrics, "totals": totals}
 
 
@@ -137,8 +137,8 @@ class BureauController(Controller):
         window = _window(year, quarter)
         code = _province(principal)
         k = state.settings.disclosure_k
-        data = await province.extract(state.db, code, window)
-        s = await asyncio.to_thread(province.statistics, data, window, k=k)
+        data = await province_jobs.read(state.db, code, window, dimensions=True)
+        s = province_cells.published_statistics(data.universities, data.cells, data.dimensions, k=k)
         kinds = _table(s.kinds, "university", "kind")
         return {
             **_header(code, k, window),

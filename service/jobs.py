@@ -18,6 +18,7 @@ if os.environ.get("XINFANG_PROCESS") == "worker":
 broker = ensure_broker()
 
 from analytics import jobs as foundation_jobs  # noqa: E402
+from analytics import province_jobs  # noqa: E402
 from analytics import readiness as readiness_jobs  # noqa: E402
 from analytics import warning_scan as warning_jobs  # noqa: E402
 from analytics.reports import jobs as report_jobs  # noqa: E402
@@ -30,6 +31,7 @@ __all__ = [
     "foundation_jobs",
     "incident_jobs",
     "petition_jobs",
+    "province_jobs",
     "readiness_jobs",
     "report_jobs",
     "warning_jobs",

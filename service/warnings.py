@@ -74,12 +74,19 @@ class WarningOut(msgspec.Struct):
     summary: Summary
 
     @classmethod
-    def of(cls, w: EarlyWarning) -> WarningOut:
+    def of(cls, w: EarlyWarning, names: tuple[str, str] | None = None) -> WarningOut:
+        """The warning as JSON; ``names`` (zh, en) name its key in the summary (default: the key itself)."""
+        name_zh, name_en = names or (w.key, w.key)
         return cls(
             w.id, w.key_kind, w.key, w.org_unit_id, w.raised_at, w.window_start, w.window_end, w.window_count,
             w.baseline, w.score, w.peak_count, w.last_seen_at, w.state, w.dismissed_at, w.dismissed_by,
-            w.dismiss_reason, w.incident_id, describe(w, w.key, w.key),
+            w.dismiss_reason, w.incident_id, describe(w, name_zh, name_en),
         )  # fmt: skip
+
+
+async def named(session: AsyncSession, w: EarlyWarning) -> WarningOut:
+    """The warning as JSON with its unit or category named as people name it."""
+    return WarningOut.of(w, await _key_names(session, w))
 
 
 class DismissIn(Input):
@@ -135,7 +142,11 @@ async def open_incident(
         people_groups=[incidents.PeopleGroup(g.kind, g.count, g.org_unit_id) for g in data.people_groups],
         risk_categories=data.risk_categories,
     )
-    incident = await incidents.report_incident(session, principal.subject_id, report, warning_id=warning.id)
+    # The petitions of the surge are linked to the incident (both ways, by the incidents domain).
+    petition_ids = await warning_scan.surge_petitions(session, warning)
+    incident = await incidents.report_incident(
+        session, principal.subject_id, report, petition_ids=petition_ids, warning_id=warning.id
+    )
     await warning_scan.incident_opened(session, warning, incident.id, actor_id=principal.subject_id)
     return incident
 
@@ -153,18 +164,18 @@ class WarningController(Controller):
         before: Annotated[dt.datetime | None, QueryParameter(description="raised before (paging)")] = None,
     ) -> list[WarningOut]:
         rows = await warning_scan.list_warnings(db_session, state=warning_state, limit=limit, before=before)
-        return [WarningOut.of(w) for w in rows]
+        return [await named(db_session, w) for w in rows]
 
     @get("/{warning_id:uuid}", summary="One warning with its evidence", **READ)
     async def show(self, warning_id: FromPath[uuid.UUID], db_session: Session) -> WarningOut:
-        return WarningOut.of(await warning_scan.get_warning(db_session, warning_id))
+        return await named(db_session, await warning_scan.get_warning(db_session, warning_id))
 
     @post("/{warning_id:uuid}/dismiss", summary="Dismiss a warning (handling group or admin)", status_code=200, **READ)
     async def dismiss(
         self, warning_id: FromPath[uuid.UUID], data: JSONBody[DismissIn], db_session: Session, principal: Caller
     ) -> WarningOut:
         warning = await warning_scan.dismiss(db_session, warning_id, principal=principal, reason=data.reason)
-        return WarningOut.of(warning)
+        return await named(db_session, warning)
 
     @post(
         "/{warning_id:uuid}/incident",

@@ -36,6 +36,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
+from tests.bench._province_cells import TARGETS as PROVINCE_TARGETS
+
 ROOT = Path(__file__).resolve().parents[2]
 DB = "xf_bench_analytics"
 PETITIONS, EVENTS, UNIVERSITIES = 1_000_000, 10_000_000, 50
@@ -370,6 +372,48 @@ def _arrow_native(app_url: str, tenant: uuid.UUID, sql: str, expected: int, runs
     return out
 
 
+TARGET = {
+    "polars_over_duckdb_ratio": 1.0,
+    "extraction_ratio_to_copy": 0.9,
+    "peak_rss_mib": 4096,
+    **PROVINCE_TARGETS,
+}
+
+
+def contract(result: dict[str, Any]) -> dict[str, Any]:
+    """The keys every benchmark's JSON carries: name, figures, baseline, ratio (the smaller DuckDB/Polars ratio,
+    the engine comparison), target and passed (every target of the issue met)."""
+    metrics = result["metrics"]
+    ratio = min(metrics[n]["ratio"] for n in ("tenant_quarter", "province"))
+    extraction = result["extraction"]
+    peak = max(metrics[n]["peak_rss_polars_mib"] for n in ("tenant_quarter", "province"))
+    cells = result["province_cells"]
+    figures = {
+        "polars_tenant_quarter_s": metrics["tenant_quarter"]["polars_s"],
+        "polars_province_s": metrics["province"]["polars_s"],
+        "extraction_rows_per_s": extraction["polars"]["rows_per_s"],
+        "extraction_ratio_to_copy_csv": extraction["ratio_to_copy_csv"],
+        "province_extraction_s": result["province_extraction"]["seconds"],
+        "peak_rss_polars_mib": peak,
+        "bureau_p95_ms": cells["bureau_p95_ms"],
+        "day_fold_s": cells["day_fold_s"],
+        "rebuild_s": cells["rebuild_s"],
+    }
+    baseline = {
+        "duckdb_tenant_quarter_s": metrics["tenant_quarter"]["duckdb_s"],
+        "duckdb_province_s": metrics["province"]["duckdb_s"],
+        "copy_csv_rows_per_s": extraction["copy_csv"]["rows_per_s"],
+    }
+    passed = (
+        ratio >= TARGET["polars_over_duckdb_ratio"]
+        and extraction["ratio_to_copy_csv"] >= TARGET["extraction_ratio_to_copy"]
+        and peak < TARGET["peak_rss_mib"]
+        and all(cells["passed"].values())
+    )
+    return {"name": "analytics", "figures": figures, "baseline": baseline, "ratio": ratio, "target": TARGET,
+            "passed": passed}  # fmt: skip
+
+
 def scale_from(argv: list[str]) -> float:
     """The scale from the first argument when it is a number, else XINFANG_BENCH_SCALE, else 1.0."""
     try:
@@ -420,6 +464,10 @@ def main(scale: float | None = None) -> dict[str, Any]:
     with psycopg.connect(database_url(server, DB), autocommit=True) as conn:
         conn.execute("vacuum analyze journal")
     result = run(settings.app_url, [u.tenant_id for u in report.universities])
+    from tests.bench import _province_cells
+
+    cells = _province_cells.run(database_url(server, DB), settings.app_url,
+                                [u.tenant_id for u in report.universities], UNTIL)  # fmt: skip
     result = {
         "scale": scale,
         "generated": {
@@ -429,7 +477,9 @@ def main(scale: float | None = None) -> dict[str, Any]:
             "seconds": round(report.seconds, 1),
         },
         **result,
+        "province_cells": cells,
     }
+    result = {**contract(result), **result}
     out = ROOT / ".xinfang" / "bench" / "analytics.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, default=str))

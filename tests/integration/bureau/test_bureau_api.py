@@ -130,6 +130,10 @@ async def world(module_clock: None, client: Any, db: Any, platform_token: str) -
     await _petitions(db, qa2, "complaint", "dormitory", 4)
     await _petitions(db, qa3, "suggestion", "teaching", 11)
     await _petitions(db, qb1, "complaint", "dormitory", 12)
+    # The worker's job: fold the journals into the province cells the bureau routes read.
+    from analytics import province_jobs
+
+    await province_jobs.fold_all(db, [u.id for u in (qa1, qa2, qa3, qb1)])
     now = FIXED_NOW.astimezone(ZoneInfo("Asia/Shanghai"))
     return Fixture(
         qa1, qa2, qa3, qb1, await _viewer(client, platform, "630000"), await _viewer(client, platform, "640000"),

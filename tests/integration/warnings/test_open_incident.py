@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from analytics import warning_scan
 from analytics.warnings import Method
 from service.incidents.models import Incident
+from service.petitions.models import Category, Petition
 from tenants.clock import utcnow
 from tenants.journal import JournalEvent
 from tests.integration.incidents.conftest import University, make_university
@@ -69,6 +70,10 @@ async def test_open_an_incident_from_a_warning(client: Any, db: Any, platform_to
     uni, warnings = await _surging(client, db, platform_token)
     category = warnings["category"]
     member = uni.headers["hand_member"]
+    # The summaries name the category and the unit, never by code or id.
+    assert "类别“食堂”" in category["summary"]["zh"] and "category 'Canteen'" in category["summary"]["en"]
+    unit = warnings["org_unit"]
+    assert unit["key"] not in unit["summary"]["zh"] + unit["summary"]["en"] and "部门“" in unit["summary"]["zh"]
     key = {"Idempotency-Key": str(uuid.uuid4())}
     body = {"risk_categories": ["group_event"], "impact": "食堂门口聚集"}
     r = await client.post(_url(category) + "/incident", json=body, headers={**member, **key})
@@ -87,6 +92,16 @@ async def test_open_an_incident_from_a_warning(client: Any, db: Any, platform_to
     assert (shown["state"], shown["incident_id"]) == ("incident_opened", incident["id"])
     detail = (await client.get(f"/api/v1/incidents/{incident['id']}", headers=uni.headers["admin"])).json()
     assert detail["warning_id"] == category["id"]
+    # The incident links the petitions of the surge (all six, on the canteen).
+    async with db.transaction(uni.tenant.id) as session:
+        canteen = set(
+            await session.scalars(
+                select(Petition.id)
+                .join(Category, Category.id == Petition.category_id)
+                .where(Category.code == "canteen")
+            )
+        )
+    assert len(canteen) == SURGE and {uuid.UUID(p) for p in detail["petition_ids"]} == canteen
 
     # Journaled: the incident names the warning, the warning its incident; no person, no petition text.
     [reported] = await _events(db, uni, "incident.reported")

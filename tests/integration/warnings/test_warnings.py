@@ -145,8 +145,9 @@ async def test_warning_api_list_show_dismiss(client: Any, db: Any, make_tenant: 
     listed = r.json()
     assert sorted(w["key_kind"] for w in listed) == ["category", "org_unit"]
     category = next(w for w in listed if w["key_kind"] == "category")
-    assert category["summary"]["zh"].startswith("过去24小时内类别“canteen”收到5件信访")
-    assert category["summary"]["en"].startswith("5 petitions on category 'canteen' in 24 h")
+    # Named as people name them: the category's names, not its code.
+    assert category["summary"]["zh"].startswith("过去24小时内类别“食堂”收到5件信访")
+    assert category["summary"]["en"].startswith("5 petitions on category 'Canteen' in 24 h")
     assert category["incident_id"] is None and category["state"] == "open"
     url = f"/api/v1/warnings/{category['id']}"
     assert (await client.get(url, headers=tenant.headers)).json()["id"] == category["id"]
