@@ -15,7 +15,7 @@ from alembic import op
 from tenants.ddl import TS, UUID, app_role, execute, grant, tenant_table
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
