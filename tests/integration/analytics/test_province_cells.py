@@ -21,7 +21,7 @@ from analytics import province, province_cells, province_jobs
 from analytics.reports import store
 from service.synthetic.generate import Spec, generate
 from tenants import journal
-from tests.conftest import FIXED_NOW, auth
+from tests.conftest import FIXED_NOW, auth, sign_in
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 CODE = "460000"
@@ -47,8 +47,7 @@ async def _viewer(client: Any, platform_token: str) -> dict[str, str]:
         headers=auth(platform_token),
     )
     assert r.status_code == 201, r.text
-    login = await client.post("/api/v1/auth/login", json={"email": email, "password": "bureau-password-1"})
-    return auth(login.json()["access_token"])
+    return auth((await sign_in(client, None, email, "bureau-password-1")).token)
 
 
 def _same(a: Any, b: Any) -> bool:
