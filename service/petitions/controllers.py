@@ -21,7 +21,7 @@ from service.petitions import access_log, scope, services
 from service.petitions import schemas as s
 from service.petitions.access_log import Via
 from service.petitions.models import CHANNELS, KINDS, Attachment, Petition
-from service.petitions.storage import sniff, storage_from_settings
+from service.petitions.storage import EXTENSIONS, sniff, storage_from_settings
 from service.petitions.workflow import Action
 from service.petitions.workflow import State as PState
 from service.security import TTLCache, refuse_foreign, requires
@@ -239,6 +239,40 @@ class PetitionController(Controller):
         self, petition_id: FromPath[uuid.UUID], db_session: Session, principal: Caller, request: Request[Any, Any, Any]
     ) -> s.PetitionOut:
         return await _detail(db_session, petition_id, principal, request)
+
+    @get(
+        "/{petition_id:uuid}/attachments",
+        summary="The files attached to a petition in the caller's scope (404 out of scope)",
+        **ANY_OR_READER,
+    )
+    async def attachments(
+        self, petition_id: FromPath[uuid.UUID], db_session: Session, principal: Caller
+    ) -> list[s.AttachmentOut]:
+        return [s.AttachmentOut.of(a) for a in await services.list_attachments(db_session, petition_id, principal)]
+
+    @get(
+        "/{petition_id:uuid}/attachments/{attachment_id:uuid}",
+        summary="One attached file, to preview or download (404 out of scope)",
+        media_type="application/octet-stream",
+        **ANY_OR_READER,
+    )
+    async def attachment(
+        self,
+        petition_id: FromPath[uuid.UUID],
+        attachment_id: FromPath[uuid.UUID],
+        db_session: Session,
+        principal: Caller,
+        state: State,
+    ) -> Response[bytes]:
+        found = await services.get_attachment(db_session, petition_id, attachment_id, principal)
+        content = await storage_from_settings(state.settings).get(found.storage_key)
+        # Shown inline for a preview, but never run as a page of ours: a sandboxed, unsniffed document.
+        headers = {
+            "Content-Disposition": f'inline; filename="{found.id}{EXTENSIONS.get(found.media_type, "")}"',
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox",
+        }
+        return Response(content, media_type=found.media_type, headers=headers)
 
     @get("/mine", summary="The caller's own petitions, newest first", **ANY_ACCOUNT)
     async def my_list(

@@ -11,7 +11,7 @@ import msgspec
 
 from service.deps import Input
 from service.petitions import deadlines
-from service.petitions.models import Category, Petition, PetitionAccess, PetitionSettings
+from service.petitions.models import Attachment, Category, Petition, PetitionAccess, PetitionSettings
 from service.petitions.workflow import CLOSED_STATES, Action, State, allowed_actions
 
 Kind = Literal["suggestion", "accusation", "complaint"]
@@ -419,3 +419,15 @@ def _stage(state: str) -> str | None:
 
 def status_of(state: str) -> str:
     return "closed" if State(state) in CLOSED_STATES else "open"
+
+
+class AttachmentOut(msgspec.Struct):
+    id: uuid.UUID
+    media_type: str
+    size: int
+    sha256: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, a: Attachment) -> AttachmentOut:
+        return cls(a.id, a.media_type, a.size, a.sha256, a.created_at)

@@ -27,6 +27,7 @@ from service.petitions.models import (
     MAX_REPRESENTATIVES,
     OUTCOMES,
     RATINGS,
+    Attachment,
     Category,
     EscalatedPetition,
     EscalationRequest,
@@ -523,6 +524,27 @@ async def show_petition(
     if identity:
         await access_log.record(session, principal, [petition], via)
     return Shown(petition, identity)
+
+
+async def list_attachments(session: AsyncSession, petition_id: uuid.UUID, principal: Principal) -> list[Attachment]:
+    """The files attached to a petition in the caller's scope (404 otherwise), oldest first."""
+    await find_petition(session, petition_id, principal)
+    query = select(Attachment).where(Attachment.petition_id == petition_id)
+    return list(await session.scalars(query.order_by(Attachment.created_at, Attachment.id)))
+
+
+async def get_attachment(
+    session: AsyncSession, petition_id: uuid.UUID, attachment_id: uuid.UUID, principal: Principal
+) -> Attachment:
+    """One attached file of a petition in the caller's scope; an unknown file and a petition out of scope are
+    the same 404."""
+    await find_petition(session, petition_id, principal)
+    attachment = await session.scalar(
+        select(Attachment).where(Attachment.petition_id == petition_id, Attachment.id == attachment_id)
+    )
+    if attachment is None:
+        raise NotFound("no such attachment")
+    return attachment
 
 
 async def reveal_identity(

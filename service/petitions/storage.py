@@ -23,6 +23,8 @@ _SIGNATURES: list[tuple[bytes, str]] = [
     (b"\xff\xf2", "audio/mpeg"),
 ]
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# The file name ending a download is given, by media type.
+EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf", "audio/mpeg": ".mp3", DOCX: ".docx"}
 
 
 def sniff(data: bytes) -> str | None:

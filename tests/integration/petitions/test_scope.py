@@ -158,6 +158,34 @@ def _open311(resource: str) -> Probe:
     return probe
 
 
+async def _first_id(client: Any, w: World, petition: dict[str, Any], what: str) -> str:
+    """The id of the petition's first notice or attachment (read as the admin), or a random one."""
+    r = await client.get(f"/api/v1/petitions/{petition['id']}/{what}", headers=w.uni.admin)
+    items = r.json() if r.status_code == 200 else []
+    return str(items[0]["id"]) if items else str(uuid.uuid4())
+
+
+def _file(what: str, suffix: str = "") -> Probe:
+    """GET one notice or attachment of the petition (``what``: notices or attachments)."""
+
+    async def probe(client: Any, w: World, petition: dict[str, Any], headers: dict[str, str]) -> Any:
+        item = await _first_id(client, w, petition, what)
+        return await client.get(f"/api/v1/petitions/{petition['id']}/{what}/{item}{suffix}", headers=headers)
+
+    return probe
+
+
+def _public_notice() -> Probe:
+    """Download a notice with the tracking number and lookup code (``headers``: {"code": ...})."""
+
+    async def probe(client: Any, w: World, petition: dict[str, Any], headers: dict[str, str]) -> Any:
+        item = await _first_id(client, w, petition, "notices")
+        body = {"tracking_number": petition["tracking_number"], "lookup_code": headers["code"]}
+        return await client.post(f"/api/v1/t/{w.uni.slug}/petitions/notices/{item}.pdf", json=body)
+
+    return probe
+
+
 STALE = 999
 # Every route that reads or changes an existing petition, with its probe. "one" routes answer about one petition
 # (404 out of scope), "list" routes list petitions (out of scope: absent).
@@ -186,6 +214,15 @@ PROBES: dict[tuple[str, str], tuple[str, Probe]] = {
             lambda p: {"title": "聚集", "facts": "学生聚集", "people_count": 10, "petition_ids": [p["id"]]},
         ),
     ),
+    ("GET", "/api/v1/petitions/{petition_id:uuid}/attachments"): (
+        "one",
+        _one("GET", "/api/v1/petitions/{id}/attachments"),
+    ),
+    ("GET", "/api/v1/petitions/{petition_id:uuid}/attachments/{attachment_id:uuid}"): ("one", _file("attachments")),
+    ("GET", "/api/v1/petitions/{petition_id:uuid}/notices"): ("one", _one("GET", "/api/v1/petitions/{id}/notices")),
+    ("GET", "/api/v1/petitions/{petition_id:uuid}/notices/{file:str}"): ("one", _file("notices", ".pdf")),
+    ("POST", "/api/v1/t/{slug:str}/petitions/notices"): ("lookup", _lookup("notices")),
+    ("POST", "/api/v1/t/{slug:str}/petitions/notices/{file:str}"): ("lookup", _public_notice()),
     ("GET", "/api/v1/petitions"): ("list", _one("GET", "/api/v1/petitions?limit=200")),
     ("GET", "/api/v1/petitions/mine"): ("list", _one("GET", "/api/v1/petitions/mine?limit=200")),
     ("POST", "/api/v1/t/{slug:str}/petitions/status"): ("lookup", _lookup("status")),
@@ -210,6 +247,9 @@ NOT_ABOUT_ONE_PETITION = {
     ("GET", "/api/v1/petition-settings"): "settings (admins)",
     ("PUT", "/api/v1/petition-settings"): "settings (admins)",
     ("GET", "/api/v1/petition-access-log"): "tenant admins only; test_access_log.py",
+    ("POST", "/api/v1/petitions/{petition_id:uuid}/notices/{notice_id:uuid}/corrections"): (
+        "the office only (a staff role gets 403 before any petition is read); test_notices.py"
+    ),
     ("GET", "/api/v1/incidents"): "no petitions in the list rows",
     ("GET", "/api/v1/incidents/{incident_id:uuid}"): "linked petitions filtered: incidents/test_petitions_*",
 }
@@ -338,7 +378,7 @@ async def test_in_scope_callers_get_the_petition_and_its_data(client: Any, world
     assert r.status_code == 200 and r.json()["petitioner"] is None and not leaked(r.text)
 
 
-async def test_public_and_open311_routes_follow_their_own_scope(client: Any, world: World) -> None:
+async def test_public_and_open311_routes_follow_their_own_scope(clock: Any, client: Any, world: World) -> None:
     """Lookup-code routes: the code is the scope (a wrong code answers like an unknown number). Open311:
     anonymous reads never show an accusation; a key reads the university's petitions without identities."""
     w = world
@@ -346,6 +386,7 @@ async def test_public_and_open311_routes_follow_their_own_scope(client: Any, wor
     for key, (kind, probe) in PROBES.items():
         if kind != "lookup":
             continue
+        clock.shift(61)  # a new minute of the guessing limits for each route
         wrong = await probe(client, w, w.complaint, {"code": "WRONGCODE234"})
         blind = await probe(client, w, unknown, {"code": "WRONGCODE234"})
         assert wrong.status_code == blind.status_code == 404 and not leaked(wrong.text), key
@@ -477,3 +518,32 @@ async def test_secondary_posts_are_managed_by_admins_and_checked(client: Any, wo
     gone = await client.delete(f"{path}/{uuid.uuid4()}", headers=w.uni.admin)
     assert gone.status_code == 404
     assert (await client.get(f"/api/v1/org/people/{uuid.uuid4()}/posts", headers=w.uni.admin)).status_code == 404
+
+
+async def test_attachments_are_read_in_scope_as_sandboxed_files(client: Any, world: World) -> None:
+    w = world
+    png = b"\x89PNG\r\n\x1a\n" + b"1" * 80
+    r = await client.post(
+        f"/api/v1/t/{w.uni.slug}/petitions/attachments",
+        data={"tracking_number": w.complaint["tracking_number"], "lookup_code": w.complaint["lookup_code"]},
+        files={"files": ("photo.png", png, "image/png")},
+    )
+    assert r.status_code == 201, r.text
+    attachment_id = r.json()[0]["id"]
+    base = f"/api/v1/petitions/{w.complaint['id']}/attachments"
+    for headers in (w.staff_sub, w.uni.officer, w.uni.petitioner, w.reader):
+        listed = await client.get(base, headers=headers)
+        assert listed.status_code == 200 and [a["id"] for a in listed.json()] == [attachment_id], listed.text
+        assert listed.json()[0]["media_type"] == "image/png" and listed.json()[0]["size"] == len(png)
+        got = await client.get(f"{base}/{attachment_id}", headers=headers)
+        assert got.status_code == 200 and got.content == png
+        assert got.headers["content-type"] == "image/png"
+        assert got.headers["x-content-type-options"] == "nosniff"
+        assert got.headers["content-security-policy"] == "sandbox"
+        assert got.headers["content-disposition"] == f'inline; filename="{attachment_id}.png"'
+    # Staff of an unrelated unit: the list and the file are an unknown petition's; another petition's file id
+    # under this petition is an unknown file.
+    assert (await client.get(base, headers=w.staff_b)).status_code == 404
+    assert (await client.get(f"{base}/{attachment_id}", headers=w.staff_b)).status_code == 404
+    other = f"/api/v1/petitions/{w.accusation['id']}/attachments/{attachment_id}"
+    assert (await client.get(other, headers=w.uni.officer)).status_code == 404
