@@ -31,7 +31,7 @@ def _day(at: dt.datetime) -> str:
 
 
 async def _notices(client: Any, uni: Any, pid: str) -> list[dict[str, Any]]:
-    r = await client.get(f"/api/v1/petitions/{pid}/notices", headers=uni.staff)
+    r = await client.get(f"/api/v1/petitions/{pid}/notices", headers=uni.officer)
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -40,7 +40,7 @@ async def _texts(client: Any, uni: Any, pid: str, nid: str, lang: str) -> tuple[
     """The notice's text out of its PDF and its DOCX, squeezed (PDF lines wrap anywhere in Chinese)."""
     out = []
     for fmt, extract in (("pdf", pdf_text), ("docx", docx_text)):
-        r = await client.get(f"/api/v1/petitions/{pid}/notices/{nid}.{fmt}", params={"lang": lang}, headers=uni.staff)
+        r = await client.get(f"/api/v1/petitions/{pid}/notices/{nid}.{fmt}", params={"lang": lang}, headers=uni.officer)
         assert r.status_code == 200, r.text
         assert r.headers["content-type"].startswith("application/pdf" if fmt == "pdf" else "application/vnd")
         out.append(squeeze(extract(r.content)))
@@ -116,7 +116,7 @@ async def test_every_kind_carries_its_facts_in_pdf_and_docx_in_both_languages(cl
             ("en", expected_en, ["Test University", "(Seal)", "18 November 2026", "Asia/Shanghai"]),
         ):
             pid_of = refused if kind == "non_acceptance" else pid
-            track = (await client.get(f"/api/v1/petitions/{pid_of}", headers=uni.staff)).json()["tracking_number"]
+            track = (await client.get(f"/api/v1/petitions/{pid_of}", headers=uni.officer)).json()["tracking_number"]
             for extracted in await _texts(client, uni, pid_of, notice["id"], lang):
                 for needle in [*base, track, notice["document_number"], *expected[kind]]:
                     assert squeeze(needle) in extracted, (kind, lang, needle)
@@ -197,7 +197,7 @@ async def test_a_failed_composition_leaves_the_action_unapplied(clock, client, u
     assert r.status_code == 500
     assert r.headers["content-type"].startswith("application/problem+json")
     monkeypatch.undo()
-    detail = (await client.get(f"/api/v1/petitions/{pid}", headers=uni.staff)).json()
+    detail = (await client.get(f"/api/v1/petitions/{pid}", headers=uni.officer)).json()
     assert (detail["state"], detail["version"]) == ("received", version)
     assert await _notices(client, uni, pid) == []
     assert [e["type"] for e in await journal_of(client, uni, pid)] == ["petition.submitted"]
