@@ -23,6 +23,7 @@ from service.petitions import controllers as petitions
 from service.petitions import open311
 from service.petitions.notices import controllers as notices
 from service.security import Authenticator, RateLimiter, RequestContextMiddleware
+from service.supervision import controllers as supervision
 from service.webhooks import catalogue
 from service.webhooks.controllers import WebhookController
 from tenants import crypto
@@ -57,6 +58,7 @@ ROUTE_HANDLERS: list[object] = [
     open311.Open311Controller,
     incidents.IncidentController,
     incidents.PublicIncidentController,
+    supervision.SupervisionController,
     WebhookController,
     reports.ReportController,
     bureau.BureauController,
