@@ -22,6 +22,7 @@ from service.logging import configure_logging
 from service.petitions import controllers as petitions
 from service.petitions import open311
 from service.petitions.notices import controllers as notices
+from service.reception import controllers as reception
 from service.security import Authenticator, RateLimiter, RequestContextMiddleware
 from service.supervision import controllers as supervision
 from service.webhooks import catalogue
@@ -59,6 +60,8 @@ ROUTE_HANDLERS: list[object] = [
     incidents.IncidentController,
     incidents.PublicIncidentController,
     supervision.SupervisionController,
+    reception.ReceptionController,
+    reception.PublicReceptionController,
     WebhookController,
     reports.ReportController,
     bureau.BureauController,
