@@ -25,7 +25,7 @@ async def _unit_staff(client: Any, uni: Any, unit: str) -> dict[str, str]:
     return headers
 
 
-def _due(hours: int) -> str:
+def _due(hours: int) -> str:  # the travelled clock (fixture `clock`), never the real time
     return (datetime.now(tz=datetime.now().astimezone().tzinfo) + timedelta(hours=hours)).isoformat()
 
 
