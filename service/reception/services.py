@@ -91,7 +91,7 @@ async def update_session(
 ) -> ReceptionSession:
     row = await get_session(session, session_id, lock=True)
     if row.cancelled:
-        raise Conflict("the session was cancelled", code="session-cancelled")
+        raise Conflict("the session was cancelled / 本场接访已取消", code="session-cancelled")
     merged = {k: changes.get(k, getattr(row, k)) for k in ("starts_at", "ends_at", "capacity")}
     _validate(merged["starts_at"], merged["ends_at"], merged["capacity"], utcnow())
     if merged["capacity"] < row.booked:
@@ -160,10 +160,14 @@ async def _take_slot(session: AsyncSession, session_id: uuid.UUID) -> int:
     if slot is None:
         row = await get_session(session, session_id)
         if row.cancelled:
-            raise Conflict("the session was cancelled", code="session-cancelled")
+            raise Conflict("the session was cancelled / 本场接访已取消", code="session-cancelled")
         if row.starts_at <= utcnow():
-            raise Conflict("the session has begun; book another", code="session-started")
-        raise Conflict("every slot of this session is booked", code="session-full", capacity=row.capacity)
+            raise Conflict(
+                "the session has begun; book another / 本场接访已开始，请预约其他场次", code="session-started"
+            )
+        raise Conflict(
+            "every slot of this session is booked / 本场接访已约满", code="session-full", capacity=row.capacity
+        )
     return int(slot)
 
 
@@ -172,7 +176,9 @@ async def _link(session: AsyncSession, session_id: uuid.UUID, petition_id: uuid.
         select(Booking.id).where(Booking.session_id == session_id, Booking.petition_id == petition_id)
     )
     if taken is not None:
-        raise Conflict("this petition has a slot in this session already", code="already-booked")
+        raise Conflict(
+            "this petition has a slot in this session already / 该信访事项已预约本场接访", code="already-booked"
+        )
     slot = await _take_slot(session, session_id)
     booking = Booking(session_id=session_id, petition_id=petition_id, slot=slot)
     session.add(booking)
@@ -216,7 +222,7 @@ async def register_visit(
     (and, ``in_charge``, taken in personal charge by its leader)."""
     row = await get_session(session, session_id)
     if row.cancelled:
-        raise Conflict("the session was cancelled", code="session-cancelled")
+        raise Conflict("the session was cancelled / 本场接访已取消", code="session-cancelled")
     submitted = await petitions.submit(session, db, data, principal=principal, registered_by=principal.subject_id)
     assert submitted.petition is not None
     pid = submitted.petition.id

@@ -102,7 +102,9 @@ def _kind(order: Order) -> str:
 async def issue(session: AsyncSession, data: OrderIn, *, principal: Principal) -> Order:
     side = await issuer_side(session, principal)
     if side is None:
-        raise Forbidden("only the petition office or the leadership group issues supervision orders")
+        raise Forbidden(
+            "only the petition office or the leadership group issues supervision orders / 仅信访办或领导小组可下达督办"
+        )
     now = utcnow()
     errors = []
     if (data.petition_id is None) == (data.task_id is None):
@@ -163,7 +165,7 @@ async def find_order(session: AsyncSession, order_id: uuid.UUID, principal: Prin
     query = select(Order).where(Order.id == order_id, _visible(principal, issuer))
     order = await session.scalar(query.with_for_update(of=Order) if lock else query)
     if order is None:
-        raise NotFound("no such supervision order")
+        raise NotFound("no such supervision order / 督办单不存在")
     return order
 
 
@@ -204,9 +206,12 @@ async def act(
     order = await find_order(session, order_id, principal, lock=True)
     if action in UNIT_ACTIONS:
         if not await _answers_for(session, principal, order.org_unit_id):
-            raise Forbidden("only the order's unit answers it", code="not-the-unit")
+            raise Forbidden("only the order's unit answers it / 仅被督办单位可答复", code="not-the-unit")
     elif await issuer_side(session, principal) is None:
-        raise Forbidden("only the petition office or the leadership group reviews supervision answers")
+        raise Forbidden(
+            "only the petition office or the leadership group reviews supervision answers"
+            " / 仅信访办或领导小组可审核督办答复"
+        )
     nxt = transition(order.state, action)
     if version != order.version:
         raise Conflict("the order changed meanwhile", code="stale", version=order.version, state=order.state)

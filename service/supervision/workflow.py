@@ -49,7 +49,7 @@ def transition(state: State | str, action: Action | str) -> State:
     nxt = TRANSITIONS.get((current, act))
     if nxt is None:
         raise Conflict(
-            f"action {act.value!r} is not allowed in state {current.value!r}",
+            f"action {act.value!r} is not allowed in state {current.value!r} / 督办单当前状态不允许该操作",
             code="transition-refused",
             state=current.value,
             allowed=allowed_actions(current),
