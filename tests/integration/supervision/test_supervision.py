@@ -141,3 +141,12 @@ async def test_a_head_of_unit_receives_the_escalation(clock, client, uni, db):
     assert await scan_tenant(db, uni.tenant.id) == 1
     order = (await client.get(f"{ORDERS}/{r.json()['id']}", headers=uni.officer)).json()
     assert order["overdue"] is True and order["escalated_to_unit_id"] == uni.unit_b
+
+
+def test_the_scan_is_registered_with_the_scheduler():
+    from analytics.scheduler import _periodic
+    from service import jobs  # noqa: F401  (what the scheduler imports)
+
+    job = next(p for p in _periodic if p.name == "supervision.scan")
+    [message] = job.messages("2026-11-29T03:1")
+    assert message.actor_name == "scan_supervision"
