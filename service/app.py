@@ -22,7 +22,9 @@ from service.logging import configure_logging
 from service.petitions import controllers as petitions
 from service.petitions import open311
 from service.petitions.notices import controllers as notices
+from service.reception import controllers as reception
 from service.security import Authenticator, RateLimiter, RequestContextMiddleware
+from service.supervision import controllers as supervision
 from service.webhooks import catalogue
 from service.webhooks.controllers import WebhookController
 from tenants import crypto
@@ -57,6 +59,9 @@ ROUTE_HANDLERS: list[object] = [
     open311.Open311Controller,
     incidents.IncidentController,
     incidents.PublicIncidentController,
+    supervision.SupervisionController,
+    reception.ReceptionController,
+    reception.PublicReceptionController,
     WebhookController,
     reports.ReportController,
     bureau.BureauController,

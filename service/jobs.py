@@ -24,6 +24,7 @@ from analytics import warning_scan as warning_jobs  # noqa: E402
 from analytics.reports import jobs as report_jobs  # noqa: E402
 from service.incidents import jobs as incident_jobs  # noqa: E402
 from service.petitions import jobs as petition_jobs  # noqa: E402
+from service.supervision import jobs as supervision_jobs  # noqa: E402
 from service.webhooks import jobs as webhook_jobs  # noqa: E402
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "province_jobs",
     "readiness_jobs",
     "report_jobs",
+    "supervision_jobs",
     "warning_jobs",
     "webhook_jobs",
 ]

@@ -50,6 +50,7 @@ FIELDS: dict[str, Field] = {
     "balance": _f("integer", "stock after the movement", 12),
     "based_on_id": _f("string|null", "the plan version a draft starts from", "0196a0f1-7e4a-7b2c-9d3e-4f5a6b7c8d9e"),
     "baseline": _f("number", "the expected count in the window", 1.5),
+    "capacity": _f("integer", "how many petitioners a reception session receives", 10),
     "by": _f("string", "who rated: petitioner or staff on their behalf", "petitioner"),
     "category": _f("string", "a category code (petition or material category)", "dormitory"),
     "changed": _f("array", "the names of the fields that changed", ["name_zh"], "string"),
@@ -66,6 +67,7 @@ FIELDS: dict[str, Field] = {
     "due_at": _f("string|null", "a due time (ISO 8601, UTC)", "2026-11-18T04:00:00+00:00"),
     "due_on": _f("string|null", "a due date (ISO 8601 date, the university's zone)", "2026-12-18"),
     "enabled": _f("boolean|null", "whether the subscription is enabled", True),
+    "escalated_to": _f("string", "where an overdue supervision order escalated: unit_head or parent_unit", "unit_head"),
     "event_types": _f("array", "the event type patterns subscribed to", ["petition.*"], "string"),
     "format": _f("string", "a file format", "xlsx"),
     "from_parent_id": _f("string|null", "the previous parent unit", "0196a0f1-7e4a-7b2c-9d3e-4f5a6b7c8d9e"),
@@ -79,6 +81,7 @@ FIELDS: dict[str, Field] = {
     "lang": _f("string", "a language: zh-CN or en", "zh-CN"),
     "level": _f("string|null", "a severity level key of the plan", "II"),
     "linked": _f("boolean", "whether the person is linked to an account", True),
+    "new_petition": _f("boolean", "whether a reception booking came with a new petition", False),
     "media_type": _f("string", "the media type of a file", "image/jpeg"),
     "minutes": _f("integer", "minutes since the incident was reported", 42),
     "next_update_at": _f("string|null", "when the next bulletin is due (ISO 8601, UTC)", "2026-11-18T06:00:00+00:00"),
@@ -214,6 +217,33 @@ EVENTS: dict[str, EventType] = {
         "reason_code",
         "petitions",
     ),
+    # Supervision orders (督查督办): subject_id is the order, petition_id or incident_id its subject, org_unit_id
+    # the unit that must answer. ``kind``: petition or task; ``by``: office or leadership.
+    "supervision.issued": _e("a supervision order was issued to a unit", "督办单已下达", "kind", "by", "due_at"),
+    "supervision.answered": _e("the unit answered a supervision order", "承办单位已答复督办", "kind", "on_time"),
+    "supervision.accepted": _e("a supervision answer was accepted", "督办答复已认可", "kind"),
+    "supervision.returned": _e(
+        "a supervision answer was returned for more work", "督办答复已退回重办", "kind", "due_at"
+    ),
+    "supervision.closed": _e("a supervision order was closed", "督办单已办结", "kind"),
+    "supervision.overdue": _e(
+        "a supervision order passed its due time unanswered and was escalated",
+        "督办单逾期未复，已升级督办",
+        "kind",
+        "escalated_to",
+        "due_at",
+    ),
+    # Leaders' reception days (领导接访): subject_id is the session; the receiving leader stays out of payloads.
+    "reception.session_created": _e(
+        "a leaders' reception session was scheduled", "领导接访场次已安排", "held_on", "capacity"
+    ),
+    "reception.session_updated": _e("a reception session was changed", "领导接访场次已变更", "changed"),
+    "reception.session_cancelled": _e("a reception session was cancelled", "领导接访场次已取消", "held_on"),
+    "reception.booked": _e("a petitioner booked a reception slot", "信访人已预约领导接访", "new_petition"),
+    "reception.visit_registered": _e(
+        "a visit at a reception session was registered as a petition", "接访来访已登记为信访事项"
+    ),
+    "reception.in_charge_taken": _e("a leader took personal charge of a petition (包案)", "领导已包案"),
     "petition.attachment_added": _e("a file was attached to a petition", "信访事项已添加附件", "media_type", "size"),
     # Written notices (petition_id: the petition; subject_id: the notice). Only the document's kind and number:
     # its text stays out. Not a ``petition.`` type: issuing is no step of the case, and analytics reads ``petition.*``.

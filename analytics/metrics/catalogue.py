@@ -63,6 +63,18 @@ CATALOGUE: dict[str, Metric] = {
                               "count of petition.transfer_objected events of the period's assigned petitions"),
     "objection_rate": _m("coordination", "转办异议率", "objection rate",
                          "transfer_objections / transfers (null without transfers)"),
+    # Supervision orders (督查督办, supervision_coordination): orders issued in the period, by unit
+    "supervision_orders": _m("coordination", "本期督办单数", "supervision orders issued in the period",
+                             "count of supervision.issued events in the period"),
+    "supervision_answered": _m("coordination", "已答复督办单数", "supervision orders answered",
+                               "count of the period's orders with ≥ 1 supervision.answered (to date)"),
+    "supervision_overdue": _m("coordination", "逾期督办单数", "supervision orders overdue",
+                              "count of the period's orders with supervision.overdue (to date)"),
+    "supervision_returns": _m("coordination", "督办答复退回次数", "supervision answers returned",
+                              "count of supervision.returned events of the period's orders"),
+    "supervision_on_time_share": _m("coordination", "督办按时答复率", "share of supervision orders answered on time",
+                                    "of the period's orders answered or overdue: share whose first "
+                                    "supervision.answered has on_time = true (answered ≤ due_at)"),
     # Satisfaction and feedback (師生的滿意度與反饋)
     "ratings": _m("satisfaction", "本期评价次数", "ratings given in the period", "count of petition.rated events"),
     "satisfied_share": _m("satisfaction", "满意比例", "share satisfied", "ratings = satisfied / ratings"),
@@ -156,7 +168,8 @@ CATALOGUE: dict[str, Metric] = {
                            "assess_on_time_share, instruct_on_time_share, close_on_time_share (real incidents)"),
     "coordination_score": _m("score", "协调配合得分（协调指数）", "coordination score (coordination index)",
                              "100 × mean of the available (1 − bounced_share), (1 − objection_rate), "
-                             "ack_on_time_share, completed_on_time_share, (1 − decline_rate)"),
+                             "ack_on_time_share, completed_on_time_share, (1 − decline_rate), "
+                             "supervision_on_time_share"),
     "information_release_score": _m("score", "信息发布得分", "information release score",
                                     "100 × (0.5·first_bulletin_on_time_share + 0.3·cadence_share + "
                                     "0.2·(1 − correction_share)), weights renormalised over the available parts; "

@@ -10,7 +10,8 @@ here (drills are reported separately).
 - timeliness: mean of accept_within_15_share, conclude_on_time_share (petitions) and assess_on_time_share,
   instruct_on_time_share, close_on_time_share (incidents);
 - coordination (the coordination index): mean of (1 − bounced_share), (1 − objection_rate) (petitions) and
-  ack_on_time_share, completed_on_time_share, (1 − decline_rate) (incident tasks);
+  ack_on_time_share, completed_on_time_share, (1 − decline_rate) (incident tasks) and supervision_on_time_share
+  (supervision orders answered on time, ``analytics.metrics.supervision``);
 - information release: 0.5·first_bulletin_on_time_share + 0.3·cadence_share + 0.2·(1 − correction_share), the
   weights of the default plan's criteria (first release on time, updates on cadence, accuracy), renormalised
   over the available parts;
@@ -40,6 +41,7 @@ PARTS: dict[str, list[tuple[str, float, bool]]] = {
         ("ack_on_time_share", 1.0, False),
         ("completed_on_time_share", 1.0, False),
         ("decline_rate", 1.0, True),
+        ("supervision_on_time_share", 1.0, False),
     ],
     "information_release": [
         ("first_bulletin_on_time_share", 0.5, False),
@@ -80,15 +82,19 @@ def dimension_scores(
     incidents: pl.DataFrame | None = None,
     tasks: pl.DataFrame | None = None,
     release: pl.DataFrame | None = None,
+    supervision: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """One row per key with ``<dimension>_score`` (0-100 or null) from the petition and incident metric frames.
 
     ``incidents``, ``tasks`` and ``release`` are the outputs of ``incident_timeliness``, ``task_coordination``
     and ``information_release`` with the same keys (plus ``drill``); without them the incident parts are absent
-    and information_release stays null.
+    and information_release stays null. ``supervision`` is the output of ``supervision_coordination`` with the
+    same keys (its share joins the coordination parts).
     """
     frames = [f for f in (timeliness, coordination, satisfaction) if f is not None]
     frames += [_real(f) for f in (incidents, tasks, release) if f is not None]
+    if supervision is not None:
+        frames.append(supervision)
     if not frames:
         raise ValueError("no metric frame given")
     wanted = {c for parts in PARTS.values() for c, _, _ in parts} | {"satisfied_share", "basically_satisfied_share"}

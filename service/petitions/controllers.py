@@ -367,6 +367,9 @@ async def _detail(
         from service.incidents.services import incidents_of_petition
 
         out.incident_ids = await incidents_of_petition(session, petition_id)
+    if principal.kind == "account" and principal.role in services.STAFF_ROLES and petition.in_charge_person_id:
+        out.in_charge_person_id = petition.in_charge_person_id
+        out.in_charge_name = await services.person_name(session, petition.in_charge_person_id)
     return out
 
 

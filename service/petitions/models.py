@@ -136,6 +136,10 @@ class Petition(TenantOwned, Base):
     rated_at: Mapped[datetime | None]
     rating_stage: Mapped[str | None] = mapped_column(String(16))
     followup_at: Mapped[datetime | None]
+    # Leaders' reception days (领导接访): the session the petition was received or booked at, and the person who
+    # took personal charge of the case (包案, the session's receiving leader).
+    reception_session_id: Mapped[uuid.UUID | None]
+    in_charge_person_id: Mapped[uuid.UUID | None]
     updated_at: Mapped[datetime] = mapped_column(nullable=False)
     search: Mapped[str] = mapped_column(TSVECTOR, nullable=False)
 
@@ -145,6 +149,10 @@ class Petition(TenantOwned, Base):
         _unit_fk("org_unit_id"),
         _unit_fk("previous_org_unit_id"),
         _unit_fk("accused_org_unit_id"),
+        ForeignKeyConstraint(
+            ["tenant_id", "reception_session_id"], ["reception_sessions.tenant_id", "reception_sessions.id"]
+        ),
+        ForeignKeyConstraint(["tenant_id", "in_charge_person_id"], ["people.tenant_id", "people.id"]),
         Index("uq_petitions_tracking_number", "tenant_id", "tracking_number", unique=True),
         Index("ix_petitions_state", "tenant_id", "state", "id"),
         Index("ix_petitions_due", "tenant_id", "due_at"),

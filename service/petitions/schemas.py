@@ -294,6 +294,10 @@ class PetitionOut(msgspec.Struct):
     rated_at: datetime | None
     # The emergency incidents this petition was escalated into (set by the staff detail view).
     incident_ids: list[uuid.UUID] = []
+    # Leaders' reception days: the session, and who took personal charge (包案; staff views only).
+    reception_session_id: uuid.UUID | None = None
+    in_charge_person_id: uuid.UUID | None = None
+    in_charge_name: str | None = None
 
     @classmethod
     def of(cls, p: Petition, category: str, *, show_identity: bool, now: datetime) -> PetitionOut:
@@ -333,6 +337,7 @@ class PetitionOut(msgspec.Struct):
             closed_at=p.closed_at,
             rating=p.rating,
             rated_at=p.rated_at,
+            reception_session_id=p.reception_session_id,
         )
 
 

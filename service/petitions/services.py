@@ -623,6 +623,11 @@ async def list_petitions(
     return rows, (rows[-1][0].id if more else None)
 
 
+async def person_name(session: AsyncSession, person_id: uuid.UUID) -> str | None:
+    """The org chart name of a person (the leader in personal charge of a petition, 包案)."""
+    return await session.scalar(select(org.Person.name_zh).where(org.Person.id == person_id))
+
+
 async def find_by_code(session: AsyncSession, tracking_number: str, code: str) -> Petition:
     """The petition with this tracking number and lookup code; 404 for either wrong (same answer for both)."""
     tracking_number = normalize_code(tracking_number)

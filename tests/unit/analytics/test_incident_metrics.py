@@ -21,6 +21,7 @@ from analytics.metrics.incidents import (
     step_times,
     task_coordination,
 )
+from analytics.metrics.supervision import SUPERVISION_SCHEMA, supervision_coordination
 from tenants.plans.defaults import default_plan
 from tests.unit.analytics.test_metrics import journal as petition_journal
 
@@ -257,6 +258,8 @@ def test_every_output_column_is_in_the_catalogue():
         columns |= set(metric(j, period="month").columns)
     for metric in (timeliness, coordination, satisfaction):
         columns |= set(metric(pj, period="month").columns)
+    empty = pl.DataFrame(schema={**SUPERVISION_SCHEMA, "local_at": pl.Datetime("us")}).lazy()
+    columns |= set(supervision_coordination(empty, period="month").columns)
     columns -= {"tenant_id", "period", "drill", "step"}
     columns |= {"timeliness_score", "coordination_score", "information_release_score", "satisfaction_score",
                 "overall_score"}  # fmt: skip

@@ -1,0 +1,1 @@
+from tests.integration.petitions.conftest import uni  # noqa: F401  (fixture)
