@@ -4,10 +4,11 @@ overdue scan (idempotent, journaled once, escalated) and orders on incident task
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from service.supervision.jobs import scan_tenant
+from tenants.clock import utcnow
 from tests.integration.petitions.conftest import journal_of, link_person, make_account, petition_body
 
 ORDERS = "/api/v1/supervision-orders"
@@ -26,7 +27,7 @@ async def _unit_staff(client: Any, uni: Any, unit: str) -> dict[str, str]:
 
 
 def _due(hours: int) -> str:  # the travelled clock (fixture `clock`), never the real time
-    return (datetime.now(tz=datetime.now().astimezone().tzinfo) + timedelta(hours=hours)).isoformat()
+    return (utcnow() + timedelta(hours=hours)).isoformat()
 
 
 async def test_order_on_a_petition_answered_accepted_and_scoped(clock, client, uni):
@@ -93,7 +94,7 @@ async def test_order_on_a_petition_answered_accepted_and_scoped(clock, client, u
 async def test_overdue_orders_are_flagged_once_and_escalated(clock, client, uni, db):
     pid = await _petition(client, uni)
     answerer = await _unit_staff(client, uni, uni.unit_b)
-    due = datetime.now(tz=datetime.now().astimezone().tzinfo) + timedelta(minutes=3)
+    due = utcnow() + timedelta(minutes=3)
     r = await client.post(
         ORDERS,
         json={"petition_id": pid, "org_unit_id": uni.unit_b, "expected": "报送结果", "due_at": due.isoformat()},
@@ -131,7 +132,7 @@ async def test_a_head_of_unit_receives_the_escalation(clock, client, uni, db):
         headers=uni.admin,
     )
     assert r.status_code == 201, r.text
-    due = datetime.now(tz=datetime.now().astimezone().tzinfo) + timedelta(minutes=3)
+    due = utcnow() + timedelta(minutes=3)
     r = await client.post(
         ORDERS,
         json={"petition_id": pid, "org_unit_id": uni.unit_b, "expected": "报送结果", "due_at": due.isoformat()},

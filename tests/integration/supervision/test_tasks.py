@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
+from tenants.clock import utcnow
 from tests.integration.incidents.conftest import Driver, make_university
 
 ORDERS = "/api/v1/supervision-orders"
@@ -24,7 +25,7 @@ async def test_the_leadership_supervises_an_incident_task(
         "task_id": task["id"],
         "org_unit_id": uni.units["BWC"],
         "expected": "两小时内报告现场秩序恢复情况",
-        "due_at": (datetime.now(UTC) + timedelta(hours=2)).isoformat(),
+        "due_at": (utcnow() + timedelta(hours=2)).isoformat(),
     }
     # A member of another group is neither the office nor the leadership: 403.
     r = await client.post(ORDERS, json=body, headers=uni.headers["hand_member"])
