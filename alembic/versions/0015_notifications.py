@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from alembic import op
-from tenants.ddl import TS, UUID, app_role, execute, grant, tenant_table
+from tenants.ddl import OWNER_ROLE, PLATFORM_ROLE, TS, UUID, app_role, execute, grant, tenant_table
 
 revision = "0015"
 down_revision = "0014"
@@ -123,9 +123,36 @@ def upgrade() -> None:
     }.items():
         tenant_table(execute, table)
         grant(execute, table, privileges, app)
+    # The sweeper's view across tenants (platform path), like the webhooks': pending deliveries overdue by more
+    # than the grace (their message was lost, or their worker died mid-attempt), marked due now so that the
+    # next sweep skips them while they are being sent.
+    grant(execute, "notification_deliveries", "select, update", PLATFORM_ROLE)
+    execute(
+        """
+        create function notification_sweep(at timestamptz, grace_seconds double precision, max_rows integer)
+        returns table (tenant_id uuid, id uuid, attempts integer)
+        language sql volatile security definer set search_path = public as $$
+          update notification_deliveries d set next_attempt_at = at
+           where (d.tenant_id, d.id) in (
+                 select o.tenant_id, o.id from notification_deliveries o
+                  where o.status = 'pending'
+                    and o.next_attempt_at < at - make_interval(secs => grace_seconds)
+                  order by o.next_attempt_at
+                  limit max_rows
+                    for update skip locked)
+          returning d.tenant_id, d.id, d.attempts
+        $$
+        """
+    )
+    execute("revoke all on function notification_sweep(timestamptz, double precision, integer) from public")
+    execute(f"grant execute on function notification_sweep(timestamptz, double precision, integer) to {app}")
+    execute("reset role")
+    execute(f"alter function notification_sweep(timestamptz, double precision, integer) owner to {PLATFORM_ROLE}")
+    execute(f"set role {OWNER_ROLE}")
 
 
 def downgrade() -> None:
+    execute("drop function if exists notification_sweep(timestamptz, double precision, integer)")
     for table in ("notification_preferences", "notifications", "notification_deliveries"):
         op.drop_table(table)
     op.drop_constraint("ck_petitions_notify_lang", "petitions")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
-from sqlalchemy import literal, select, update
+from sqlalchemy import literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -322,3 +322,14 @@ async def deliver(
         error=error.reason if error else None,
     )
     return retries
+
+
+async def sweep(db: Database, *, grace_seconds: float = 60, limit: int = 5000) -> list[Retry]:
+    """Overdue pending deliveries of every tenant (a lost message, a worker that died mid-attempt), as messages;
+    runs on the platform path (``notification_sweep``), on the application's clock like every attempt time."""
+    async with db.transaction() as session:
+        rows = await session.execute(
+            text("select tenant_id, id, attempts from notification_sweep(:at, :grace, :lim)"),
+            {"at": utcnow(), "grace": grace_seconds, "lim": limit},
+        )
+        return [Retry(r.tenant_id, r.id, r.attempts, 0) for r in rows]

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC
 
 import dramatiq
 
 from analytics import relay
 from analytics.broker import ensure_broker
 from analytics.runtime import database
+from analytics.scheduler import periodic
 from service.notifications import dispatch
 from service.notifications.models import KIND_OF
 from tenants.settings import get_settings
@@ -34,6 +36,12 @@ async def deliver(tenant_id: str, delivery_id: str, token: int) -> None:
     await _send(retries)
 
 
+@dramatiq.actor(actor_name="notification_sweep", **_OPTIONS)
+async def sweep() -> None:
+    """Re-send overdue deliveries whose message was lost (every minute)."""
+    await _send(await dispatch.sweep(database()))
+
+
 async def _send(retries: list[dispatch.Retry]) -> None:
     if not retries:
         return
@@ -48,3 +56,8 @@ def _event(event: relay.FeedEvent) -> list[dramatiq.Message[object]]:
 
 for _type in ("notice.issued", *KIND_OF):
     relay.on(_type)(_event)
+
+
+@periodic("notifications.sweep", lambda now: now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M"))
+def _sweep(period: str) -> list[dramatiq.Message[object]]:
+    return [sweep.message()]

@@ -4,6 +4,7 @@ in the messages, the delivery log, the journal or the logs; the workflow action 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import uuid
@@ -168,6 +169,12 @@ async def test_a_server_that_is_down_is_retried_then_failed_and_the_action_stand
     assert 27 <= retry.delay <= 33  # the schedule's first delay, jittered by +/-10%
     (row,) = await _deliveries(db, uni.tenant.id, sub["id"])
     assert (row.status, row.attempts) == ("pending", 1) and "ConnectionRefused" in (row.last_error or "")
+    # A lost message: the sweeper re-sends the delivery once it is overdue (the clock moved past the delay).
+    assert retry.delivery_id not in [r.delivery_id for r in await dispatch.sweep(db)]
+    clock.shift(dt.timedelta(seconds=100))
+    swept = [r for r in await dispatch.sweep(db) if r.delivery_id == retry.delivery_id]
+    assert [(r.token, r.delay) for r in swept] == [(1, 0)]
+    assert retry.delivery_id not in [r.delivery_id for r in await dispatch.sweep(db)]  # marked due: not twice
     # A duplicate or stale message (another token) does nothing.
     assert await dispatch.deliver(db, down, uni.tenant.id, retry.delivery_id, 0) == []
     (second,) = await dispatch.deliver(db, down, uni.tenant.id, retry.delivery_id, retry.token)
