@@ -228,8 +228,8 @@ EVENTS: dict[str, EventType] = {
     ),
     # Notifications (petition_id: the petition; subject_id: the delivery). Never an address or a message text.
     "notification.failed": _e(
-        "a notification to the petitioner could not be delivered after every retry",
-        "向信访人的通知经全部重试后仍未送达",
+        "a notification (to the petitioner or a staff member) was refused, or failed after every retry",
+        "通知（致信访人或工作人员）被拒收，或经全部重试后仍未送达",
         "via",
         "attempts",
     ),
