@@ -246,10 +246,12 @@ def _validate(s: Settings) -> None:
     if s.smtp_host and not (0 < s.smtp_port < 65536):
         fail("smtp_port", "expected a TCP port")
     try:
-        if any(d < 0 for d in s.notify_retry_delays):
-            fail("notify_retry_schedule", "delays must not be negative")
+        notify_delays = s.notify_retry_delays
     except ValueError:
         fail("notify_retry_schedule", "expected comma-separated seconds, e.g. 60,300")
+    else:
+        if any(d < 0 for d in notify_delays):
+            fail("notify_retry_schedule", "delays must not be negative")
     if s.access_log_retention_days < 183:
         fail("access_log_retention_days", "must be at least 183 days (six months)")
     if s.password_min_length < 8:
