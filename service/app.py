@@ -19,6 +19,7 @@ from service.deps import provide_principal, provide_session
 from service.errors import EXCEPTION_HANDLERS
 from service.incidents import controllers as incidents
 from service.logging import configure_logging
+from service.notifications import controllers as notifications
 from service.petitions import controllers as petitions
 from service.petitions import open311
 from service.petitions.notices import controllers as notices
@@ -56,6 +57,8 @@ ROUTE_HANDLERS: list[object] = [
     notices.NoticeController,
     notices.PublicNoticeController,
     notices.NoticeTemplateController,
+    notifications.NotificationController,
+    notifications.PublicNotificationController,
     open311.Open311Controller,
     incidents.IncidentController,
     incidents.PublicIncidentController,

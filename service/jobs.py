@@ -23,6 +23,7 @@ from analytics import readiness as readiness_jobs  # noqa: E402
 from analytics import warning_scan as warning_jobs  # noqa: E402
 from analytics.reports import jobs as report_jobs  # noqa: E402
 from service.incidents import jobs as incident_jobs  # noqa: E402
+from service.notifications import jobs as notification_jobs  # noqa: E402
 from service.petitions import jobs as petition_jobs  # noqa: E402
 from service.supervision import jobs as supervision_jobs  # noqa: E402
 from service.webhooks import jobs as webhook_jobs  # noqa: E402
@@ -31,6 +32,7 @@ __all__ = [
     "broker",
     "foundation_jobs",
     "incident_jobs",
+    "notification_jobs",
     "petition_jobs",
     "province_jobs",
     "readiness_jobs",

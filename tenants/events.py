@@ -46,6 +46,7 @@ FIELDS: dict[str, Field] = {
     "anonymous": _f("boolean", "whether the petitioner stayed anonymous", False),
     "assignee": _f("string", "who the task went to: unit or group", "unit"),
     "audience": _f("string", "who a bulletin is for", "public"),
+    "attempts": _f("integer", "how many attempts were made", 6),
     "available": _f("integer", "stock available", 4),
     "balance": _f("integer", "stock after the movement", 12),
     "based_on_id": _f("string|null", "the plan version a draft starts from", "0196a0f1-7e4a-7b2c-9d3e-4f5a6b7c8d9e"),
@@ -131,6 +132,7 @@ FIELDS: dict[str, Field] = {
     "total": _f("integer", "checklist items in all", 5),
     "units_created": _f("integer", "units created", 12),
     "units_updated": _f("integer", "units updated", 0),
+    "via": _f("string", "the channel a notification went by: email or sms", "email"),
     "window_count": _f("integer", "petitions in the window", 9),
     "window_hours": _f("number", "the window's length in hours", 24),
 }
@@ -254,6 +256,14 @@ EVENTS: dict[str, EventType] = {
         "document_number",
         "replaces_id",
     ),
+    # Notifications (petition_id: the petition; subject_id: the delivery). Never an address or a message text.
+    "notification.failed": _e(
+        "a notification (to the petitioner or a staff member) was refused, or failed after every retry",
+        "通知（致信访人或工作人员）被拒收，或经全部重试后仍未送达",
+        "via",
+        "attempts",
+    ),
+    "notification.opted_out": _e("the petitioner opted out of notifications", "信访人已退订通知"),
     "notice_template.updated": _e("a notice template was changed", "告知书模板已修改", "kind", "lang"),
     "notice_template.reset": _e("a notice template was reset to the default", "告知书模板已恢复默认", "kind", "lang"),
     "petition_category.created": _e("a petition category was created", "信访类别已创建", "code"),

@@ -95,6 +95,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     warning_window_hours: int = 24
     warning_baseline_days: int = 28
     warning_min_count: int = 5
+    # Notifications (service.notifications). Email goes through this SMTP server; with no host, email is
+    # disabled and recorded as skipped (the staff feed works either way).
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    smtp_from: str = ""
+    smtp_timeout: float = 10.0
+    # SMS through an HTTP provider: a JSON POST {"to", "text"} to this URL with "Authorization: Bearer <token>";
+    # with no URL, SMS is disabled and recorded as skipped.
+    sms_url: str = ""
+    sms_token: str = ""
+    # Seconds between attempts of a notification after the first (1 min, 5 min, 30 min, 2 h, 6 h), then failed.
+    notify_retry_schedule: str = "60,300,1800,7200,21600"
     # Days the petition access log (who read whose personal data) is kept; at least 183 (six months).
     access_log_retention_days: int = 365
 
@@ -116,6 +131,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def webhook_retry_delays(self) -> tuple[float, ...]:
         """The delays before each retry, parsed from ``webhook_retry_schedule``."""
         return tuple(float(x) for x in self.webhook_retry_schedule.split(",") if x.strip())
+
+    @property
+    def notify_retry_delays(self) -> tuple[float, ...]:
+        return tuple(float(x) for x in self.notify_retry_schedule.split(",") if x.strip())
 
     @property
     def base_url(self) -> str:
@@ -222,6 +241,17 @@ def _validate(s: Settings) -> None:
     for field in ("warning_window_hours", "warning_baseline_days", "warning_min_count"):
         if getattr(s, field) <= 0:
             fail(field, "must be positive")
+    if s.sms_url and urlsplit(s.sms_url).scheme not in {"http", "https"}:
+        fail("sms_url", "expected an http(s):// URL")
+    if s.smtp_host and not (0 < s.smtp_port < 65536):
+        fail("smtp_port", "expected a TCP port")
+    try:
+        notify_delays = s.notify_retry_delays
+    except ValueError:
+        fail("notify_retry_schedule", "expected comma-separated seconds, e.g. 60,300")
+    else:
+        if any(d < 0 for d in notify_delays):
+            fail("notify_retry_schedule", "delays must not be negative")
     if s.access_log_retention_days < 183:
         fail("access_log_retention_days", "must be at least 183 days (six months)")
     if s.password_min_length < 8:

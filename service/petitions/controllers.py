@@ -151,6 +151,10 @@ def _submission(data: s.SubmissionIn) -> services.Submission:
         participants=data.participants,
         representatives=[services.Representative(r.name, r.contact) for r in data.representatives],
         accused_org_unit_id=data.accused_org_unit_id,
+        notify_consent=bool(data.notify and data.notify.consent),
+        notify_email=data.notify.email if data.notify else None,
+        notify_phone=data.notify.phone if data.notify else None,
+        notify_lang=data.notify.lang if data.notify else "zh-CN",
     )
 
 

@@ -107,6 +107,11 @@ class Petition(TenantOwned, Base):
     # JSON list of {name, contact}, encrypted as one value.
     representatives: Mapped[str | None] = mapped_column(EncryptedText)
     representative_count: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=0)
+    # Notifications of written notices (service.notifications): only with the petitioner's consent.
+    notify_consent: Mapped[bool] = mapped_column(nullable=False, default=False)
+    notify_email: Mapped[str | None] = mapped_column(EncryptedText)
+    notify_phone: Mapped[str | None] = mapped_column(EncryptedText)
+    notify_lang: Mapped[str] = mapped_column(String(8), nullable=False, default="zh-CN")
     accused_org_unit_id: Mapped[uuid.UUID | None]
     org_unit_id: Mapped[uuid.UUID | None]
     previous_org_unit_id: Mapped[uuid.UUID | None]

@@ -35,6 +35,15 @@ class RepresentativeIn(Input):
     contact: Annotated[str, msgspec.Meta(max_length=100)] | None = None
 
 
+class NotifyIn(Input):
+    """Where the petitioner wants the written notices sent; nothing is sent without ``consent``."""
+
+    consent: bool = False
+    email: Annotated[str, msgspec.Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    phone: Annotated[str, msgspec.Meta(max_length=40, pattern=r"^\+?[0-9][0-9 -]{4,38}$")] | None = None
+    lang: Literal["zh-CN", "en"] = "zh-CN"
+
+
 class SubmissionIn(Input):
     kind: Kind
     category: Code
@@ -50,6 +59,7 @@ class SubmissionIn(Input):
     # The limit of 5 is checked by the service (a 422 naming the field); this bound only caps the body.
     representatives: Annotated[list[RepresentativeIn], msgspec.Meta(max_length=50)] = []
     accused_org_unit_id: uuid.UUID | None = None
+    notify: NotifyIn | None = None
 
 
 class RegistrationIn(SubmissionIn, kw_only=True):

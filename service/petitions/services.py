@@ -292,6 +292,10 @@ class Submission:
     participants: int = 1
     representatives: list[Representative] = field(default_factory=list)
     accused_org_unit_id: uuid.UUID | None = None
+    notify_consent: bool = False
+    notify_email: str | None = None
+    notify_phone: str | None = None
+    notify_lang: str = "zh-CN"
 
 
 @dataclass(frozen=True)
@@ -347,6 +351,10 @@ async def submit(
         errors.append({"field": "anonymous", "message": "an anonymous petition carries no petitioner details"})
     if not data.anonymous and petitioner_account is None and not data.petitioner_name:
         errors.append({"field": "petitioner_name", "message": "required unless anonymous or signed in"})
+    if data.anonymous and (data.notify_email or data.notify_phone):
+        errors.append({"field": "notify", "message": "an anonymous petition carries no contact"})
+    if data.notify_consent and not (data.notify_email or data.notify_phone):
+        errors.append({"field": "notify", "message": "give an email or a phone to be notified"})
     if (data.lat is None) != (data.long is None):
         errors.append({"field": "lat", "message": "give both lat and long, or neither"})
     if errors:
@@ -384,6 +392,10 @@ async def submit(
         else None,
         "representative_count": len(data.representatives),
         "accused_org_unit_id": data.accused_org_unit_id,
+        "notify_consent": data.notify_consent,
+        "notify_email": data.notify_email,
+        "notify_phone": data.notify_phone,
+        "notify_lang": data.notify_lang,
         "state": State.received.value,
         "version": 1,
         "received_at": now,
@@ -425,12 +437,15 @@ async def submit(
     return Submitted(petition, code, body)
 
 
-PERSONAL_COLUMNS = frozenset({"petitioner_name", "petitioner_phone", "petitioner_number", "representatives"})
+PERSONAL_COLUMNS = frozenset(
+    {"petitioner_name", "petitioner_phone", "petitioner_number", "representatives", "notify_email", "notify_phone"}
+)
 _COLUMNS = [
     "tenant_id", "id", "tracking_number", "lookup_hash", "kind", "category_id", "channel", "subject", "content",
     "location_text", "lat", "long", "anonymous", "petitioner_account_id", "registered_by", "petitioner_name",
     "petitioner_phone", "petitioner_number", "participants", "representatives", "representative_count",
-    "accused_org_unit_id", "state", "version", "received_at", "due_at", "accept_due", "updated_at",
+    "accused_org_unit_id", "notify_consent", "notify_email", "notify_phone", "notify_lang", "state", "version",
+    "received_at", "due_at", "accept_due", "updated_at",
 ]  # fmt: skip
 
 

@@ -75,3 +75,38 @@ def test_production_settings_accept_real_keys():
         }
     )
     assert s.data_key_bytes == b"k" * 32
+
+
+def test_notification_channels_are_off_until_configured():
+    from service.notifications import channels
+
+    s = load_settings(BASE)
+    assert not channels.email_enabled(s) and not channels.sms_enabled(s)
+    s = load_settings(
+        {
+            **BASE,
+            "XINFANG_SMTP_HOST": "smtp.example.edu.cn",
+            "XINFANG_SMTP_PORT": "465",
+            "XINFANG_SMTP_STARTTLS": "false",
+            "XINFANG_SMTP_FROM": "xinfang@example.edu.cn",
+            "XINFANG_SMS_URL": "https://sms.example.com/send",
+            "XINFANG_SMS_TOKEN": "t",
+            "XINFANG_NOTIFY_RETRY_SCHEDULE": "10,20",
+        }
+    )
+    assert (s.smtp_port, s.smtp_starttls, s.notify_retry_delays) == (465, False, (10.0, 20.0))
+    assert channels.email_enabled(s) and channels.sms_enabled(s)
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"XINFANG_SMS_URL": "ftp://sms.example.com"}, "XINFANG_SMS_URL"),
+        ({"XINFANG_SMTP_HOST": "smtp.example.edu.cn", "XINFANG_SMTP_PORT": "70000"}, "XINFANG_SMTP_PORT"),
+        ({"XINFANG_NOTIFY_RETRY_SCHEDULE": "10,soon"}, "XINFANG_NOTIFY_RETRY_SCHEDULE"),
+        ({"XINFANG_NOTIFY_RETRY_SCHEDULE": "10,-1"}, "XINFANG_NOTIFY_RETRY_SCHEDULE"),
+    ],
+)
+def test_bad_notification_settings_name_the_variable(env, variable):
+    with pytest.raises(SettingsError, match=variable):
+        load_settings({**BASE, **env})
