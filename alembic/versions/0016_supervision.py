@@ -14,7 +14,7 @@ from alembic import op
 from tenants.ddl import TS, UUID, app_role, execute, grant, tenant_table
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
