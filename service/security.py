@@ -151,7 +151,9 @@ class Authenticator:
         """The principal if its account's session is still the token's, else ``Unauthorized``."""
         key = (principal.tenant_id, principal.subject_id)
         state = self.sessions.get(key)
-        if state is None:
+        # A token newer than the cached session was issued since (a password change on another replica, say):
+        # the cache is stale, not the token.
+        if state is None or (state != "gone" and version > state.token_version):
             if principal.tenant_id is not None:
                 async with self.db.transaction(principal.tenant_id) as session:
                     state = await identity.session_state(session, principal)

@@ -220,3 +220,24 @@ async def test_guessing_the_current_password_is_throttled_too(clock, settings, t
         assert int(r.headers["retry-after"]) >= 25
         clock.shift(dt.timedelta(seconds=31))
         assert (await c.post(PASSWORD, json=right, headers=tenant.headers)).status_code == 200
+
+
+async def test_a_cached_session_gives_way_to_a_newer_token_from_another_replica(client, tenant, settings, app):
+    """Replicas cache session versions for XINFANG_TENANT_CACHE_SECONDS. A password changed through one replica
+    gives a newer token; another replica that cached the older version must take the newer token (its cache is
+    stale), not refuse it. Found by the PgBouncer + RabbitMQ scale-out test with two API replicas."""
+    from service.security import Authenticator
+
+    email, _ = await _staff(client, tenant)
+    login = await client.post(LOGIN, json={"tenant": tenant.slug, "email": email, "password": "issued-password-77"})
+    old_token = login.json()["access_token"]
+    other = Authenticator(app.state.db, app.state.tokens, msgspec.structs.replace(settings, tenant_cache_seconds=60))
+    assert (await other.authenticate(old_token)).subject_id is not None  # cached at the old version
+    r = await client.post(
+        PASSWORD,
+        json={"current_password": "issued-password-77", "new_password": changed("issued-password-77")},
+        headers=auth(old_token),
+    )
+    assert r.status_code == 200, r.text
+    new = await other.authenticate(r.json()["access_token"])
+    assert new.subject_id is not None and not new.must_change_password
