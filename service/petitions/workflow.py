@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 
-from tenants.errors import Conflict
+from tenants import transitions
 
 
 class State(enum.StrEnum):
@@ -78,18 +78,8 @@ PETITIONER_ACTIONS = frozenset({A.rate, A.request_review, A.request_rereview})
 
 def transition(state: State | str, action: Action | str) -> State:
     """The next state, or ``Conflict`` (409) naming the state and the actions it allows."""
-    current, act = State(state), Action(action)
-    nxt = TRANSITIONS.get((current, act))
-    if nxt is None:
-        raise Conflict(
-            f"action {act.value!r} is not allowed in state {current.value!r}",
-            code="transition-refused",
-            state=current.value,
-            allowed=allowed_actions(current),
-        )
-    return nxt
+    return transitions.step(TRANSITIONS, State(state), Action(action))
 
 
 def allowed_actions(state: State | str) -> list[str]:
-    current = State(state)
-    return [a.value for (s, a) in TRANSITIONS if s == current]
+    return transitions.allowed(TRANSITIONS, State(state))
