@@ -26,7 +26,7 @@ from tenants.clock import utcnow
 from tenants.errors import Invalid, NotFound
 from tenants.identity import Principal
 
-Kind = Literal["assigned", "deadline", "task", "bulletin"]
+Kind = Literal["assigned", "deadline", "task", "bulletin", "supervision"]
 
 
 class NotificationOut(msgspec.Struct):

@@ -132,6 +132,24 @@ async def test_month_boundary_in_asia_shanghai_versus_utc(client, make_tenant, d
     assert (await _generate(db, utc.id, "quarterly", october))[0].data()["period_end"] == "2027-01-01"
 
 
+async def test_supervision_orders_are_extracted_into_the_report_and_its_watermark(client, make_tenant, db):
+    tenant = await make_tenant(timezone="Asia/Shanghai")
+    order, unit = uuid.uuid4(), uuid.uuid4()
+    async with db.transaction(tenant.id) as session:
+        common = {"subject_id": order, "org_unit_id": unit, "kind": "petition"}
+        issued = await journal.record(session, "supervision.issued", **common, by="office", due_at="2026-10-09T00:00Z")
+        answered = await journal.record(session, "supervision.answered", **common, on_time=True)
+        issued.occurred_at = dt.datetime(2026, 10, 5, 2, tzinfo=dt.UTC)
+        answered.occurred_at = dt.datetime(2026, 10, 6, 2, tzinfo=dt.UTC)
+    report, _ = await _generate(db, tenant.id, start=dt.date(2026, 10, 1))
+    assert report.watermark_count == 2
+    table = report.data()["tables"]["supervision.total"]
+    row = dict(zip(table["columns"], table["rows"][0], strict=True))
+    assert (row["supervision_orders"], row["supervision_answered"], row["supervision_on_time_share"]) == (1, 1, 1.0)
+    scores = report.data()["tables"]["scores.total"]
+    assert dict(zip(scores["columns"], scores["rows"][0], strict=True))["coordination_score"] == 100.0
+
+
 async def test_api_request_list_show_render_roles_and_isolation(client, make_tenant, db, this_month):
     uni = await university(client, make_tenant, "Asia/Shanghai")
     other = await university(client, make_tenant, "Asia/Shanghai")

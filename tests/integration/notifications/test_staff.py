@@ -9,7 +9,9 @@ import uuid
 from typing import Any
 
 from service.petitions.jobs import scan_tenant
+from service.supervision.jobs import scan_tenant as scan_supervision
 from tenants import journal
+from tenants.clock import utcnow
 from tenants.tenancy import provision
 from tests.integration.notifications.conftest import configured
 from tests.integration.notifications.test_petitioner import _drive
@@ -145,6 +147,54 @@ async def test_a_drafted_bulletin_reaches_the_release_groups_leader(clock, clien
     assert mailbox.recipients == [leader_email]
     assert [n["kind"] for n in (await _feed(client, leader))["items"]] == ["bulletin"]
     assert (await _feed(client, member))["items"] == []
+
+
+async def test_supervision_orders_reach_the_unit_and_overdue_ones_its_head_and_the_leadership_group(
+    clock, client, make_tenant, settings, db, smtp
+):
+    mailbox, port = smtp
+    conf = configured(settings, smtp_port=port)
+    uni = await make_university(client, make_tenant)
+    clerk, _, clerk_email, _ = await _staff_in(client, uni, uni.unit_b)
+    outsider, _, _, _ = await _staff_in(client, uni, uni.unit_a)
+    head, _, head_email, head_person = await _staff_in(client, uni, uni.unit_b)
+    r = await client.patch(f"/api/v1/org/people/{head_person}", json={"title_zh": "处长"}, headers=uni.admin)
+    assert r.status_code == 200, r.text
+    leader, _, leader_email, leader_person = await _staff_in(client, uni, uni.unit_a)
+    async with db.transaction(uni.tenant.id) as session:
+        await provision(session, uni.tenant.id)
+    r = await client.post(
+        "/api/v1/org/groups/leadership/members", json={"person_id": leader_person, "role": "leader"}, headers=uni.admin
+    )
+    assert r.status_code == 201, r.text
+
+    r = await client.post("/api/v1/petitions", json=petition_body(), headers=uni.petitioner)
+    pid = r.json()["id"]
+    due = utcnow() + dt.timedelta(minutes=3)
+    r = await client.post(
+        "/api/v1/supervision-orders",
+        json={"petition_id": pid, "org_unit_id": uni.unit_b, "expected": "报送结果", "due_at": due.isoformat()},
+        headers=uni.officer,
+    )
+    assert r.status_code == 201, r.text
+    await _drive(db, conf, uni.tenant.id, (await _event(client, uni, pid, "supervision.issued"))["id"])
+    assert sorted(mailbox.recipients) == sorted([clerk_email, head_email])  # the unit's accounts
+    assert "督办" in mailbox.messages[0]["Subject"]
+    assert [n["kind"] for n in (await _feed(client, clerk))["items"]] == ["supervision"]
+    assert (await _feed(client, outsider))["items"] == [] and (await _feed(client, leader))["items"] == []
+
+    clock.move_to(due + dt.timedelta(minutes=1))
+    assert await scan_supervision(db, uni.tenant.id) == 1
+    mailbox.recipients.clear()
+    await _drive(db, conf, uni.tenant.id, (await _event(client, uni, pid, "supervision.overdue"))["id"])
+    # The head of the unit (not every clerk) and the leadership group hear of the escalation.
+    assert sorted(mailbox.recipients) == sorted([head_email, leader_email])
+    assert "逾期" in mailbox.messages[-1]["Subject"]
+    assert [n["event_type"] for n in (await _feed(client, leader))["items"]] == ["supervision.overdue"]
+    assert [n["event_type"] for n in (await _feed(client, clerk))["items"]] == ["supervision.issued"]
+    head_feed = [n["event_type"] for n in (await _feed(client, head))["items"]]
+    assert head_feed == ["supervision.overdue", "supervision.issued"]  # newest first
+    assert (await _feed(client, outsider))["items"] == []
 
 
 async def test_preferences_are_validated(client, make_tenant):
