@@ -136,7 +136,7 @@ def compact(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.col(c).cast(pl.Categorical) for c in _CODES if c in frame.columns)
 
 
-async def tenant_zone(session: AsyncSession) -> dict[str, str]:
+async def tenant_zones(session: AsyncSession) -> dict[str, str]:
     """``{tenant id: IANA zone}`` of the current tenant, as ``metrics.localize`` takes it."""
     tenant_id = require_tenant()
     zone = await session.scalar(select(Tenant.timezone).where(Tenant.id == tenant_id))

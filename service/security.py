@@ -34,6 +34,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import EXCEPTION_HANDLERS
 from tenants import identity
+from tenants.cache import TTLCache
 from tenants.clock import utcnow
 from tenants.db import Database, set_tenant
 from tenants.errors import Forbidden, RateLimited, TenantSuspended, Unauthorized
@@ -52,29 +53,6 @@ MEDIA = {
     "multipart": ("multipart/form-data",),
     "any": (),
 }
-
-
-class TTLCache:
-    """A small per-process cache with expiry (tenant status, verified keys)."""
-
-    def __init__(self, ttl: float, max_items: int = 10_000) -> None:
-        self.ttl = ttl
-        self.max_items = max_items
-        self._items: dict[Any, tuple[float, Any]] = {}
-
-    def get(self, key: Any) -> Any:
-        hit = self._items.get(key)
-        if hit is None or hit[0] < time.monotonic():
-            return None
-        return hit[1]
-
-    def put(self, key: Any, value: Any, ttl: float | None = None) -> None:
-        if len(self._items) >= self.max_items:
-            self._items.clear()
-        self._items[key] = (time.monotonic() + (self.ttl if ttl is None else min(ttl, self.ttl)), value)
-
-    def clear(self) -> None:
-        self._items.clear()
 
 
 class RateLimiter:

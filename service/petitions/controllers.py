@@ -24,8 +24,9 @@ from service.petitions.models import CHANNELS, KINDS, Attachment, Petition
 from service.petitions.storage import EXTENSIONS, sniff, storage_from_settings
 from service.petitions.workflow import Action
 from service.petitions.workflow import State as PState
-from service.security import TTLCache, refuse_foreign, requires
+from service.security import refuse_foreign, requires
 from tenants import idempotency, journal
+from tenants.cache import TTLCache
 from tenants.clock import utcnow
 from tenants.db import require_tenant, set_tenant
 from tenants.errors import Invalid, NotFound, RateLimited, TenantSuspended

@@ -18,6 +18,7 @@ from service.reception import schemas as s
 from service.reception import services
 from tenants import org
 from tenants.errors import Invalid
+from tenants.tenancy import tenant_zone
 
 
 def _visit(data: Any) -> petitions.Submission:
@@ -93,7 +94,7 @@ class PublicReceptionController(Controller):
     @get("/", summary="The upcoming leaders' reception sessions (public; no personal data)", **PUBLIC)
     async def schedule(self, slug: FromPath[str], state: State, db_session: Session) -> list[s.PublicSessionOut]:
         await enter_tenant(state, slug)
-        zone = await petitions.tenant_zone(db_session)
+        zone = await tenant_zone(db_session)
         rows = await services.list_sessions(db_session, upcoming_only=True, include_cancelled=False)
         titles = dict(
             (p, (zh, en))

@@ -197,7 +197,7 @@ async def extract_all(db: Any, tenants: list[uuid.UUID]) -> tuple[Any, Any, dict
     """Every university's petition and incident journal, each under its own tenant context, compacted."""
     import polars as pl
 
-    from analytics.extract import compact, incident_frame, journal_frame, tenant_zone
+    from analytics.extract import compact, incident_frame, journal_frame, tenant_zones
 
     t = time.perf_counter()
     petitions, incidents, zones = [], [], {}
@@ -205,7 +205,7 @@ async def extract_all(db: Any, tenants: list[uuid.UUID]) -> tuple[Any, Any, dict
         async with db.transaction(tenant) as session:
             petitions.append(compact(await journal_frame(session)))
             incidents.append(compact(await incident_frame(session)))
-            zones.update(await tenant_zone(session))
+            zones.update(await tenant_zones(session))
     return pl.concat(petitions), pl.concat(incidents), zones, time.perf_counter() - t
 
 

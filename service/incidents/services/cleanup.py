@@ -19,10 +19,10 @@ from service.incidents.models import (
 )
 from service.incidents.services.common import authorize, complete_step, drill_of, get_incident, stale, start_step, touch
 from service.incidents.workflow import Action
-from service.petitions.services import tenant_zone
 from tenants import journal, org, training
 from tenants.clock import utcnow
 from tenants.errors import Conflict, Invalid, NotFound
+from tenants.tenancy import tenant_zone
 
 DEFAULT_CHECKLIST = [
     ("site_cleared", "现场已清理，环境恢复正常", "Site cleared and back to normal"),

@@ -7,12 +7,13 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.incidents import workflow
 from service.incidents.models import (
     LOGISTICS_CATEGORIES,
     LogisticsRequest,
 )
 from service.incidents.services.common import authorize, drill_of, get_incident, stale
-from service.incidents.workflow import Action
+from service.incidents.workflow import Action, LogisticsAction, LogisticsState
 from tenants import journal, materials
 from tenants.clock import utcnow
 from tenants.errors import Conflict, Invalid, NotFound
@@ -68,7 +69,7 @@ async def request_logistics(
         item_id=item_id,
         quantity=quantity,
         notes=notes,
-        state="requested",
+        state=LogisticsState.requested.value,
         requested_by=actor_id,
         requested_at=utcnow(),
     )
@@ -126,8 +127,7 @@ async def fulfil_logistics(
     incident = await get_incident(session, incident_id, lock=True)
     await authorize(session, incident, Action.fulfil_logistics, actor_id)
     request = await get_logistics(session, incident_id, request_id, lock=True)
-    if request.state != "requested":
-        raise Conflict("the request was already fulfilled", code="transition-refused", state=request.state)
+    workflow.logistics_transition(request.state, LogisticsAction.fulfil)  # 409 unless still requested
     stale("logistics request", request.version, version, request.state)
     item_id = item_id or request.item_id
     if request.category == "venue":
@@ -148,11 +148,10 @@ async def fulfil_logistics(
             )
     short = request.quantity - issued
     request.item_id, request.issued = item_id, issued
-    request.state, request.version, request.fulfilled_at = (
-        ("short" if short else "fulfilled"),
-        request.version + 1,
-        utcnow(),
+    outcome = workflow.logistics_transition(
+        request.state, LogisticsAction.fulfil_short if short else LogisticsAction.fulfil
     )
+    request.state, request.version, request.fulfilled_at = outcome.value, request.version + 1, utcnow()
     await session.flush()
     await journal.record(
         session,

@@ -22,6 +22,7 @@ from service.incidents.models import (
 )
 from service.incidents.services.common import get_incident
 from service.incidents.services.logistics import available_for
+from service.incidents.workflow import LogisticsState
 from service.petitions import scope as petition_scope
 from service.petitions.models import Petition
 from tenants.identity import Principal
@@ -81,7 +82,11 @@ async def detail(session: AsyncSession, incident_id: uuid.UUID, viewer: Principa
         logistics,
         await _children(session, Bulletin, incident_id, [Bulletin.drafted_at, Bulletin.id]),
         await _children(session, ActionItem, incident_id, [ActionItem.position]),
-        {r.id: await available_for(session, r.category, r.item_id) for r in logistics if r.state == "requested"},
+        {
+            r.id: await available_for(session, r.category, r.item_id)
+            for r in logistics
+            if r.state == LogisticsState.requested
+        },
     )
 
 

@@ -9,16 +9,17 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.incidents import workflow
 from service.incidents.models import (
     AUDIENCES,
     Bulletin,
     Incident,
 )
 from service.incidents.services.common import authorize, complete_step, drill_of, get_incident, plan_of, stale
-from service.incidents.workflow import Action, State
+from service.incidents.workflow import Action, BulletinAction, BulletinState, State
 from tenants import journal
 from tenants.clock import utcnow
-from tenants.errors import Conflict, Invalid, NotFound
+from tenants.errors import Invalid, NotFound
 
 # --- 6. information release -----------------------------------------------------------------------------------------
 
@@ -58,7 +59,7 @@ async def draft_bulletin(
         target = await session.scalar(
             select(Bulletin).where(Bulletin.id == d.corrects_id, Bulletin.incident_id == incident.id)
         )
-        if target is None or target.state != "published":
+        if target is None or target.state != BulletinState.published:
             errors.append({"field": "corrects_id", "message": "no published bulletin of this incident"})
     if errors:
         raise Invalid("the bulletin is invalid", errors=errors)
@@ -71,7 +72,7 @@ async def draft_bulletin(
         body_zh=d.body_zh,
         body_en=d.body_en,
         corrects_id=d.corrects_id,
-        state="draft",
+        state=BulletinState.draft.value,
         version=1,
         drafted_by=actor_id,
         drafted_at=utcnow(),
@@ -97,10 +98,9 @@ async def approve_bulletin(
     incident = await get_incident(session, incident_id, lock=True)
     await authorize(session, incident, Action.approve_bulletin, actor_id)
     bulletin = await get_bulletin(session, incident_id, bulletin_id, lock=True)
-    if bulletin.state != "draft":
-        raise Conflict("only a draft is approved", code="transition-refused", state=bulletin.state)
+    nxt = workflow.bulletin_transition(bulletin.state, BulletinAction.approve)
     stale("bulletin", bulletin.version, version, bulletin.state)
-    bulletin.state, bulletin.version = "approved", bulletin.version + 1
+    bulletin.state, bulletin.version = nxt.value, bulletin.version + 1
     bulletin.approved_by, bulletin.approved_at = actor_id, utcnow()
     await session.flush()
     await journal.record(
@@ -122,8 +122,7 @@ async def publish_bulletin(
     incident = await get_incident(session, incident_id, lock=True)
     await authorize(session, incident, Action.publish_bulletin, actor_id)
     bulletin = await get_bulletin(session, incident_id, bulletin_id, lock=True)
-    if bulletin.state != "approved":
-        raise Conflict("only an approved bulletin is published", code="transition-refused", state=bulletin.state)
+    nxt = workflow.bulletin_transition(bulletin.state, BulletinAction.publish)
     stale("bulletin", bulletin.version, version, bulletin.state)
     now = utcnow()
     last = await session.scalar(select(func.max(Bulletin.sequence)).where(Bulletin.incident_id == incident.id))
@@ -135,7 +134,7 @@ async def publish_bulletin(
     bulletin.next_update_at = (
         now + timedelta(minutes=cadence) if cadence and incident.state == State.responding else None
     )
-    bulletin.state, bulletin.sequence, bulletin.version = "published", sequence, bulletin.version + 1
+    bulletin.state, bulletin.sequence, bulletin.version = nxt.value, sequence, bulletin.version + 1
     bulletin.published_by, bulletin.published_at = actor_id, now
     await session.flush()
     common = {"actor_id": actor_id, "incident_id": incident.id, "subject_id": bulletin.id}
@@ -166,7 +165,7 @@ async def publish_bulletin(
 async def published_bulletins(session: AsyncSession, incident_id: uuid.UUID) -> list[Bulletin]:
     rows = await session.scalars(
         select(Bulletin)
-        .where(Bulletin.incident_id == incident_id, Bulletin.state == "published")
+        .where(Bulletin.incident_id == incident_id, Bulletin.state == BulletinState.published)
         .order_by(Bulletin.sequence)
     )
     return list(rows.all())

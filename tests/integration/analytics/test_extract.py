@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from analytics.extract import journal_frame, tenant_zone
+from analytics.extract import journal_frame, tenant_zones
 from analytics.metrics import JOURNAL_SCHEMA, localize, timeliness
 from service.petitions.workflow import State
 from tenants.clock import utcnow
@@ -43,7 +43,7 @@ async def test_extraction_returns_only_the_tenant_s_petition_events(clock, clien
 
     async with db.transaction(a.tenant.id) as session:
         frame = await journal_frame(session)
-        zones = await tenant_zone(session)
+        zones = await tenant_zones(session)
     assert frame.schema == pl.Schema(JOURNAL_SCHEMA)
     assert frame.get_column("tenant_id").unique().to_list() == [str(a.tenant.id)]
     assert set(frame.get_column("petition_id")) == {replied_a, accepted_a}
