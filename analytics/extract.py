@@ -71,7 +71,7 @@ FOLD_SCHEMA: dict[str, pl.DataType] = {**JOURNAL_SCHEMA, "txid": pl.Int64()}
 async def petition_history_frame(session: AsyncSession, *, txid_from: int, txid_to: int) -> pl.DataFrame:
     """Every petition event (``FOLD_SCHEMA``: with its ``txid``) committed by a transaction below ``txid_to``
     of the current tenant's petitions that have an event of a transaction in ``[txid_from, txid_to)``: what a
-    fold of those transactions needs (``analytics.province_cells.fold_delta``)."""
+    fold of those transactions needs (``analytics.province.cells.fold_delta``)."""
     lo, hi = int(txid_from), int(txid_to)  # integers rendered by us: COPY takes no bind parameters
     query = _select(txid=True) + f" and txid < {hi}"
     if lo > 0:

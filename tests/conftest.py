@@ -19,11 +19,15 @@ from typing import Any
 import psycopg
 import pytest
 import time_machine
+from hypothesis import settings as hypothesis_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "test-secret-key-0123456789-abcdefghijklmnop"
 DATA_KEY = base64.b64encode(b"k" * 32).decode()
 
+# Properties are about values, not speed: a loaded CI machine must not turn a slow example into a failure.
+hypothesis_settings.register_profile("xinfang", deadline=None)
+hypothesis_settings.load_profile("xinfang")
 os.environ.setdefault("XINFANG_ENV", "test")
 os.environ.setdefault("XINFANG_SECRET_KEY", SECRET)
 os.environ.setdefault("XINFANG_DATA_KEY", DATA_KEY)
@@ -47,8 +51,8 @@ FIXED_TODAY = dt.date(2026, 11, 18)  # its date, in Shanghai and in UTC alike
 def pytest_configure(config: pytest.Config) -> None:
     """Create the session database before any test module is imported, so that every process-wide object
     (settings, the broker installed by actor modules) sees its URL from the start."""
-    from service.embedded import database_url as url_for
-    from service.embedded import start_postgres
+    from service.ops.embedded import database_url as url_for
+    from service.ops.embedded import start_postgres
 
     server = os.environ.get("XINFANG_TEST_DATABASE_URL") or start_postgres(
         ROOT / ".xinfang" / "test-pgdata", cleanup="stop"
@@ -80,7 +84,7 @@ def server_url() -> str:
 @pytest.fixture(scope="session")
 def database_url() -> str:
     """The session's database, migrated to head (it is XINFANG_DATABASE_URL for the whole session)."""
-    from service.cli import migrate
+    from service.ops.cli import migrate
     from tenants.settings import get_settings
 
     get_settings.cache_clear()
@@ -97,7 +101,7 @@ def settings(database_url: str) -> Any:
 
 @pytest.fixture(scope="session")
 async def app(settings: Any) -> Any:
-    from service.app import create_app
+    from service.http.app import create_app
 
     return create_app(settings)
 
@@ -107,7 +111,7 @@ async def client(app: Any) -> AsyncIterator[Any]:
     """An HTTP client on the test's own event loop, through the real ASGI app (lifespan included)."""
     import httpx
 
-    from service.app import app_resources
+    from service.http.app import app_resources
 
     async with app_resources(app):
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))

@@ -26,7 +26,7 @@ from analytics.metrics import composite, localize
 from analytics.metrics.incidents import INCIDENT_TYPES, plan_targets
 from analytics.reports import compute, findings, periods
 from analytics.reports.periods import Kind
-from tenants import journal
+from tenants import journal, paging
 from tenants.clock import utcnow
 from tenants.db import Base, TenantOwned, require_tenant
 from tenants.errors import Invalid, NotFound
@@ -288,13 +288,9 @@ async def list_reports(
     limit: int = 50,
 ) -> tuple[list[Report], uuid.UUID | None]:
     """Reports, newest first (every revision; ``current`` is computed by the caller from ``latest_revisions``)."""
-    query = select(Report).options(defer(Report.content)).order_by(Report.id.desc()).limit(limit + 1)
+    query = select(Report).options(defer(Report.content))
     if kind is not None:
         query = query.where(Report.kind == kind)
     if period_start is not None:
         query = query.where(Report.period_start == period_start)
-    if cursor is not None:
-        query = query.where(Report.id < cursor)
-    rows = list((await session.scalars(query)).all())
-    more = rows[limit - 1].id if len(rows) > limit else None
-    return rows[:limit], more
+    return await paging.keyset(session, query, Report.id, after=cursor, limit=limit, newest_first=True)

@@ -37,7 +37,7 @@ from service.petitions.models import (
 from service.petitions.notices import services as notices
 from service.petitions.search import index_terms, query_terms
 from service.petitions.workflow import PETITIONER_ACTIONS, Action, State, transition
-from tenants import idempotency, journal, org
+from tenants import idempotency, journal, org, paging
 from tenants.cache import TTLCache
 from tenants.clock import utcnow
 from tenants.crypto import encrypt, lookup_hash
@@ -616,10 +616,12 @@ async def list_petitions(
             query = query.where(Petition.search.op("@@")(func.plainto_tsquery("simple", " ".join(terms))))
     if cursor:
         query = query.where(Petition.id < cursor)
-    rows = [(p, c) for p, c in (await session.execute(query.order_by(Petition.id.desc()).limit(limit + 1))).all()]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (rows[-1][0].id if more else None)
+    query = query.order_by(Petition.id.desc())
+
+    async def fetch(n: int) -> list[tuple[Petition, str]]:
+        return [(p, c) for p, c in (await session.execute(query.limit(n))).all()]
+
+    return await paging.page(fetch, limit, key=lambda row: row[0].id)
 
 
 async def person_name(session: AsyncSession, person_id: uuid.UUID) -> str | None:

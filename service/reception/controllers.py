@@ -11,9 +11,11 @@ from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 from sqlalchemy import select
 
-from service.deps import Caller, Session
+from service.http.deps import Caller, Session
+from service.http.guards import OFFICE, PUBLIC, STAFF
+from service.http.public import enter_tenant
 from service.petitions import services as petitions
-from service.petitions.controllers import OFFICE, PUBLIC, STAFF, _by_lookup_code, _submission, enter_tenant
+from service.petitions.controllers import by_lookup_code, submission
 from service.reception import schemas as s
 from service.reception import services
 from tenants import org
@@ -22,7 +24,7 @@ from tenants.tenancy import tenant_zone
 
 
 def _visit(data: Any) -> petitions.Submission:
-    return dataclasses.replace(_submission(data), channel="visit")
+    return dataclasses.replace(submission(data), channel="visit")
 
 
 class ReceptionController(Controller):
@@ -126,7 +128,7 @@ class PublicReceptionController(Controller):
                 errors=[{"field": "existing", "message": "exactly one of existing and petition"}],
             )
         if data.existing is not None:
-            petition = await _by_lookup_code(
+            petition = await by_lookup_code(
                 state, request, db_session, slug, data.existing.tracking_number, data.existing.lookup_code
             )
             booked = await services.book_existing(db_session, session_id, petition)

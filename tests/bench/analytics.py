@@ -2,7 +2,7 @@
 
     .venv/bin/python -m tests.bench.analytics [SCALE]        # or XINFANG_BENCH_SCALE=0.01; default 1.0
 
-The data comes from ``xinfang demo generate`` (``service.synthetic``: universities provisioned through the
+The data comes from ``xinfang demo generate`` (``service.ops.synthetic``: universities provisioned through the
 services, history loaded by COPY under each tenant's context) in a throw-away database of the embedded
 PostgreSQL under .xinfang/bench-pgdata. Incidents are sized so that the journal reaches the event target.
 
@@ -430,9 +430,9 @@ def main(scale: float | None = None) -> dict[str, Any]:
     )
     import psycopg
 
-    from service.cli import migrate
-    from service.embedded import database_url, start_postgres
-    from service.synthetic.generate import Spec, generate
+    from service.ops.cli import migrate
+    from service.ops.embedded import database_url, start_postgres
+    from service.ops.synthetic.generate import Spec, generate
     from tenants import crypto
     from tenants.db import Database
     from tenants.settings import get_settings

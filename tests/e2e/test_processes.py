@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def start(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "service.cli", *args],
+        [sys.executable, "-m", "service.ops.cli", *args],
         cwd=ROOT,
         env=env or dict(os.environ),
         stdout=subprocess.DEVNULL,
@@ -86,7 +86,7 @@ def test_the_embedded_stack_starts_ready_and_stops_cleanly(tmp_path):
     env.update(XINFANG_DATA_DIR=str(tmp_path / "data"), XINFANG_PORT=str(port), XINFANG_LOG_FORMAT="json")
     for attempt in range(2):  # the second run reuses the data and the demo
         stack = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "run"],
+            [sys.executable, "-m", "service.ops.cli", "run"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,

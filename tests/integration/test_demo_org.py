@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from service.demo import DEMO_MATERIALS, DEMO_PEOPLE, DEMO_UNITS, seed_demo
+from service.ops.demo import DEMO_MATERIALS, DEMO_PEOPLE, DEMO_UNITS, seed_demo
 from tenants import materials, org
 
 

@@ -138,7 +138,7 @@ async def test_a_verified_token_is_refused_once_it_expires(client, tenant, setti
 async def test_rate_limits_answer_429_with_retry_after(settings):
     import httpx
 
-    from service.app import app_resources, create_app
+    from service.http.app import app_resources, create_app
 
     app = create_app(msgspec.structs.replace(settings, rate_limit_client_per_minute=3))
     async with app_resources(app):
@@ -155,7 +155,7 @@ async def test_rate_limits_answer_429_with_retry_after(settings):
 async def test_database_down_gives_503_with_retry_after(settings):
     import httpx
 
-    from service.app import app_resources, create_app
+    from service.http.app import app_resources, create_app
 
     down = msgspec.structs.replace(settings, app_database_url="postgresql://xinfang_app@127.0.0.1:9/none")
     app = create_app(down)

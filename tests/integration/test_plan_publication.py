@@ -226,7 +226,7 @@ async def test_readiness_against_the_published_minimums(clock: Any, client: Any,
     assert r.status_code == 400
 
     # The daily job runs the same check; nothing changed, so nothing new is journaled.
-    from analytics import readiness as jobs
+    from service.plans import jobs
 
     await jobs.check_university(tenant.id)
     assert len(await events(client, tenant, "material.shortage")) == 7

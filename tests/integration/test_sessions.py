@@ -142,13 +142,13 @@ async def test_an_unknown_university_answers_like_a_wrong_password(client, tenan
 
 
 async def _throttled_app(settings: Any, **limits: Any) -> Any:
-    from service.app import create_app
+    from service.http.app import create_app
 
     return create_app(msgspec.structs.replace(settings, **limits))
 
 
 async def test_sign_in_backs_off_per_account_with_growing_waits(clock, settings, tenant):
-    from service.app import app_resources
+    from service.http.app import app_resources
 
     app = await _throttled_app(settings, sign_in_account_failures=3, sign_in_backoff_seconds=30)
     transport = httpx.ASGITransport(app=app, client=("10.1.0.1", 1))
@@ -178,7 +178,7 @@ async def test_sign_in_backs_off_per_account_with_growing_waits(clock, settings,
 
 
 async def test_sign_in_backs_off_per_client(clock, settings, make_tenant):
-    from service.app import app_resources
+    from service.http.app import app_resources
 
     a, b = await make_tenant(), await make_tenant()
     app = await _throttled_app(settings, sign_in_client_failures=4, sign_in_backoff_seconds=10)
@@ -207,7 +207,7 @@ async def test_sign_in_backs_off_per_client(clock, settings, make_tenant):
 
 
 async def test_guessing_the_current_password_is_throttled_too(clock, settings, tenant):
-    from service.app import app_resources
+    from service.http.app import app_resources
 
     app = await _throttled_app(settings, sign_in_account_failures=2, sign_in_backoff_seconds=30)
     transport = httpx.ASGITransport(app=app, client=("10.3.0.3", 1))
@@ -227,7 +227,7 @@ async def test_a_cached_session_gives_way_to_a_newer_token_from_another_replica(
     """Replicas cache session versions for XINFANG_TENANT_CACHE_SECONDS. A password changed through one replica
     gives a newer token; another replica that cached the older version must take the newer token (its cache is
     stale), not refuse it. Found by the PgBouncer + RabbitMQ scale-out test with two API replicas."""
-    from service.security import Authenticator
+    from service.http.security import Authenticator
 
     email, _ = await _staff(client, tenant)
     login = await client.post(LOGIN, json={"tenant": tenant.slug, "email": email, "password": "issued-password-77"})

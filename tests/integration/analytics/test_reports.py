@@ -15,8 +15,8 @@ import pypdf
 import pytest
 from sqlalchemy import func, select
 
-from analytics import relay
 from analytics.reports import jobs, store
+from analytics.runtime import relay
 from service.petitions.workflow import State
 from tenants import journal
 from tenants.journal import JournalEvent
@@ -271,8 +271,8 @@ async def test_sweep_enqueues_each_closed_period_once_in_the_tenant_s_zone(clock
 
 
 def test_the_sweep_is_registered_with_the_scheduler():
-    from analytics.scheduler import _periodic
-    from service import jobs as service_jobs  # noqa: F401  (what the scheduler imports)
+    from analytics.runtime.scheduler import _periodic
+    from service.ops import jobs as service_jobs  # noqa: F401  (what the scheduler imports)
 
     job = next(p for p in _periodic if p.name == "reports.closed_periods")
     [message] = job.messages("2026-12-01T00")

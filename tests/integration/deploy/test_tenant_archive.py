@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from service import tenant_archive
-from service.catalog import read_catalog
-from service.cli import main as cli
+from service.ops import tenant_archive
+from service.ops.catalog import read_catalog
+from service.ops.cli import main as cli
 from tests.conftest import DATA_KEY
 
 KEY = base64.b64decode(DATA_KEY)
@@ -35,8 +35,8 @@ def source(database_url: str) -> Iterator[psycopg.Connection]:
 @pytest.fixture
 def fresh_url(server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A second, empty installation on the same server: a new database migrated with `xinfang migrate`."""
-    from service.cli import migrate
-    from service.embedded import database_url as url_for
+    from service.ops.cli import migrate
+    from service.ops.embedded import database_url as url_for
     from tenants.settings import get_settings
 
     name = f"xf_import_{uuid.uuid4().hex[:8]}"

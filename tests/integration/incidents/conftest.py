@@ -249,6 +249,6 @@ class Driver:
 def fresh_rate_limits(app: Any) -> None:
     """These tests drive hundreds of requests per account within a minute (the exhaustive tables): each test
     starts with fresh per-account budgets. Rate limiting itself is tested in test_http_basics."""
-    from service.security import RateLimiter
+    from service.http.security import RateLimiter
 
     app.state.rate_limiter = RateLimiter()

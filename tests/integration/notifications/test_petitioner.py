@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from structlog.testing import capture_logs
 
-from analytics import relay
+from analytics.runtime import relay
 from service.notifications import dispatch
 from service.notifications.models import NotificationDelivery
 from tests.integration.notifications.conftest import configured

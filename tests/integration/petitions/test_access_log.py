@@ -175,7 +175,7 @@ async def test_the_scan_job_purges_expired_rows(client: Any, world: World, db: A
 async def test_the_tenant_archive_carries_the_access_log(
     client: Any, world: World, database_url: str, tmp_path: Path
 ) -> None:
-    from service import tenant_archive
+    from service.ops import tenant_archive
     from tests.integration.deploy.test_tenant_archive import KEY, _tables
 
     w = world

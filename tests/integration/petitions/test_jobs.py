@@ -38,8 +38,8 @@ async def test_reminders_overdue_and_followup_are_journaled_once(client, uni, db
 
 
 def test_scan_is_registered_with_the_scheduler():
-    from analytics.scheduler import _periodic
-    from service import jobs  # noqa: F401  (what the scheduler imports)
+    from analytics.runtime.scheduler import _periodic
+    from service.ops import jobs  # noqa: F401  (what the scheduler imports)
 
     job = next(p for p in _periodic if p.name == "petitions.scan")
     [message] = job.messages("2026-11-29T03:1")

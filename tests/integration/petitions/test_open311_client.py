@@ -15,7 +15,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 async def server(settings):
-    from service.app import create_app
+    from service.http.app import create_app
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -145,8 +145,8 @@ async def test_a_head_of_unit_receives_the_escalation(clock, client, uni, db):
 
 
 def test_the_scan_is_registered_with_the_scheduler():
-    from analytics.scheduler import _periodic
-    from service import jobs  # noqa: F401  (what the scheduler imports)
+    from analytics.runtime.scheduler import _periodic
+    from service.ops import jobs  # noqa: F401  (what the scheduler imports)
 
     job = next(p for p in _periodic if p.name == "supervision.scan")
     [message] = job.messages("2026-11-29T03:1")

@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
+from service.ops.synthetic.generate import Spec, generate
+from service.ops.synthetic.model import INCIDENT_EVENTS
 from service.petitions import deadlines
 from service.petitions.services import EVENT_OF
 from service.petitions.workflow import State, transition
-from service.synthetic.generate import Spec, generate
-from service.synthetic.model import INCIDENT_EVENTS
 from tenants import crypto
 from tenants.events import EVENTS
 from tenants.journal import check_payload
@@ -213,7 +213,7 @@ async def test_generated_data_feeds_the_metrics(db, generated):
 
 def test_the_command_line(settings, capsys):
     """``xinfang demo generate`` prints what it wrote; a taken prefix is refused with exit code 1."""
-    from service.cli import main
+    from service.ops.cli import main
 
     prefix = f"c{uuid.uuid4().hex[:6]}"
     argv = ["demo", "generate", "--tenants", "1", "--petitions", "40", "--incidents", "2", "--seed", "4",

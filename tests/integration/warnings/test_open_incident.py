@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from analytics import warning_scan
-from analytics.warnings import Method
+from analytics.warnings import services as warning_scan
+from analytics.warnings.rules import Method
 from service.incidents.models import Incident
 from service.petitions.models import Category, Petition
 from tenants.clock import utcnow

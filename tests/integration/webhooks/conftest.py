@@ -33,7 +33,7 @@ async def subscribe(client: Any, headers: dict[str, str], url: str, types: list[
 
 def feed_event(event: Any) -> Any:
     """The relay's view of a journal row."""
-    from analytics import relay
+    from analytics.runtime import relay
     from service.webhooks import jobs  # noqa: F401  (registers the relay handlers)
 
     fields = {name: getattr(event, name) for name in relay.FeedEvent.__struct_fields__}

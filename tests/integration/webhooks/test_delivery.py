@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from analytics import relay
+from analytics.runtime import relay
 from service.webhooks import dispatch
 from service.webhooks.models import Attempt, Delivery, Subscription
 from tenants.journal import JournalEvent
