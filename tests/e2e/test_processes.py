@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,30 +19,10 @@ from sqlalchemy import select
 
 from tenants.db import tenant_context
 from tenants.journal import JournalEvent
+from tests.support.processes import free_port, start, stop
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def start(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "service.ops.cli", *args],
-        cwd=ROOT,
-        env=env or dict(os.environ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)  # to the main process only, as an orchestrator does
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 async def test_a_real_worker_finishes_onboarding(db, make_tenant):
@@ -67,12 +46,6 @@ async def test_a_real_worker_finishes_onboarding(db, make_tenant):
         stop(worker)
         stop(scheduler)
     assert worker.returncode == 0 and scheduler.returncode == 0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _collect(process: subprocess.Popen[bytes], lines: list[str]) -> None:

@@ -50,7 +50,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.conftest import DATA_KEY, SECRET, changed
+from tests.support.platform import DATA_KEY, SECRET, changed
 
 pytestmark = pytest.mark.e2e
 

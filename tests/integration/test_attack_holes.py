@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import msgspec
 
-from tests.conftest import auth
-from tests.integration.petitions.conftest import make_university, petition_body
-from tests.integration.plans_support import draft, provision
-from tests.integration.test_http_basics import assert_problem
-from tests.integration.test_org import person, root
+from tests.support.casework import make_university, petition_body
+from tests.support.people import person, root
+from tests.support.plans import draft, provision
+from tests.support.platform import auth
+from tests.support.problems import assert_problem
 
 
 async def _key(client: Any, tenant: Any, *scopes: str) -> dict[str, str]:

@@ -13,20 +13,8 @@ from sqlalchemy import func, select
 from tenants.db import tenant_context
 from tenants.identity import Account, Principal, Role, Tokens
 from tenants.journal import JournalEvent
-from tests.conftest import auth
-
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(r, status: int, code: str | None = None) -> dict:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith(PROBLEM)
-    body = r.json()
-    assert body["status"] == status and body["type"].startswith("https://xinfang.dev/problems/") and body["title"]
-    if code:
-        assert body["type"].endswith("/" + code), body
-    assert "Traceback" not in r.text
-    return body
+from tests.support.platform import auth
+from tests.support.problems import assert_problem
 
 
 async def test_health_ready_metrics(client):

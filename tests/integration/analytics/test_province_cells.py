@@ -23,7 +23,7 @@ from analytics.province import statistics as province
 from analytics.reports import store
 from service.ops.synthetic.generate import Spec, generate
 from tenants import journal
-from tests.conftest import FIXED_NOW, auth, sign_in
+from tests.support.platform import FIXED_NOW, auth, sign_in
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 CODE = "460000"

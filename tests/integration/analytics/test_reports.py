@@ -20,9 +20,9 @@ from analytics.runtime import relay
 from service.petitions.workflow import State
 from tenants import journal
 from tenants.journal import JournalEvent
-from tests.conftest import FIXED_NOW
-from tests.integration.analytics.test_extract import university
-from tests.integration.petitions.test_workflow import drive
+from tests.support.analytics import university
+from tests.support.casework import drive
+from tests.support.platform import FIXED_NOW
 
 NOVEMBER = dt.date(2026, 11, 1)
 

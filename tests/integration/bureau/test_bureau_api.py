@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from tests.conftest import FIXED_NOW, auth, sign_in
+from tests.support.platform import FIXED_NOW, auth, sign_in
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

@@ -13,10 +13,10 @@ from service.supervision.jobs import scan_tenant as scan_supervision
 from tenants import journal
 from tenants.clock import utcnow
 from tenants.tenancy import provision
-from tests.integration.notifications.conftest import configured
-from tests.integration.notifications.test_petitioner import _drive
-from tests.integration.petitions.conftest import journal_of, make_account, make_university, petition_body
-from tests.integration.petitions.test_workflow import do
+from tests.support.casework import do, make_university, petition_body
+from tests.support.journal import journal_of
+from tests.support.notifications import configured, deliver_all
+from tests.support.people import make_account
 
 
 async def _staff_in(client: Any, uni: Any, unit: str) -> tuple[dict[str, str], str, str, str]:
@@ -64,7 +64,7 @@ async def test_assigned_and_transferred_reach_the_units_accounts_by_feed_and_ema
     pid = r.json()["id"]
     assert (await do(client, uni, pid, "accept", 1)).status_code == 201
     assert (await do(client, uni, pid, "assign", 2)).status_code == 201
-    await _drive(db, conf, uni.tenant.id, (await _event(client, uni, pid, "petition.assigned"))["id"])
+    await deliver_all(db, conf, uni.tenant.id, (await _event(client, uni, pid, "petition.assigned"))["id"])
     assert mailbox.recipients == [a_email]
     assert "交办" in mailbox.messages[0]["Subject"] and "李四" not in mailbox.messages[0].get_content()
     items = (await _feed(client, a_headers, unread=True))["items"]
@@ -73,7 +73,7 @@ async def test_assigned_and_transferred_reach_the_units_accounts_by_feed_and_ema
 
     assert (await do(client, uni, pid, "start", 3)).status_code == 201
     assert (await do(client, uni, pid, "transfer", 4)).status_code == 201
-    await _drive(db, conf, uni.tenant.id, (await _event(client, uni, pid, "petition.transferred"))["id"])
+    await deliver_all(db, conf, uni.tenant.id, (await _event(client, uni, pid, "petition.transferred"))["id"])
     assert mailbox.recipients == [a_email] and b_email not in mailbox.recipients  # B chose no email for it
     (item,) = (await _feed(client, b_headers, unread=True))["items"]
     assert item["event_type"] == "petition.transferred"
@@ -100,13 +100,13 @@ async def test_deadline_reminder_and_overdue_task_and_paging(clock, client, make
     for type_ in ("petition.deadline_reminder", "petition.overdue", "petition.assigned"):
         for e in await journal_of(client, uni, pid):
             if e["type"] == type_:
-                await _drive(db, conf, uni.tenant.id, e["id"])
+                await deliver_all(db, conf, uni.tenant.id, e["id"])
     async with db.transaction(uni.tenant.id) as session:
         await journal.record(
             session, "task.assigned", org_unit_id=uuid.UUID(uni.unit_a), subject_id=uuid.uuid4(), assignee="unit",
             step="response", due_at=None, reassigned_from=None, drill=False,
         )  # fmt: skip
-    await _drive(db, conf, uni.tenant.id, (await _event(client, uni, None, "task.assigned"))["id"])
+    await deliver_all(db, conf, uni.tenant.id, (await _event(client, uni, None, "task.assigned"))["id"])
 
     kinds = []
     page = await _feed(client, a_headers, limit=2)
@@ -138,7 +138,7 @@ async def test_a_drafted_bulletin_reaches_the_release_groups_leader(clock, clien
     async with db.transaction(uni.tenant.id) as session:
         await journal.record(session, "bulletin.drafted", subject_id=uuid.uuid4(), audience="public", kind="initial",
                              drill=False)  # fmt: skip
-    await _drive(
+    await deliver_all(
         db,
         configured(settings, smtp_port=port),
         uni.tenant.id,
@@ -177,7 +177,7 @@ async def test_supervision_orders_reach_the_unit_and_overdue_ones_its_head_and_t
         headers=uni.officer,
     )
     assert r.status_code == 201, r.text
-    await _drive(db, conf, uni.tenant.id, (await _event(client, uni, pid, "supervision.issued"))["id"])
+    await deliver_all(db, conf, uni.tenant.id, (await _event(client, uni, pid, "supervision.issued"))["id"])
     assert sorted(mailbox.recipients) == sorted([clerk_email, head_email])  # the unit's accounts
     assert "督办" in mailbox.messages[0]["Subject"]
     assert [n["kind"] for n in (await _feed(client, clerk))["items"]] == ["supervision"]
@@ -186,7 +186,7 @@ async def test_supervision_orders_reach_the_unit_and_overdue_ones_its_head_and_t
     clock.move_to(due + dt.timedelta(minutes=1))
     assert await scan_supervision(db, uni.tenant.id) == 1
     mailbox.recipients.clear()
-    await _drive(db, conf, uni.tenant.id, (await _event(client, uni, pid, "supervision.overdue"))["id"])
+    await deliver_all(db, conf, uni.tenant.id, (await _event(client, uni, pid, "supervision.overdue"))["id"])
     # The head of the unit (not every clerk) and the leadership group hear of the escalation.
     assert sorted(mailbox.recipients) == sorted([head_email, leader_email])
     assert "逾期" in mailbox.messages[-1]["Subject"]

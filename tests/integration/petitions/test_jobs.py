@@ -2,8 +2,8 @@ from datetime import timedelta
 
 from service.petitions.jobs import scan_tenant
 from service.petitions.workflow import State
-from tests.integration.petitions.conftest import journal_of, petition_body
-from tests.integration.petitions.test_workflow import drive
+from tests.support.casework import drive, petition_body
+from tests.support.journal import journal_of
 
 
 async def test_reminders_overdue_and_followup_are_journaled_once(client, uni, db):

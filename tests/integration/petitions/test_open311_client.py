@@ -8,7 +8,7 @@ import pytest
 import uvicorn
 from georeport import GeoReport
 
-from tests.integration.petitions.conftest import University
+from tests.support.casework import University
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,9 @@ from typing import Any
 
 from service.supervision.jobs import scan_tenant
 from tenants.clock import utcnow
-from tests.integration.petitions.conftest import journal_of, link_person, make_account, petition_body
+from tests.support.casework import petition_body
+from tests.support.journal import journal_of
+from tests.support.people import link_person, make_account
 
 ORDERS = "/api/v1/supervision-orders"
 

@@ -15,8 +15,8 @@ from analytics.runtime.scheduler import _periodic
 from analytics.warnings import jobs as warning_jobs
 from analytics.warnings import services as warning_scan
 from analytics.warnings.rules import Method
-from tests.conftest import auth
-from tests.integration.petitions.conftest import link_person, make_account, make_unit
+from tests.support.people import link_person, make_account, make_unit
+from tests.support.platform import auth
 
 METHOD = Method()
 

@@ -17,9 +17,9 @@ from sqlalchemy import select, text
 
 from analytics.runtime import relay
 from service.webhooks.models import Delivery
-from tests.conftest import ROOT
-from tests.integration.webhooks.conftest import drive, subscribe
-from tests.webhook_receiver import Receiver
+from tests.support.platform import ROOT
+from tests.support.receiver import Receiver
+from tests.support.webhooks import drive, subscribe
 
 BASE = "/api/v1/webhooks"
 

@@ -6,8 +6,9 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from tests.conftest import FIXED_TODAY
-from tests.integration.plans_support import add_person, events, root_unit, staff_headers
+from tests.support.journal import events_of_type
+from tests.support.people import add_person, make_account, root_unit
+from tests.support.platform import FIXED_TODAY
 
 TODAY = FIXED_TODAY
 
@@ -27,12 +28,12 @@ async def test_record_and_read_sessions(clock: Any, client: Any, make_tenant: An
     assert r.status_code == 201, r.text
     session = r.json()
     assert session["kind"] == "drill" and sorted(session["participants"]) == sorted(people)
-    recorded = await events(client, tenant, "training.recorded")
+    recorded = await events_of_type(client, tenant, "training.recorded")
     assert [(e["subject_id"], e["payload"]) for e in recorded] == [
         (session["id"], {"kind": "drill", "held_on": body["held_on"], "participant_count": 3})
     ]
 
-    staff = await staff_headers(client, tenant)
+    staff = (await make_account(client, tenant, "staff"))[0]
     r = await client.get("/api/v1/training/sessions", headers=staff)
     assert r.status_code == 200 and [s["id"] for s in r.json()] == [session["id"]]
     r = await client.get(f"/api/v1/training/sessions/{session['id']}", headers=staff)
@@ -81,4 +82,4 @@ async def test_bad_sessions_are_refused_and_nothing_is_written(clock: Any, clien
     assert r.status_code == 422, r.text
     assert [e["field"] for e in r.json()["errors"]] == ["participants[1]", "participants[2]"]
     assert (await client.get("/api/v1/training/sessions", headers=tenant.headers)).json() == []
-    assert await events(client, tenant, "training.recorded") == []
+    assert await events_of_type(client, tenant, "training.recorded") == []

@@ -1,26 +1,9 @@
+"""Webhook subscriptions and what the relay and the delivery worker do, run in-process."""
+
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
-
-import msgspec
-import pytest
-
-from tests.webhook_receiver import Receiver
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver().start()
-    yield r
-    r.stop()
-
-
-@pytest.fixture
-def fast_settings(settings: Any) -> Any:
-    """The session settings with retries at once (the schedule's length is kept)."""
-    return msgspec.structs.replace(settings, webhook_retry_schedule="0,0,0,0,0,0,0", webhook_timeout=5.0)
 
 
 async def subscribe(client: Any, headers: dict[str, str], url: str, types: list[str] | None = None) -> dict[str, Any]:

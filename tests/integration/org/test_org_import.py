@@ -9,7 +9,8 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from tenants import org, org_transfer
-from tests.integration.test_org import events, staff_headers
+from tests.support.journal import db_events
+from tests.support.people import make_account
 
 IMPORT = "/api/v1/org/import"
 
@@ -75,7 +76,7 @@ async def test_csv_import_then_export_round_trip(client, tenant, db):
     assert r.json() == {"units_created": 0, "units_updated": 4, "people_created": 0, "people_updated": 2}
     assert await count(db, tenant.id, org.OrgUnit) == 4 and await count(db, tenant.id, org.Person) == 2
 
-    imported = await events(db, tenant.id, "org.imported")
+    imported = await db_events(db, tenant.id, "org.imported")
     assert imported[0].payload == {
         "format": "csv",
         "units_created": 4,
@@ -86,7 +87,7 @@ async def test_csv_import_then_export_round_trip(client, tenant, db):
 
 
 async def test_xlsx_workbook_import_and_export(client, tenant, db):
-    _, account_id = await staff_headers(client, tenant)
+    _, account_id = await make_account(client, tenant, "staff")
     account = (await client.get(f"/api/v1/accounts/{account_id}", headers=tenant.headers)).json()
     people = [*PEOPLE, (1003, "赵磊", "Zhao Lei", "", "", "CS", account["email"].upper(), "")]  # numbers as numbers
     workbook = xlsx_bytes({"units": UNITS, "people": people})
@@ -144,7 +145,7 @@ async def test_bad_file_lists_every_error_and_writes_nothing(client, tenant, db)
     cycle = next(e for e in body["errors"] if e["row"] == 10)
     assert "A → B → A" in cycle["message"]
     assert await count(db, tenant.id, org.OrgUnit) == 0 and await count(db, tenant.id, org.Person) == 0
-    assert await events(db, tenant.id, "org.imported") == []
+    assert await db_events(db, tenant.id, "org.imported") == []
 
 
 async def test_import_checks_against_the_existing_chart(client, tenant, db):
@@ -173,7 +174,7 @@ async def test_import_checks_against_the_existing_chart(client, tenant, db):
 async def test_import_refused_to_staff_and_bad_uploads(client, make_tenant):
     t = await make_tenant()
     other = await make_tenant()
-    staff, _ = await staff_headers(client, t)
+    staff, _ = await make_account(client, t, "staff")
     assert (await upload(client, staff, units=csv_bytes(UNITS))).status_code == 403
     assert (await client.get("/api/v1/org/export/people", headers=staff)).status_code == 403
     assert (await upload(client, t.headers, units=csv_bytes(UNITS))).status_code == 200

@@ -13,8 +13,9 @@ from sqlalchemy.exc import DBAPIError
 
 from tenants import materials
 from tenants.errors import Conflict
-from tests.conftest import FIXED_TODAY
-from tests.integration.test_org import events, staff_headers
+from tests.support.journal import db_events
+from tests.support.people import make_account
+from tests.support.platform import FIXED_TODAY
 
 M = "/api/v1/materials"
 
@@ -48,7 +49,7 @@ async def movement(client: Any, t: Any, item_id: str, kind: str, quantity: int, 
 
 async def _incident(client: Any, db: Any, tenant: Any) -> str:
     """A real incident of the university (the ledger's incident_id is a foreign key now)."""
-    from tests.integration.test_plan_publication import published
+    from tests.support.plans import published
 
     await published(client, db, tenant)
     r = await client.post(
@@ -90,8 +91,8 @@ async def test_ledger_moves_the_stock(client, tenant, db):
         levels = await materials.stock_levels(session)
     assert [(s.code, s.quantity, s.unit) for s in levels] == [("RADIO", 11, "台")]
 
-    # (The plan published for the incident journals its shortages: not ledger events.)
-    journaled = [e for e in await events(db, tenant.id, "material.") if "shortage" not in e.type]
+    # (The plan published for the incident journals its shortages: not ledger db_events.)
+    journaled = [e for e in await db_events(db, tenant.id, "material.") if "shortage" not in e.type]
     assert [e.type for e in journaled] == [
         "material.item_created",
         "material.received",
@@ -122,7 +123,7 @@ async def test_shortfall_refused_nothing_written(client, tenant, db):
     assert (await client.get(f"{M}/items/{radio['id']}", headers=tenant.headers)).json()["quantity"] == 2
     ledger = (await client.get(f"{M}/ledger", params={"item_id": radio["id"]}, headers=tenant.headers)).json()
     assert len(ledger["items"]) == 1
-    assert [e.type for e in await events(db, tenant.id, "material.issued")] == []
+    assert [e.type for e in await db_events(db, tenant.id, "material.issued")] == []
 
 
 async def test_service_contract_issue_and_return(tenant, db):
@@ -236,7 +237,7 @@ async def test_items_api_roles_filters_and_isolation(clock, client, make_tenant)
         expires_on=soon,
     )
     await item(client, t, "RADIO", 8)
-    staff, _ = await staff_headers(client, t)
+    staff, _ = await make_account(client, t, "staff")
 
     r = await client.get(M + "/items", params={"category": "medical"}, headers=staff)
     assert r.status_code == 200 and [i["code"] for i in r.json()] == ["KIT"]

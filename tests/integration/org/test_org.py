@@ -9,58 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from tenants import journal, org, tenancy
-from tests.conftest import sign_in
-
-U = "/api/v1/org/units"
-P = "/api/v1/org/people"
-G = "/api/v1/org/groups"
-
-
-async def events(db: Any, tenant_id: uuid.UUID, prefix: str) -> list[journal.JournalEvent]:
-    async with db.transaction(tenant_id) as session:
-        rows = await session.scalars(
-            select(journal.JournalEvent)
-            .where(journal.JournalEvent.type.like(prefix + "%"))
-            .order_by(journal.JournalEvent.seq)
-        )
-        return list(rows)
-
-
-async def unit(client: Any, t: Any, code: str, parent: str | None, kind: str = "office", **extra: Any) -> dict:
-    r = await client.post(
-        U + "/",
-        json={"kind": kind, "code": code, "name_zh": f"{code}处", "name_en": f"{code} office", "parent_id": parent}
-        | extra,
-        headers=t.headers,
-    )
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-async def root(client: Any, t: Any) -> dict:
-    return await unit(client, t, "UNIV", None, kind="university")
-
-
-async def staff_headers(client: Any, t: Any, role: str = "staff") -> tuple[dict[str, str], str]:
-    email = f"{role}-{uuid.uuid4().hex[:6]}@{t.slug}.edu.cn"
-    r = await client.post(
-        "/api/v1/accounts/",
-        json={"email": email, "password": "staff-password-123", "role": role},
-        headers=t.headers,
-    )
-    assert r.status_code == 201, r.text
-    return (await sign_in(client, t.slug, email, "staff-password-123")).headers, r.json()["id"]
-
-
-async def person(client: Any, t: Any, unit_id: str, number: str, **extra: Any) -> dict:
-    r = await client.post(
-        P + "/",
-        json={"staff_number": number, "name_zh": "张三", "unit_id": unit_id, "title_zh": "处长"} | extra,
-        headers=t.headers,
-    )
-    assert r.status_code == 201, r.text
-    return r.json()
+from tenants import org, tenancy
+from tests.support.journal import db_events
+from tests.support.people import G, P, U, make_account, person, root, unit
 
 
 async def provision(db: Any, tenant_id: uuid.UUID) -> None:
@@ -93,14 +44,14 @@ async def test_unit_tree_create_rename_list(client, tenant, db):
     children = (await client.get(U + "/", params={"parent_id": u["id"], "limit": 1}, headers=tenant.headers)).json()
     assert len(children["items"]) == 1 and children["next_cursor"] == "CS"
 
-    kinds = [(e.type, e.payload.get("kind")) for e in await events(db, tenant.id, "orgunit.")]
+    kinds = [(e.type, e.payload.get("kind")) for e in await db_events(db, tenant.id, "orgunit.")]
     assert kinds[:4] == [
         ("orgunit.created", "university"),
         ("orgunit.created", "office"),
         ("orgunit.created", "college"),
         ("orgunit.created", "center"),
     ]
-    renamed = [e for e in await events(db, tenant.id, "orgunit.renamed")]
+    renamed = [e for e in await db_events(db, tenant.id, "orgunit.renamed")]
     assert renamed[0].org_unit_id == uuid.UUID(a["id"]) and renamed[0].payload == {"changed": ["name_zh"]}
 
 
@@ -162,7 +113,7 @@ async def test_move_and_cycle_refused(client, tenant, db):
 
     r = await client.post(f"{U}/{b['id']}/move", json={"parent_id": d["id"]}, headers=tenant.headers)
     assert r.status_code == 200 and r.json()["parent_id"] == d["id"]
-    moved = await events(db, tenant.id, "orgunit.moved")
+    moved = await db_events(db, tenant.id, "orgunit.moved")
     assert len(moved) == 1
     assert moved[0].payload == {"from_parent_id": a["id"], "to_parent_id": d["id"]}
     # C came along with B.
@@ -193,7 +144,7 @@ async def test_deactivate(client, tenant, db):
         headers=tenant.headers,
     )
     assert r.status_code == 409
-    assert len(await events(db, tenant.id, "orgunit.deactivated")) == 2
+    assert len(await db_events(db, tenant.id, "orgunit.deactivated")) == 2
 
 
 async def test_no_hard_delete_grant(db, tenant):
@@ -210,8 +161,8 @@ async def test_roles_and_tenant_isolation(client, make_tenant):
     other = await make_tenant()
     u = await root(client, t)
     p = await person(client, t, u["id"], "T001")
-    staff, _ = await staff_headers(client, t)
-    petitioner, _ = await staff_headers(client, t, "petitioner")
+    staff, _ = await make_account(client, t, "staff")
+    petitioner, _ = await make_account(client, t, "petitioner")
 
     assert (await client.get(f"{U}/{u['id']}", headers=staff)).status_code == 200
     assert (await client.get(f"{P}/{p['id']}", headers=staff)).status_code == 200
@@ -241,7 +192,7 @@ async def test_roles_and_tenant_isolation(client, make_tenant):
 async def test_people_encrypted_and_searchable(client, tenant, db):
     u = await root(client, tenant)
     office = await unit(client, tenant, "XSC", u["id"])
-    _, account_id = await staff_headers(client, tenant)
+    _, account_id = await make_account(client, tenant, "staff")
     p = await person(
         client,
         tenant,
@@ -286,7 +237,10 @@ async def test_people_encrypted_and_searchable(client, tenant, db):
     )
     assert r.status_code == 200 and r.json()["account_id"] is None and r.json()["title_zh"] == "学生处副处长"
 
-    created, updated = await events(db, tenant.id, "person.created"), await events(db, tenant.id, "person.updated")
+    created, updated = (
+        await db_events(db, tenant.id, "person.created"),
+        await db_events(db, tenant.id, "person.updated"),
+    )
     assert created[0].subject_id == uuid.UUID(p["id"]) and created[0].payload == {"linked": True}
     assert updated[0].payload == {"changed": ["title_zh", "account_id"]}
     for e in created + updated:
@@ -307,13 +261,13 @@ async def test_default_groups_seeded_on_provision_idempotently(client, tenant, d
     groups = (await client.get(G + "/", headers=tenant.headers)).json()
     leadership = next(g for g in groups if g["key"] == "leadership")
     assert leadership["leader_post_zh"] == "校党委书记" and leadership["members"] == []
-    assert len(await events(db, tenant.id, "group.created")) == 4
+    assert len(await db_events(db, tenant.id, "group.created")) == 4
 
 
 async def test_group_members_and_single_leader(client, tenant, db):
     await provision(db, tenant.id)
     u = await root(client, tenant)
-    _, account_id = await staff_headers(client, tenant)
+    _, account_id = await make_account(client, tenant, "staff")
     a = await person(client, tenant, u["id"], "P1", account_id=account_id)
     b = await person(client, tenant, u["id"], "P2")
     c = await person(client, tenant, u["id"], "P3")
@@ -356,7 +310,7 @@ async def test_group_members_and_single_leader(client, tenant, db):
     group = (await client.get(G + "/handling", headers=tenant.headers)).json()
     assert {(m["person_id"], m["role"]) for m in group["members"]} == {(a["id"], "member"), (b["id"], "leader")}
 
-    types = [e.type for e in await events(db, tenant.id, "group.member")]
+    types = [e.type for e in await db_events(db, tenant.id, "group.member")]
     assert types == [
         "group.member_added",
         "group.member_added",
@@ -419,7 +373,7 @@ async def test_custom_group(client, tenant, db):
     assert r.status_code == 200
     async with db.transaction(tenant.id) as session:
         assert "medical_aid" in await org.group_roster(session)
-    updated = await events(db, tenant.id, "group.updated")
+    updated = await db_events(db, tenant.id, "group.updated")
     assert [e.payload for e in updated] == [
         {"key": "medical_aid", "changed": ["leader_post_zh"]},
         {"key": "logistics", "changed": ["duties_en"]},

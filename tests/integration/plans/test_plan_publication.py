@@ -12,39 +12,10 @@ from typing import Any
 from docx import Document
 from pypdf import PdfReader
 
-from tests.conftest import FIXED_TODAY
-from tests.integration.plans_support import add_person, draft, events, provision, root_unit, staff_headers
-
-LEADERS = {
-    "leadership": ("王建国", "Wang Jianguo", "校党委书记", "Party Secretary"),
-    "handling": ("张伟", "Zhang Wei", "学生处处长", "Director of Student Affairs"),
-    "info_release": ("刘芳", "Liu Fang", "宣传部部长", "Head of Publicity"),
-    "logistics": ("陈静", "Chen Jing", "后勤管理处处长", "Director of Logistics"),
-}
-
-
-async def fill_groups(client: Any, tenant: Any, groups: tuple[str, ...] = tuple(LEADERS)) -> dict[str, str]:
-    """A root unit, one person per group, each made its group's leader; returns person ids by group."""
-    root = await root_unit(client, tenant)
-    people = {}
-    for key in groups:
-        people[key] = await add_person(client, tenant, root, *LEADERS[key])
-        r = await client.post(
-            f"/api/v1/org/groups/{key}/members",
-            json={"person_id": people[key], "role": "leader"},
-            headers=tenant.headers,
-        )
-        assert r.status_code in (200, 201), r.text
-    return people
-
-
-async def published(client: Any, db: Any, tenant: Any) -> tuple[dict[str, Any], dict[str, str]]:
-    await provision(db, tenant)
-    people = await fill_groups(client, tenant)
-    body = await draft(client, tenant)
-    r = await client.post(f"/api/v1/plans/versions/{body['version']['id']}/publish", headers=tenant.headers)
-    assert r.status_code == 200, r.text
-    return r.json(), people
+from tests.support.journal import events_of_type
+from tests.support.people import make_account
+from tests.support.plans import draft, fill_groups, provision, published
+from tests.support.platform import FIXED_TODAY
 
 
 async def test_publication_is_refused_with_every_reason_until_the_groups_have_leaders(
@@ -75,7 +46,7 @@ async def test_publication_is_refused_with_every_reason_until_the_groups_have_le
     assert ("severity_levels[3].activation", "unknown risk category 'earthquake'") in messages
     # Nothing was published.
     assert (await draft(client, tenant))["version"]["status"] == "draft"
-    assert await events(client, tenant, "plan.published") == []
+    assert await events_of_type(client, tenant, "plan.published") == []
 
 
 async def test_publish_supersede_and_the_version_in_force(client: Any, db: Any, tenant: Any) -> None:
@@ -140,12 +111,14 @@ async def test_publish_supersede_and_the_version_in_force(client: Any, db: Any, 
     assert r.status_code == 200, r.text
     assert r.json()["sections"] == {"steps": [{"path": "steps[report].target_minutes", "old": 30, "new": 20}]}
 
-    journal = [(e["type"], e["subject_id"], e["payload"]) for e in await events(client, tenant, "plan.published")]
+    journal = [
+        (e["type"], e["subject_id"], e["payload"]) for e in await events_of_type(client, tenant, "plan.published")
+    ]
     assert journal == [
         ("plan.published", v1_id, {"number": 1, "supersedes_id": None}),
         ("plan.published", v2_id, {"number": 2, "supersedes_id": v1_id}),
     ]
-    superseded = await events(client, tenant, "plan.superseded")
+    superseded = await events_of_type(client, tenant, "plan.superseded")
     assert [(e["subject_id"], e["payload"]) for e in superseded] == [(v1_id, {"number": 1, "superseded_by_id": v2_id})]
 
 
@@ -157,13 +130,13 @@ async def test_concurrent_publishes_of_one_draft_publish_it_once(client: Any, db
         *[client.post(f"/api/v1/plans/versions/{vid}/publish", headers=tenant.headers) for _ in range(3)]
     )
     assert sorted(r.status_code for r in results) == [200, 409, 409]
-    assert len(await events(client, tenant, "plan.published")) == 1
+    assert len(await events_of_type(client, tenant, "plan.published")) == 1
 
 
 async def test_severity_suggestion_from_the_plan_in_force(client: Any, db: Any, make_tenant: Any) -> None:
     tenant, other = await make_tenant(), await make_tenant()
     await published(client, db, tenant)
-    staff = await staff_headers(client, tenant)
+    staff = (await make_account(client, tenant, "staff"))[0]
     r = await client.post(
         "/api/v1/plans/suggest-severity", json={"participants": 120, "categories": ["group_event"]}, headers=staff
     )
@@ -203,7 +176,7 @@ async def test_readiness_against_the_published_minimums(clock: Any, client: Any,
     today = FIXED_TODAY
     radio = await add_item(client, tenant, "COMM-RADIO", 4, today + dt.timedelta(days=5))
     await add_item(client, tenant, "LOG-WATER", 500, today + dt.timedelta(days=60))
-    staff = await staff_headers(client, tenant)
+    staff = (await make_account(client, tenant, "staff"))[0]
     r = await client.get("/api/v1/plans/readiness", params={"expiring_within_days": 10}, headers=staff)
     assert r.status_code == 200, r.text
     report = r.json()["report"]
@@ -221,7 +194,7 @@ async def test_readiness_against_the_published_minimums(clock: Any, client: Any,
     r = await client.get("/api/v1/plans/readiness", params={"expiring_within_days": 90}, headers=staff)
     assert [e["code"] for e in r.json()["report"]["expiring"]] == ["COMM-RADIO", "LOG-WATER"]
     # Checking again journals nothing new.
-    assert len(await events(client, tenant, "material.shortage")) == 7
+    assert len(await events_of_type(client, tenant, "material.shortage")) == 7
     r = await client.get("/api/v1/plans/readiness", params={"expiring_within_days": -1}, headers=staff)
     assert r.status_code == 400
 
@@ -229,7 +202,7 @@ async def test_readiness_against_the_published_minimums(clock: Any, client: Any,
     from service.plans import jobs
 
     await jobs.check_university(tenant.id)
-    assert len(await events(client, tenant, "material.shortage")) == 7
+    assert len(await events_of_type(client, tenant, "material.shortage")) == 7
     r = await client.post(
         f"/api/v1/materials/items/{radio}/movements",
         json={"kind": "receive", "quantity": 6, "reason": "采购入库"},
@@ -237,7 +210,9 @@ async def test_readiness_against_the_published_minimums(clock: Any, client: Any,
     )
     assert r.status_code == 201, r.text
     await jobs.check_university(tenant.id)
-    assert [e["payload"]["code"] for e in await events(client, tenant, "material.shortage_resolved")] == ["COMM-RADIO"]
+    assert [e["payload"]["code"] for e in await events_of_type(client, tenant, "material.shortage_resolved")] == [
+        "COMM-RADIO"
+    ]
     assert [m.actor_name for m in jobs._daily_readiness("2026-11-29")] == ["readiness_sweep"]
 
 
@@ -255,7 +230,7 @@ async def test_training_compliance(clock: Any, client: Any, db: Any, tenant: Any
         headers=tenant.headers,
     )
     assert r.status_code == 201, r.text
-    staff = await staff_headers(client, tenant)
+    staff = (await make_account(client, tenant, "staff"))[0]
     r = await client.get("/api/v1/training/compliance", headers=staff)
     assert r.status_code == 200, r.text
     result = r.json()
@@ -277,7 +252,7 @@ async def test_training_compliance(clock: Any, client: Any, db: Any, tenant: Any
 async def test_plan_document(client: Any, db: Any, make_tenant: Any) -> None:
     tenant, other = await make_tenant(), await make_tenant()
     version, _ = await published(client, db, tenant)
-    staff = await staff_headers(client, tenant)
+    staff = (await make_account(client, tenant, "staff"))[0]
 
     r = await client.get("/api/v1/plans/document", params={"format": "pdf", "lang": "zh-CN"}, headers=staff)
     assert r.status_code == 200, r.text

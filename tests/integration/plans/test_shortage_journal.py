@@ -13,7 +13,7 @@ from tenants.materials import StockLevel
 from tenants.plans import services
 from tenants.plans.defaults import default_plan
 from tenants.plans.readiness import readiness
-from tests.unit.tenants.plans.stock import item
+from tests.support.stock import item
 
 TODAY = dt.date(2026, 11, 29)
 MINIMUMS = default_plan().materials  # COMM-RADIO 10, ..., LOG-WATER 200

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from tests.conftest import auth, sign_in
-from tests.integration.test_http_basics import assert_problem
-from tests.integration.test_platform_api import journal_types
+from tests.support.journal import journal_types
+from tests.support.platform import auth, sign_in
+from tests.support.problems import assert_problem
 
 
 async def login(client, tenant, email, password):

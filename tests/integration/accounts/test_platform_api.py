@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
-
-from tenants.db import tenant_context
-from tenants.journal import JournalEvent
-from tests.conftest import auth, sign_in
-from tests.integration.test_http_basics import assert_problem
-
-
-async def journal_types(db, tenant_id) -> list[str]:
-    with tenant_context(tenant_id):
-        async with db.transaction() as s:
-            return list(await s.scalars(select(JournalEvent.type).order_by(JournalEvent.seq)))
+from tests.support.journal import journal_types
+from tests.support.platform import auth, sign_in
+from tests.support.problems import assert_problem
 
 
 async def test_onboarding_creates_a_university_its_admin_and_journal(client, db, platform_token, make_tenant):

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import msgspec
 
-from tests.conftest import auth, changed, sign_in
-from tests.integration.test_http_basics import assert_problem
-from tests.integration.test_platform_api import journal_types
+from tests.support.journal import journal_types
+from tests.support.platform import auth, changed, sign_in
+from tests.support.problems import assert_problem
 
 LOGIN = "/api/v1/auth/login"
 PASSWORD = "/api/v1/auth/password"
