@@ -24,7 +24,7 @@ import psycopg
 
 from service.ops.catalog import DISTRIBUTION_COLUMN, Table, dependency_order, read_catalog
 
-SCRIPT = Path(__file__).resolve().parents[1] / "deploy" / "citus" / "distribute.sql"
+SCRIPT = Path(__file__).resolve().parents[2] / "deploy" / "citus" / "distribute.sql"
 LOCAL = {
     "alembic_version": "migration bookkeeping, written only by `xinfang migrate` on the coordinator",
 }
