@@ -18,6 +18,8 @@ from litestar import Controller, get
 from litestar.datastructures import State
 from litestar.params import FromPath, QueryParameter
 
+from analytics.forecasts import compute as forecast_compute
+from analytics.forecasts import store as forecasts
 from analytics.province import cells as province_cells
 from analytics.province import jobs as province_jobs
 from analytics.province import statistics as province
@@ -152,4 +154,55 @@ class BureauController(Controller):
             "categories": _counts(s.categories, "category"),
             "unit_kinds": _counts(s.unit_kinds, "unit_kind"),
             "adopted_suggestions": _counts(s.adopted, "university"),
+        }
+
+    @get("/forecasts", summary="Next quarter's petition volume per university, category and province", **VIEWER)
+    async def forecasts(self, state: State, principal: Caller) -> dict[str, Any]:
+        """Each university's latest forecasts and the province's total (the sum of the universities' totals; its
+        interval combines theirs as independent errors). A category forecast under k petitions is suppressed
+        (``null``), like a small count: the bureau sees volumes, never a handful of cases."""
+        code = _province(principal)
+        k = state.settings.disclosure_k
+        data = await province_jobs.read(state.db, code, province.Window(utcnow().year, None))
+        names = {r["tenant_id"]: r for r in data.universities.to_dicts()}
+        by_tenant: dict[str, list[dict[str, Any]]] = {}
+        for r in await forecasts.province(state.db, code):
+            tid = str(r.tenant_id)
+            if tid not in names:
+                continue
+            small = r.series != forecast_compute.TOTAL and r.petitions < k
+            by_tenant.setdefault(tid, []).append(
+                {
+                    "series": r.series,
+                    "quarter_start": r.quarter_start.isoformat(),
+                    "petitions": None if small else r.petitions,
+                    "lo": None if small else r.lo,
+                    "hi": None if small else r.hi,
+                    "suppressed": small,
+                    "model": r.model,
+                    "mase": r.mase,
+                    "baseline_mase": r.baseline_mase,
+                }
+            )
+        universities, totals = [], []
+        for tid, rows in sorted(by_tenant.items(), key=lambda kv: names[kv[0]]["slug"]):
+            u = names[tid]
+            universities.append({"slug": u["slug"], "name_zh": u["name_zh"], "name_en": u["name_en"], "series": rows})
+            totals += [r for r in rows if r["series"] == forecast_compute.TOTAL]
+        quarters = sorted({t["quarter_start"] for t in totals})
+        mean = sum(t["petitions"] for t in totals)
+        half = sum(((t["hi"] - t["lo"]) / 2) ** 2 for t in totals) ** 0.5
+        zh, en = PROVINCES[code[:2]]
+        return {
+            "province": {"code": code, "name_zh": zh, "name_en": en},
+            "k": k,
+            "level": forecast_compute.LEVEL,
+            "universities": universities,
+            "province_total": {
+                "quarter_start": quarters[-1] if quarters else None,
+                "petitions": round(mean, 3),
+                "lo": round(max(0.0, mean - half), 3),
+                "hi": round(mean + half, 3),
+                "universities": len(totals),
+            },
         }

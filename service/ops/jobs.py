@@ -17,6 +17,7 @@ if os.environ.get("XINFANG_PROCESS") == "worker":
 
 broker = ensure_broker()
 
+from analytics.forecasts import jobs as forecast_jobs  # noqa: E402
 from analytics.province import jobs as province_jobs  # noqa: E402
 from analytics.reports import jobs as report_jobs  # noqa: E402
 from analytics.warnings import jobs as warning_jobs  # noqa: E402
@@ -30,6 +31,7 @@ from service.webhooks import jobs as webhook_jobs  # noqa: E402
 
 __all__ = [
     "broker",
+    "forecast_jobs",
     "foundation_jobs",
     "incident_jobs",
     "notification_jobs",

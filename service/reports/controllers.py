@@ -18,6 +18,8 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
+from analytics.forecasts import compute
+from analytics.forecasts import store as forecasts
 from analytics.reports import render, store
 from analytics.reports.periods import Kind
 from service.http.deps import Caller, Input, Page, Session
@@ -109,6 +111,31 @@ def _tenant(principal: Principal) -> uuid.UUID:
     return principal.tenant_id
 
 
+class ForecastRow(msgspec.Struct):
+    """One series' forecast: ``series`` is a category code or ``*`` (every category); ``model`` is the one kept
+    (``AutoETS`` where it beat the seasonal-naive baseline on the holdout quarter, else the baseline), with both
+    MASE figures of the holdout."""
+
+    series: str
+    petitions: float
+    lo: float
+    hi: float
+    model: str
+    mase: float
+    baseline_mase: float
+    months: int
+
+    @classmethod
+    def of(cls, f: Any) -> ForecastRow:
+        return cls(f.series, f.petitions, f.lo, f.hi, f.model, f.mase, f.baseline_mase, f.months)
+
+
+class ForecastOut(msgspec.Struct):
+    quarter_start: dt.date | None  # none before the first refresh (or with under six months of history)
+    level: int
+    series: list[ForecastRow]
+
+
 class ReportController(Controller):
     path = BASE
     tags = ["reports"]
@@ -167,6 +194,15 @@ class ReportController(Controller):
         )
         latest = await store.latest_revisions(db_session)
         return Page([ReportOut.of(r, latest[(r.kind, r.period_start)]) for r in rows], str(more) if more else None)
+
+    @get("/forecast", summary="Next quarter's petition volume, in total and per category, with an 80% interval", **READ)
+    async def forecast(self, db_session: Session) -> ForecastOut:
+        rows = await forecasts.latest(db_session)
+        return ForecastOut(
+            quarter_start=rows[0].quarter_start if rows else None,
+            level=compute.LEVEL,
+            series=[ForecastRow.of(r) for r in rows],
+        )
 
     @get("/{report_id:uuid}", summary="One report with its metric tables and findings (JSON)", **READ)
     async def show(self, report_id: FromPath[uuid.UUID], db_session: Session) -> ReportDetail:
