@@ -1,4 +1,5 @@
-"""Reading the journal in tests: through the API as the university's admin, or straight from the database."""
+"""The journal read back in tests, one way each: through the API as the university's admin (``journal_of``), or
+straight from the database in the university's context (``db_events``)."""
 
 from __future__ import annotations
 
@@ -7,36 +8,45 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tenants import journal
-from tenants.db import tenant_context
 from tenants.journal import JournalEvent
-from tests.support.platform import TenantHandle
 
 
-async def journal_of(client: Any, uni: Any, petition_id: str | None = None) -> list[dict[str, Any]]:
-    r = await client.get("/api/v1/journal", params={"limit": 500}, headers=uni.admin)
+def _admin(who: Any) -> dict[str, str]:
+    """The admin's headers of a casework university (``.admin``), an emergency one (``.headers["admin"]``), a
+    tenant handle (``.headers``) or headers as they are."""
+    if isinstance(who, dict):
+        return who
+    if hasattr(who, "admin"):
+        return dict(who.admin)
+    headers = who.headers
+    return dict(headers["admin"]) if "admin" in headers else dict(headers)
+
+
+async def journal_of(
+    client: Any,
+    who: Any,
+    petition_id: str | None = None,
+    *,
+    incident_id: str | None = None,
+    type: str | None = None,
+) -> list[dict[str, Any]]:
+    """The university's journal through ``GET /api/v1/journal`` (oldest first), of one type, petition or incident."""
+    params: dict[str, Any] = {"limit": 500} | ({"type": type} if type else {})
+    r = await client.get("/api/v1/journal", params=params, headers=_admin(who))
     assert r.status_code == 200, r.text
-    items = r.json()["items"]
-    return [e for e in items if petition_id is None or e["petition_id"] == petition_id]
+    items: list[dict[str, Any]] = r.json()["items"]
+    return [
+        e
+        for e in items
+        if (petition_id is None or e["petition_id"] == petition_id)
+        and (incident_id is None or e["incident_id"] == incident_id)
+    ]
 
 
-async def db_events(db: Any, tenant_id: uuid.UUID, prefix: str) -> list[journal.JournalEvent]:
+async def db_events(db: Any, tenant_id: uuid.UUID, prefix: str = "") -> list[JournalEvent]:
+    """The university's journal rows whose type starts with ``prefix``, in order, read in its tenant context."""
     async with db.transaction(tenant_id) as session:
         rows = await session.scalars(
-            select(journal.JournalEvent)
-            .where(journal.JournalEvent.type.like(prefix + "%"))
-            .order_by(journal.JournalEvent.seq)
+            select(JournalEvent).where(JournalEvent.type.like(prefix + "%")).order_by(JournalEvent.seq)
         )
         return list(rows)
-
-
-async def events_of_type(client: Any, tenant: TenantHandle, type: str) -> list[dict[str, Any]]:
-    r = await client.get("/api/v1/journal/", params={"type": type, "limit": 500}, headers=tenant.headers)
-    assert r.status_code == 200, r.text
-    return r.json()["items"]  # type: ignore[no-any-return]
-
-
-async def journal_types(db, tenant_id) -> list[str]:
-    with tenant_context(tenant_id):
-        async with db.transaction() as s:
-            return list(await s.scalars(select(JournalEvent.type).order_by(JournalEvent.seq)))

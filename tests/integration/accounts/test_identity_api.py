@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.support.journal import journal_types
+from tests.support.journal import db_events
 from tests.support.platform import auth, sign_in
 from tests.support.problems import assert_problem
 
@@ -76,7 +76,7 @@ async def test_accounts_roles_and_deactivation(client, db, tenant):
     r = await client.patch(f"/api/v1/accounts/{staff['id']}", headers=tenant.headers, json={"active": False})
     assert r.status_code == 200 and r.json()["active"] is False
     assert_problem(await login(client, tenant, "staff@example.edu.cn", signed_in.password), 401)
-    types = await journal_types(db, tenant.id)
+    types = [e.type for e in await db_events(db, tenant.id)]
     assert types.count("account.created") == 2 and "account.updated" in types
 
 

@@ -10,15 +10,7 @@ from typing import Any
 
 from service.incidents import jobs
 from tests.support.emergency import Driver, University
-
-
-async def journal(client: Any, uni: University, incident_id: str, type: str | None = None) -> list[dict[str, Any]]:
-    params: dict[str, Any] = {"limit": 500}
-    if type:
-        params["type"] = type
-    r = await client.get("/api/v1/journal/", params=params, headers=uni.headers["admin"])
-    assert r.status_code == 200, r.text
-    return [e for e in r.json()["items"] if e["incident_id"] == incident_id]
+from tests.support.journal import journal_of
 
 
 async def test_two_people_acting_at_once_never_lose_an_update(client: Any, shared_uni: University) -> None:
@@ -35,7 +27,7 @@ async def test_two_people_acting_at_once_never_lose_an_update(client: Any, share
     assert codes == [200, 409], [r.text for r in results]
     stale = next(r for r in results if r.status_code == 409).json()
     assert stale["state"] == "assessed" or stale["type"].endswith("transition-refused")
-    assert len(await journal(client, shared_uni, d.id, "incident.assessed")) == 1
+    assert len(await journal_of(client, shared_uni, incident_id=d.id, type="incident.assessed")) == 1
     # A stale version on a later action: 409 naming the current version and state.
     r = await client.post(
         f"/api/v1/incidents/{d.id}/actions",
@@ -66,7 +58,7 @@ async def test_two_people_acting_at_once_never_lose_an_update(client: Any, share
         ]
     )
     assert sorted(r.status_code for r in results) == [200, 409]
-    assert len(await journal(client, shared_uni, d.id, "bulletin.approved")) == 1
+    assert len(await journal_of(client, shared_uni, incident_id=d.id, type="bulletin.approved")) == 1
 
 
 async def test_the_scan_journals_overdue_steps_tasks_and_missed_updates_once(
@@ -86,11 +78,14 @@ async def test_the_scan_journals_overdue_steps_tasks_and_missed_updates_once(
     later = dt.datetime.fromisoformat(steps["response"]["due_at"]) + dt.timedelta(hours=1)
     assert await jobs.scan_tenant(db, shared_uni.tenant.id, later) >= 4
     assert await jobs.scan_tenant(db, shared_uni.tenant.id, later) == 0  # once each
-    overdue = {e["payload"]["step"] for e in await journal(client, shared_uni, d.id, "incident.step_overdue")}
+    overdue = {
+        e["payload"]["step"]
+        for e in await journal_of(client, shared_uni, incident_id=d.id, type="incident.step_overdue")
+    }
     assert overdue == {"response", "logistics"}
-    tasks = await journal(client, shared_uni, d.id, "task.overdue")
+    tasks = await journal_of(client, shared_uni, incident_id=d.id, type="task.overdue")
     assert [(e["subject_id"], e["org_unit_id"]) for e in tasks] == [(task["id"], shared_uni.units["BWC"])]
-    missed = await journal(client, shared_uni, d.id, "bulletin.update_missed")
+    missed = await journal_of(client, shared_uni, incident_id=d.id, type="bulletin.update_missed")
     assert [e["payload"]["due_at"] for e in missed] == [
         dt.datetime.fromisoformat(bulletin["next_update_at"]).isoformat()
     ]
@@ -104,7 +99,7 @@ async def test_the_scan_journals_overdue_steps_tasks_and_missed_updates_once(
     assert await jobs.scan_tenant(db, shared_uni.tenant.id, before_next) == 0
     after_next = before_next + dt.timedelta(minutes=2)
     assert await jobs.scan_tenant(db, shared_uni.tenant.id, after_next) == 1
-    assert len(await journal(client, shared_uni, d.id, "bulletin.update_missed")) == 2
+    assert len(await journal_of(client, shared_uni, incident_id=d.id, type="bulletin.update_missed")) == 2
 
 
 async def test_a_drill_runs_the_same_flow_is_marked_and_counts_for_training(
@@ -126,7 +121,7 @@ async def test_a_drill_runs_the_same_flow_is_marked_and_counts_for_training(
     await d.tick_all()
     await d.submit()
     await d.approve()
-    events = await journal(client, shared_uni, d.id)
+    events = await journal_of(client, shared_uni, incident_id=d.id)
     ours = [e for e in events if e["type"].split(".")[0] in {"incident", "task", "bulletin", "action_item"}]
     assert ours and all(e["payload"]["drill"] is True for e in ours)
     r = await client.get("/api/v1/incidents", params={"drill": "true"}, headers=shared_uni.headers["admin"])

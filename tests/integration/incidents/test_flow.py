@@ -10,12 +10,7 @@ from typing import Any
 from pypdf import PdfReader
 
 from tests.support.emergency import Driver, University
-
-
-async def journal(client: Any, uni: University, incident_id: str) -> list[dict[str, Any]]:
-    r = await client.get("/api/v1/journal/", params={"limit": 500}, headers=uni.headers["admin"])
-    assert r.status_code == 200, r.text
-    return [e for e in r.json()["items"] if e["incident_id"] == incident_id]
+from tests.support.journal import journal_of
 
 
 async def test_an_incident_from_report_to_closed_summary(client: Any, uni: University) -> None:
@@ -165,7 +160,7 @@ async def test_an_incident_from_report_to_closed_summary(client: Any, uni: Unive
     assert "material.issued" in types and "material.returned" in types
 
     # The journal contract: ids as columns, payload keys present, drill marked false everywhere.
-    events = await journal(client, uni, d.id)
+    events = await journal_of(client, uni, incident_id=d.id)
     by_type: dict[str, list[dict[str, Any]]] = {}
     for e in events:
         by_type.setdefault(e["type"], []).append(e)

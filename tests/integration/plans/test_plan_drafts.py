@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 
 from tenants.plans.defaults import default_plan
-from tests.support.journal import events_of_type
+from tests.support.journal import journal_of
 from tests.support.people import make_account
 from tests.support.plans import draft, provision
 
@@ -21,7 +21,7 @@ async def test_provisioning_opens_the_seed_plan_as_draft_once(client: Any, db: A
     body = await draft(client, tenant)
     assert body["content"] == msgspec.to_builtins(default_plan())
     assert body["content"]["goals"]["title"] == {"zh": "高校信访工作应急预案", "en": "Emergency Plan for Petition Work"}
-    created = await events_of_type(client, tenant, "plan.draft_created")
+    created = await journal_of(client, tenant, type="plan.draft_created")
     assert [(e["subject_id"], e["payload"]) for e in created] == [
         (body["version"]["id"], {"number": 1, "based_on_id": None})
     ]
@@ -72,7 +72,7 @@ async def test_replace_content_with_optimistic_revision(client: Any, db: Any, te
     )
     assert r.status_code == 200 and r.json()["version"]["revision"] == 2
 
-    updated = await events_of_type(client, tenant, "plan.draft_updated")
+    updated = await journal_of(client, tenant, type="plan.draft_updated")
     assert [e["payload"] for e in updated] == [{"number": 1, "revision": 2, "sections": ["materials", "steps"]}]
 
 
@@ -138,7 +138,7 @@ async def test_bad_bodies_are_4xx_and_write_nothing(client: Any, db: Any, tenant
     )
     assert r.status_code == 400
     assert (await draft(client, tenant))["version"]["revision"] == 1
-    assert await events_of_type(client, tenant, "plan.draft_updated") == []
+    assert await journal_of(client, tenant, type="plan.draft_updated") == []
 
 
 async def test_roles_and_tenants(client: Any, db: Any, make_tenant: Any) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from docx import Document
 from pypdf import PdfReader
 
-from tests.support.journal import events_of_type
+from tests.support.journal import journal_of
 from tests.support.people import make_account
 from tests.support.plans import draft, fill_groups, provision, published
 from tests.support.platform import FIXED_TODAY
@@ -46,7 +46,7 @@ async def test_publication_is_refused_with_every_reason_until_the_groups_have_le
     assert ("severity_levels[3].activation", "unknown risk category 'earthquake'") in messages
     # Nothing was published.
     assert (await draft(client, tenant))["version"]["status"] == "draft"
-    assert await events_of_type(client, tenant, "plan.published") == []
+    assert await journal_of(client, tenant, type="plan.published") == []
 
 
 async def test_publish_supersede_and_the_version_in_force(client: Any, db: Any, tenant: Any) -> None:
@@ -112,13 +112,13 @@ async def test_publish_supersede_and_the_version_in_force(client: Any, db: Any, 
     assert r.json()["sections"] == {"steps": [{"path": "steps[report].target_minutes", "old": 30, "new": 20}]}
 
     journal = [
-        (e["type"], e["subject_id"], e["payload"]) for e in await events_of_type(client, tenant, "plan.published")
+        (e["type"], e["subject_id"], e["payload"]) for e in await journal_of(client, tenant, type="plan.published")
     ]
     assert journal == [
         ("plan.published", v1_id, {"number": 1, "supersedes_id": None}),
         ("plan.published", v2_id, {"number": 2, "supersedes_id": v1_id}),
     ]
-    superseded = await events_of_type(client, tenant, "plan.superseded")
+    superseded = await journal_of(client, tenant, type="plan.superseded")
     assert [(e["subject_id"], e["payload"]) for e in superseded] == [(v1_id, {"number": 1, "superseded_by_id": v2_id})]
 
 
@@ -130,7 +130,7 @@ async def test_concurrent_publishes_of_one_draft_publish_it_once(client: Any, db
         *[client.post(f"/api/v1/plans/versions/{vid}/publish", headers=tenant.headers) for _ in range(3)]
     )
     assert sorted(r.status_code for r in results) == [200, 409, 409]
-    assert len(await events_of_type(client, tenant, "plan.published")) == 1
+    assert len(await journal_of(client, tenant, type="plan.published")) == 1
 
 
 async def test_severity_suggestion_from_the_plan_in_force(client: Any, db: Any, make_tenant: Any) -> None:
@@ -194,7 +194,7 @@ async def test_readiness_against_the_published_minimums(clock: Any, client: Any,
     r = await client.get("/api/v1/plans/readiness", params={"expiring_within_days": 90}, headers=staff)
     assert [e["code"] for e in r.json()["report"]["expiring"]] == ["COMM-RADIO", "LOG-WATER"]
     # Checking again journals nothing new.
-    assert len(await events_of_type(client, tenant, "material.shortage")) == 7
+    assert len(await journal_of(client, tenant, type="material.shortage")) == 7
     r = await client.get("/api/v1/plans/readiness", params={"expiring_within_days": -1}, headers=staff)
     assert r.status_code == 400
 
@@ -202,7 +202,7 @@ async def test_readiness_against_the_published_minimums(clock: Any, client: Any,
     from service.plans import jobs
 
     await jobs.check_university(tenant.id)
-    assert len(await events_of_type(client, tenant, "material.shortage")) == 7
+    assert len(await journal_of(client, tenant, type="material.shortage")) == 7
     r = await client.post(
         f"/api/v1/materials/items/{radio}/movements",
         json={"kind": "receive", "quantity": 6, "reason": "采购入库"},
@@ -210,7 +210,7 @@ async def test_readiness_against_the_published_minimums(clock: Any, client: Any,
     )
     assert r.status_code == 201, r.text
     await jobs.check_university(tenant.id)
-    assert [e["payload"]["code"] for e in await events_of_type(client, tenant, "material.shortage_resolved")] == [
+    assert [e["payload"]["code"] for e in await journal_of(client, tenant, type="material.shortage_resolved")] == [
         "COMM-RADIO"
     ]
     assert [m.actor_name for m in jobs._daily_readiness("2026-11-29")] == ["readiness_sweep"]

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from tests.support.journal import events_of_type
+from tests.support.journal import journal_of
 from tests.support.people import add_person, make_account, root_unit
 from tests.support.platform import FIXED_TODAY
 
@@ -28,7 +28,7 @@ async def test_record_and_read_sessions(clock: Any, client: Any, make_tenant: An
     assert r.status_code == 201, r.text
     session = r.json()
     assert session["kind"] == "drill" and sorted(session["participants"]) == sorted(people)
-    recorded = await events_of_type(client, tenant, "training.recorded")
+    recorded = await journal_of(client, tenant, type="training.recorded")
     assert [(e["subject_id"], e["payload"]) for e in recorded] == [
         (session["id"], {"kind": "drill", "held_on": body["held_on"], "participant_count": 3})
     ]
@@ -82,4 +82,4 @@ async def test_bad_sessions_are_refused_and_nothing_is_written(clock: Any, clien
     assert r.status_code == 422, r.text
     assert [e["field"] for e in r.json()["errors"]] == ["participants[1]", "participants[2]"]
     assert (await client.get("/api/v1/training/sessions", headers=tenant.headers)).json() == []
-    assert await events_of_type(client, tenant, "training.recorded") == []
+    assert await journal_of(client, tenant, type="training.recorded") == []
