@@ -40,13 +40,17 @@ from tenants.errors import Conflict, Invalid, NotFound
 from tenants.identity import Account
 from tenants.ids import new_id
 
-
-class UnitKind(enum.StrEnum):
-    university = "university"
-    office = "office"
-    college = "college"
-    center = "center"
-    group = "group"
+# The functional form: a member named "center" in a class body would redefine str.center (a type error).
+UnitKind = enum.StrEnum(
+    "UnitKind",
+    [
+        ("university", "university"),
+        ("office", "office"),
+        ("college", "college"),
+        ("center", "center"),
+        ("group", "group"),
+    ],
+)
 
 
 class MemberRole(enum.StrEnum):
@@ -329,7 +333,7 @@ async def rename_unit(
 async def ancestors(session: AsyncSession, unit_id: uuid.UUID) -> list[OrgUnit]:
     """The chain from ``unit_id`` up to the root, starting with the unit itself."""
     units = {u.id: u for u in (await session.scalars(select(OrgUnit))).all()}
-    chain = []
+    chain: list[OrgUnit] = []
     current = units.get(unit_id)
     while current is not None and len(chain) <= len(units):
         chain.append(current)

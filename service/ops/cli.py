@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _settings():  # type: ignore[no-untyped-def]
+def _settings():
     from tenants.settings import SettingsError, get_settings
 
     try:

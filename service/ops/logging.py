@@ -54,7 +54,7 @@ def configure_logging(settings: Settings) -> None:
         cache_logger_on_first_use=False,
     )
     # Route the standard library's loggers (uvicorn, dramatiq, sqlalchemy) through the same renderer.
-    handler = logging.StreamHandler(STDERR)  # type: ignore[arg-type]
+    handler = logging.StreamHandler(STDERR)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             processors=[
