@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 import asyncpg
 from sqlalchemy import ForeignKeyConstraint, Index, String, text
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -193,4 +194,5 @@ async def complete(session: AsyncSession, claimed: Claim, status_code: int, body
 
 async def purge_expired(session: AsyncSession) -> int:
     result = await session.execute(text("delete from idempotency_keys where expires_at < now() - interval '1 hour'"))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    assert isinstance(result, CursorResult)  # DML gives a CursorResult; execute is typed Result
+    return int(result.rowcount or 0)

@@ -15,6 +15,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import CursorResult
 
 from service.http.deps import Caller, Input, Page, Session
 from service.http.guards import PUBLIC, STAFF
@@ -126,7 +127,8 @@ class NotificationController(Controller):
             .where(Notification.account_id == _account(principal), Notification.read_at.is_(None))
             .values(read_at=utcnow())
         )
-        return ReadAllOut(int(result.rowcount or 0))  # type: ignore[attr-defined]
+        assert isinstance(result, CursorResult)  # DML gives a CursorResult; execute is typed Result
+        return ReadAllOut(int(result.rowcount or 0))
 
     @get("/preferences", summary="Which kinds reach me, in the feed and by email", **STAFF)
     async def get_preferences(self, db_session: Session, principal: Caller) -> builtins.list[PreferenceIO]:

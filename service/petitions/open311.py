@@ -226,7 +226,8 @@ async def _request_rows(
             .order_by(JournalEvent.seq)
         )
         for e in events:
-            history.setdefault(e.petition_id, []).append(  # type: ignore[arg-type]
+            assert e.petition_id is not None  # selected by petition_id
+            history.setdefault(e.petition_id, []).append(
                 {
                     "datetime": _iso(e.occurred_at),
                     "type": e.type.removeprefix("petition."),
