@@ -26,6 +26,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check service tenants analytics tests
 	$(BIN)/ruff format --check service tenants analytics tests
 	$(BIN)/lint-imports --no-logo
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format service tenants analytics tests

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from analytics.metrics.incidents import INCIDENT_SCHEMA, INCIDENT_TYPES
 from analytics.metrics.petitions import JOURNAL_SCHEMA
 from analytics.metrics.supervision import SUPERVISION_SCHEMA
-from tenants.db import require_tenant
+from tenants.db import driver_connection, require_tenant
 from tenants.tenancy import Tenant
 
 _IDS = ("tenant_id", "petition_id", "incident_id", "org_unit_id", "subject_id")
@@ -112,8 +112,7 @@ async def _frame(
                 raise ValueError("extraction bounds must be timezone-aware")
             query += f" and occurred_at {op} '{bound.isoformat()}'::timestamptz"
     # The session's own connection: the COPY belongs to the tenant transaction (and its RLS setting).
-    connection = await session.connection()
-    raw = (await connection.get_raw_connection()).driver_connection
+    raw = await driver_connection(session)
     buffer = io.BytesIO()
     await raw.copy_from_query(query, output=buffer, format="csv", header=True)
     buffer.seek(0)

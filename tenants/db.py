@@ -19,7 +19,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.dialects.postgresql import UUID
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from tenants.ids import new_id
@@ -93,7 +93,14 @@ def _set_tenant_on_begin(session: Session, transaction: Any, connection: Any) ->
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     """The asyncpg connection under a session's transaction (begun, in its tenant context), for statements the
     ORM does not build."""
-    return (await (await session.connection()).get_raw_connection()).driver_connection  # type: ignore[no-any-return]
+    return await _asyncpg(await session.connection())
+
+
+async def _asyncpg(connection: AsyncConnection) -> asyncpg.Connection:
+    raw = (await connection.get_raw_connection()).driver_connection
+    if raw is None:  # only once the pooled connection is invalidated
+        raise RuntimeError("the database connection is closed")
+    return raw
 
 
 # --- engine and sessions --------------------------------------------------------------------------------------
@@ -144,7 +151,7 @@ class Database:
         """
         tenant = str(uuid.UUID(str(tenant_id)))  # canonical form: safe to put in the statement text
         async with self.engine.connect() as pooled:
-            raw: asyncpg.Connection = (await pooled.get_raw_connection()).driver_connection
+            raw = await _asyncpg(pooled)
             try:
                 await raw.execute(f"begin; select set_config('app.tenant_id', '{tenant}', true)")
                 yield raw

@@ -10,14 +10,14 @@ from typing import Any, ClassVar
 
 class DomainError(Exception):
     status: ClassVar[int] = 400
-    code: ClassVar[str] = "bad-request"
+    code: str = "bad-request"  # a class default; an instance may carry its own
     title: ClassVar[str] = "Bad request"
 
     def __init__(self, detail: str, *, code: str | None = None, **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
         if code:
-            self.code = code  # type: ignore[misc]
+            self.code = code
         self.extra = extra
 
 

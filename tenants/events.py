@@ -495,7 +495,14 @@ EVENTS: dict[str, EventType] = {
 }
 
 
-_PYTHON = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list, "null": type(None)}
+_PYTHON: dict[str, type | tuple[type, ...]] = {
+    "string": str,
+    "integer": int,
+    "number": (int, float),
+    "boolean": bool,
+    "array": list,
+    "null": type(None),
+}
 
 
 def field_ok(name: str, value: object) -> bool:

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 import asyncpg
 from sqlalchemy import ForeignKeyConstraint, Index, String, text
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -163,16 +164,16 @@ async def stored(connection: AsyncSession | asyncpg.Connection, attempt: Attempt
         connection = await driver_connection(connection)
     row = await connection.fetchrow(query, attempt.principal, attempt.key)
     assert row is not None  # claimed by a committed transaction, and keys outlive any retry
-    row = _Stored(*row)
-    if row.fingerprint != attempt.fingerprint:
+    stored = _Stored(*row)
+    if stored.fingerprint != attempt.fingerprint:
         raise Invalid(
             "this Idempotency-Key was used for a different request",
             code="idempotency-key-reused",
             errors=[{"field": "Idempotency-Key", "message": "reuse a key only to retry the identical request"}],
         )
-    if row.status_code is None:  # only possible if a claim was committed without its response
+    if stored.status_code is None:  # only possible if a claim was committed without its response
         raise Conflict("the first request with this key has not finished", code="idempotency-in-progress")
-    return Claim(row.id, (row.status_code, EncryptedText().process_result_value(row.response, None) or ""))
+    return Claim(stored.id, (stored.status_code, EncryptedText().process_result_value(stored.response, None) or ""))
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,7 @@ class _Stored:
     id: uuid.UUID
     fingerprint: str
     status_code: int | None
-    response: str | None
+    response: bytes | None  # encrypted (bytea), as read by asyncpg
 
 
 async def complete(session: AsyncSession, claimed: Claim, status_code: int, body: str) -> None:
@@ -193,4 +194,5 @@ async def complete(session: AsyncSession, claimed: Claim, status_code: int, body
 
 async def purge_expired(session: AsyncSession) -> int:
     result = await session.execute(text("delete from idempotency_keys where expires_at < now() - interval '1 hour'"))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    assert isinstance(result, CursorResult)  # DML gives a CursorResult; execute is typed Result
+    return int(result.rowcount or 0)

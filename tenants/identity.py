@@ -456,13 +456,14 @@ def platform_principal(account: PlatformAccount) -> Principal:
 
 async def revoke_sessions(session: AsyncSession, principal: Principal) -> None:
     """Invalidate every refresh token of the account (logout everywhere)."""
-    model = Account if principal.kind == "account" else PlatformAccount
-    obj = await session.get(
-        model, (principal.tenant_id, principal.subject_id) if model is Account else principal.subject_id
-    )
+    obj: Account | PlatformAccount | None
+    if principal.kind == "account":
+        obj = await session.get(Account, (principal.tenant_id, principal.subject_id))
+    else:
+        obj = await session.get(PlatformAccount, principal.subject_id)
     if obj is not None:
         obj.token_version += 1
-        if model is Account:
+        if isinstance(obj, Account):
             await journal.record(session, "account.sessions_revoked", actor_id=obj.id, subject_id=obj.id)
 
 
@@ -497,8 +498,11 @@ async def _tenant_slug(session: AsyncSession) -> str | None:
 
 
 async def _account_of(session: AsyncSession, principal: Principal) -> Account | PlatformAccount:
-    model = Account if principal.kind == "account" else PlatformAccount
-    account = await session.scalar(select(model).where(model.id == principal.subject_id))
+    account: Account | PlatformAccount | None
+    if principal.kind == "account":
+        account = await session.scalar(select(Account).where(Account.id == principal.subject_id))
+    else:
+        account = await session.scalar(select(PlatformAccount).where(PlatformAccount.id == principal.subject_id))
     if account is None or not account.active:
         raise Unauthorized("session ended; sign in again", code="token-revoked")
     return account

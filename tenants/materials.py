@@ -14,6 +14,7 @@ import enum
 import re
 import uuid
 from dataclasses import dataclass
+from typing import cast
 
 from sqlalchemy import (
     Boolean,
@@ -289,7 +290,8 @@ async def update_item(
     """Change the descriptive fields of an item (its stock changes only through the ledger)."""
     item = await get_item(session, item_id)
     errors = [{"field": f, "message": "not editable"} for f in sorted(set(changes) - set(ITEM_FIELDS))]
-    errors += await _check_org_unit(session, changes.get("org_unit_id"))  # type: ignore[arg-type]
+    # The controller's update struct gives a UUID, or None to detach the item from its unit.
+    errors += await _check_org_unit(session, cast(uuid.UUID | None, changes.get("org_unit_id")))
     for field in ("name_zh", "name_en", "unit"):
         value = changes.get(field)
         if isinstance(value, str) and not value.strip():

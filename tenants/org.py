@@ -17,9 +17,10 @@ from datetime import datetime
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    CompoundSelect,
     ForeignKeyConstraint,
     Index,
-    Select,
+    SQLColumnExpression,
     String,
     Text,
     func,
@@ -40,13 +41,17 @@ from tenants.errors import Conflict, Invalid, NotFound
 from tenants.identity import Account
 from tenants.ids import new_id
 
-
-class UnitKind(enum.StrEnum):
-    university = "university"
-    office = "office"
-    college = "college"
-    center = "center"
-    group = "group"
+# The functional form: a member named "center" in a class body would redefine str.center (a type error).
+UnitKind = enum.StrEnum(
+    "UnitKind",
+    [
+        ("university", "university"),
+        ("office", "office"),
+        ("college", "college"),
+        ("center", "center"),
+        ("group", "group"),
+    ],
+)
 
 
 class MemberRole(enum.StrEnum):
@@ -329,7 +334,7 @@ async def rename_unit(
 async def ancestors(session: AsyncSession, unit_id: uuid.UUID) -> list[OrgUnit]:
     """The chain from ``unit_id`` up to the root, starting with the unit itself."""
     units = {u.id: u for u in (await session.scalars(select(OrgUnit))).all()}
-    chain = []
+    chain: list[OrgUnit] = []
     current = units.get(unit_id)
     while current is not None and len(chain) <= len(units):
         chain.append(current)
@@ -500,7 +505,13 @@ async def create_person(
     return person
 
 
-_UNSET = object()
+class _Unset(enum.Enum):
+    """The default of a keyword whose None means something (``account_id=None`` unlinks)."""
+
+    token = 0
+
+
+_UNSET = _Unset.token
 
 
 async def update_person(
@@ -513,7 +524,7 @@ async def update_person(
     title_zh: str | None = None,
     title_en: str | None = None,
     unit_id: uuid.UUID | None = None,
-    account_id: uuid.UUID | object | None = _UNSET,
+    account_id: uuid.UUID | _Unset | None = _UNSET,
     active: bool | None = None,
 ) -> Person:
     """Change the given fields (``account_id=None`` unlinks the account); journals the changed field names."""
@@ -536,7 +547,7 @@ async def update_person(
             setattr(person, field, value)
             changed.append(field)
     if account_id is not _UNSET and person.account_id != account_id:
-        person.account_id = account_id  # type: ignore[assignment]
+        person.account_id = account_id
         changed.append("account_id")
     if changed:
         await session.flush()
@@ -588,16 +599,16 @@ async def subtree_ids(session: AsyncSession, unit_id: uuid.UUID) -> list[uuid.UU
     return list((await session.scalars(select(tree.c.id))).all())
 
 
-def account_units(account_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
+def account_units(account_id: uuid.UUID | SQLColumnExpression[uuid.UUID]) -> CompoundSelect[uuid.UUID]:
     """The org units an account belongs to, as SQL: the primary unit of every active person linked to it, and
-    those people's secondary posts (``person_posts``)."""
+    those people's secondary posts (``person_posts``). ``account_id`` may be a column (a correlated query)."""
     primary = select(Person.unit_id.label("unit_id")).where(Person.account_id == account_id, Person.active)
     posts = (
         select(PersonPost.unit_id.label("unit_id"))
         .join(Person, Person.id == PersonPost.person_id)
         .where(Person.account_id == account_id, Person.active)
     )
-    return primary.union(posts)  # type: ignore[return-value]
+    return primary.union(posts)
 
 
 async def list_posts(session: AsyncSession, person_id: uuid.UUID) -> list[PersonPost]:

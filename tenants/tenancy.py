@@ -125,7 +125,7 @@ async def get_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
 
 
 async def find_tenant_by_slug(session: AsyncSession, slug: str) -> Tenant | None:
-    return await session.scalar(select(Tenant).where(Tenant.slug == slug))  # type: ignore[no-any-return]
+    return await session.scalar(select(Tenant).where(Tenant.slug == slug))
 
 
 async def get_tenant_by_slug(session: AsyncSession, slug: str) -> Tenant:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -84,7 +84,7 @@ class Window:
         return date(self.year, 3 * self.quarter + 1, 1)
 
     @property
-    def period(self) -> str:
+    def period(self) -> Literal["year", "quarter"]:
         return "year" if self.quarter is None else "quarter"
 
     def until(self, zone: str) -> datetime:

@@ -220,7 +220,10 @@ def scores_section(inputs: Inputs, ctx: Context, done: Mapping[str, pl.DataFrame
         supervision = done.get(_SUPERVISION_SCORES.get(name, ""))
         keys = list(by)
         if table.height == 0 and all(f is None or f.height == 0 for f in (incidents, supervision)):
-            schema = {**{k: table.schema[k] for k in keys}, **{f"{d}_score": pl.Float64 for d in composite.DIMENSIONS}}
+            schema: dict[str, pl.DataType] = {
+                **{k: table.schema[k] for k in keys},
+                **{f"{d}_score": pl.Float64() for d in composite.DIMENSIONS},
+            }
             out[f"scores.{name}"] = pl.DataFrame(schema=schema).with_columns(overall_score=pl.lit(None, pl.Float64))
             continue
         # dimension_scores needs at least one key column: the total tables get a constant one, dropped after.

@@ -51,7 +51,7 @@ async def compute_report(tenant_id: str, kind: str, period_start: str, request_i
     await generate_report(
         database(),
         uuid.UUID(tenant_id),
-        kind,  # type: ignore[arg-type]
+        kind,
         dt.date.fromisoformat(period_start),
         uuid.UUID(request_id) if request_id else None,
     )

@@ -195,7 +195,7 @@ def _last_day(end: str) -> str:
     return (dt.date.fromisoformat(end) - dt.timedelta(days=1)).isoformat()
 
 
-def _short(lang: Lang) -> str:
+def _short(lang: Lang) -> Literal["zh", "en"]:
     return "zh" if lang == "zh-CN" else "en"
 
 
@@ -624,7 +624,7 @@ def render(content: Mapping[str, Any], lang: Lang, fmt: Format, *, table: str | 
         return render_html(content, lang).encode()
     if fmt == "pdf":
         items = [b for b in blocks(content, lang, charts=False) if not isinstance(b, Chart)]
-        return render_pdf(items, lang)  # type: ignore[arg-type]
+        return render_pdf(items, lang)
     if fmt == "xlsx":
         return render_xlsx(content, lang)
     frame = table_for(content, lang, table)

@@ -58,7 +58,7 @@ class Report(TenantOwned, Base):
     )
 
     def data(self) -> dict[str, Any]:
-        return json.loads(self.content)  # type: ignore[no-any-return]
+        return json.loads(self.content)
 
 
 class ReportRequest(TenantOwned, Base):

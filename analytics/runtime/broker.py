@@ -58,13 +58,23 @@ def ensure_broker() -> Broker:
 
 def check_broker(broker: Broker) -> None:
     """Raise if the broker cannot be reached (used by /ready)."""
+    # By class name: the broker's module is imported already (the imports below only narrow the type), the
+    # others' client libraries may not be installed.
     kind = type(broker).__name__
     if kind == "RedisBroker":
-        broker.client.ping()  # type: ignore[attr-defined]
+        from dramatiq.brokers.redis import RedisBroker
+
+        assert isinstance(broker, RedisBroker)
+        broker.client.ping()
     elif kind == "RabbitmqBroker":
-        broker.connection  # type: ignore[attr-defined]  # noqa: B018  (opens the connection or raises)
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        assert isinstance(broker, RabbitmqBroker)
+        broker.connection  # noqa: B018  (opens the connection or raises)
     elif kind == "PostgresBroker":
+        from dramatiq_postgres import PostgresBroker
         from dramatiq_postgres.utils import transaction
 
-        with transaction(broker.pool) as curs:  # type: ignore[attr-defined]
+        assert isinstance(broker, PostgresBroker)
+        with transaction(broker.pool) as curs:
             curs.execute("select 1 from dramatiq.queue limit 1")

@@ -6,15 +6,25 @@ Dramatiq retries a failed message with exponential backoff between ``min_backoff
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 QUEUE = "default"
 
+
+class ActorOptions(TypedDict):
+    """The keyword arguments of ``dramatiq.actor`` a retry policy sets (spread with ``**``)."""
+
+    queue_name: str
+    max_retries: int
+    min_backoff: int  # milliseconds
+    max_backoff: int  # milliseconds
+
+
 # Work that must happen and is idempotent (provisioning, folds, plan readiness): retry for a long while.
-PERSISTENT: dict[str, Any] = {"queue_name": QUEUE, "max_retries": 20, "min_backoff": 1000, "max_backoff": 300_000}
+PERSISTENT: ActorOptions = {"queue_name": QUEUE, "max_retries": 20, "min_backoff": 1000, "max_backoff": 300_000}
 # A sweep or a per-university computation the next period repeats anyway (reports, fan-outs).
-PERIODIC: dict[str, Any] = {"queue_name": QUEUE, "max_retries": 10, "min_backoff": 1000, "max_backoff": 300_000}
+PERIODIC: ActorOptions = {"queue_name": QUEUE, "max_retries": 10, "min_backoff": 1000, "max_backoff": 300_000}
 # A scan over every university that a later run covers again: a few slower retries.
-SCAN: dict[str, Any] = {"queue_name": QUEUE, "max_retries": 5, "min_backoff": 5000, "max_backoff": 300_000}
+SCAN: ActorOptions = {"queue_name": QUEUE, "max_retries": 5, "min_backoff": 5000, "max_backoff": 300_000}
 # A frequent scan (every few minutes): a failed run is soon superseded by the next.
-FREQUENT: dict[str, Any] = {"queue_name": QUEUE, "max_retries": 3, "min_backoff": 1000, "max_backoff": 60_000}
+FREQUENT: ActorOptions = {"queue_name": QUEUE, "max_retries": 3, "min_backoff": 1000, "max_backoff": 60_000}

@@ -50,6 +50,11 @@ def periodic(name: str, period_key: Callable[[datetime], str]) -> Callable[[Call
     return register
 
 
+def _enqueue(messages: list[Message[Any]]) -> None:
+    for message in messages:
+        ensure_broker().enqueue(message)
+
+
 def hourly(now: datetime) -> str:
     return now.astimezone(UTC).strftime("%Y-%m-%dT%H")
 
@@ -100,8 +105,7 @@ class Scheduler:
                     {"j": job.name, "k": key},
                 )
                 if claimed:
-                    messages = job.messages(key)
-                    await asyncio.to_thread(lambda ms=messages: [ensure_broker().enqueue(m) for m in ms])
+                    await asyncio.to_thread(_enqueue, job.messages(key))
                     sent += 1
                     log.info("periodic.enqueued", job=job.name, period=key)
         return sent

@@ -137,7 +137,7 @@ def surges(submissions: pl.DataFrame | pl.LazyFrame, now: datetime, method: Meth
         window_end=pl.lit(now).dt.cast_time_unit("us").dt.convert_time_zone("UTC"),
     )
     out = out.filter(pl.col("p") <= method.alpha).with_columns(score=-pl.col("p").clip(lower_bound=1e-300).log10())
-    return out.select(list(SURGES_SCHEMA)).cast(SURGES_SCHEMA).sort(keys)  # type: ignore[arg-type]
+    return out.select(list(SURGES_SCHEMA)).cast(pl.Schema(SURGES_SCHEMA)).sort(keys)
 
 
 def same_surge(last_seen: datetime | None, now: datetime, method: Method = Method()) -> bool:

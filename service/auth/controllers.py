@@ -88,11 +88,11 @@ class AuthController(Controller):
         tokens: identity.Tokens = state.tokens
         if data.tenant is None:
             async with state.db.transaction() as session:
-                account = await identity.authenticate_platform(session, data.email, data.password)
+                platform_account = await identity.authenticate_platform(session, data.email, data.password)
                 return tokens.issue(
-                    identity.platform_principal(account),
-                    account.token_version,
-                    password_change_required=account.must_change_password,
+                    identity.platform_principal(platform_account),
+                    platform_account.token_version,
+                    password_change_required=platform_account.must_change_password,
                 )
         async with state.db.sessionmaker() as lookup:
             tenant = await tenancy.find_tenant_by_slug(lookup, data.tenant)
@@ -169,7 +169,7 @@ class AuthController(Controller):
                 await identity.record_sign_in_failure(session, keys, state.settings)
             raise
         base = msgspec.structs.replace(principal, must_change_password=False)
-        return state.tokens.issue(base, account.token_version)  # type: ignore[no-any-return]
+        return state.tokens.issue(base, account.token_version)
 
     @get("/me", summary="The authenticated caller", opt=PENDING_OK, **requires())
     async def me(self, principal: Caller) -> Me:

@@ -12,6 +12,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.types import ControllerRouterHandler
 
 from analytics.runtime.broker import ensure_broker
 from service.accounts import controllers as accounts
@@ -42,7 +43,7 @@ from tenants.db import Database
 from tenants.identity import Tokens
 from tenants.settings import Settings, get_settings
 
-ROUTE_HANDLERS: list[object] = [
+ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     health.health,
     health.ready,
     auth.AuthController,
@@ -94,7 +95,9 @@ async def app_resources(app: Litestar) -> AsyncIterator[None]:
         await db.dispose()
 
 
-def create_app(settings: Settings | None = None, *, extra_handlers: list[object] | None = None) -> Litestar:
+def create_app(
+    settings: Settings | None = None, *, extra_handlers: list[ControllerRouterHandler] | None = None
+) -> Litestar:
     settings = settings or get_settings()
     configure_logging(settings)
     crypto.configure(settings.data_key_bytes)

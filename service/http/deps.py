@@ -28,7 +28,7 @@ async def provide_session(state: State, principal: NamedDependency[Principal]) -
 
 
 def provide_principal(request: Request[Any, Any, Any]) -> Principal:
-    return request.scope.get("user") or ANONYMOUS  # type: ignore[return-value]
+    return request.scope.get("user") or ANONYMOUS
 
 
 # Handler parameter types for the app-wide dependencies (declared explicitly, as Litestar 3 requires).

@@ -30,7 +30,7 @@ from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 from service.http.errors import EXCEPTION_HANDLERS
 from tenants import identity
@@ -120,7 +120,7 @@ class Authenticator:
         # A mobile client sends the same token for minutes: checking its signature and claims once per process
         # (until it expires, at most the cache period) takes the HMAC and JSON decoding off every request.
         if (cached := self.access.get(raw)) is not None:
-            return cached  # type: ignore[no-any-return]
+            return cached
         principal, version, expires = self.tokens.verify_with_expiry(raw, typ="access")
         self.access.put(raw, (principal, version), ttl=expires - utcnow().timestamp())
         return principal, version
@@ -151,7 +151,7 @@ class Authenticator:
     async def _api_key(self, raw: str) -> Principal:
         cache_key = hashlib.sha256(raw.encode()).digest()
         if (cached := self.keys.get(cache_key)) is not None:
-            return cached  # type: ignore[no-any-return]
+            return cached
         parsed = identity.parse_api_key(raw)
         if parsed is None:
             raise Unauthorized("invalid API key", code="invalid-token")
@@ -166,7 +166,7 @@ class Authenticator:
     async def _platform_token(self, raw: str) -> Principal:
         cache_key = hashlib.sha256(raw.encode()).digest()
         if (cached := self.keys.get(cache_key)) is not None:
-            return cached  # type: ignore[no-any-return]
+            return cached
         parsed = identity.parse_platform_token(raw)
         if parsed is None:
             raise Unauthorized("invalid platform token", code="invalid-token")
@@ -196,6 +196,7 @@ class RequestContextMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        assert scope["type"] == ScopeType.HTTP  # see ``scopes``
         started = time.perf_counter()
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         request_id = headers.get("x-request-id", "")
@@ -263,7 +264,7 @@ class RequestContextMiddleware(ASGIMiddleware):
         await response.to_asgi_response(app=None, request=request)(scope, receive, send)
 
     @staticmethod
-    def _check_media(scope: Scope, headers: dict[str, str], handler: BaseRouteHandler) -> None:
+    def _check_media(scope: HTTPScope, headers: dict[str, str], handler: BaseRouteHandler) -> None:
         if scope["method"] not in _BODY_METHODS:
             return
         has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
@@ -294,7 +295,7 @@ Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
 
 
 def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
-    return connection.scope.get("user") or ANONYMOUS  # type: ignore[return-value]
+    return connection.scope.get("user") or ANONYMOUS
 
 
 def caller() -> Principal:

@@ -3,6 +3,7 @@ Controllers translate HTTP; the rules (and the group authorization) live in ``se
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from typing import Annotated, Any, Literal
 
@@ -348,7 +349,7 @@ class IncidentController(Controller):
         return s.ActionItemOut.of(item)
 
     @get("/{incident_id:uuid}/timeline", summary="The incident's history from the journal, in order", **STAFF)
-    async def timeline(self, incident_id: FromPath[uuid.UUID], db_session: Session) -> list[s.TimelineOut]:
+    async def timeline(self, incident_id: FromPath[uuid.UUID], db_session: Session) -> builtins.list[s.TimelineOut]:
         rows = await services.timeline(db_session, incident_id)
         return [
             s.TimelineOut(e.occurred_at, e.type, e.actor_id, e.actor, e.subject_id, e.org_unit_id, e.payload)

@@ -97,7 +97,7 @@ def blocks(d: SummaryData, lang: Lang) -> list[Block]:
                 ["响应级别" if zh else "Level", d.level or ("未启动" if zh else "not activated")],
                 ["涉及人数" if zh else "People involved", str(d.people_count)],
             ],
-            [1, 3],
+            (1, 3),
         ),
         Heading(1, "一、基本情况" if zh else "1. Facts"),
         Para(d.facts),
@@ -111,7 +111,7 @@ def blocks(d: SummaryData, lang: Lang) -> list[Block]:
         Table(
             ["时间" if zh else "Time", "事项" if zh else "Event", "人员" if zh else "By", "说明" if zh else "Detail"],
             [[when(t), _t(EVENT_NAMES.get(k, (k, k)), lang), who, detail] for t, k, who, detail in d.timeline],
-            [2, 2, 2, 3],
+            (2, 2, 2, 3),
         )
     )
     out.append(Heading(1, "四、采取的措施" if zh else "4. Measures taken"))
@@ -125,7 +125,7 @@ def blocks(d: SummaryData, lang: Lang) -> list[Block]:
                     "记录" if zh else "Notes",
                 ],
                 [[when(t), _t(MEASURE_NAMES.get(k, (k, k)), lang), str(n), notes] for t, k, n, notes in d.measures],
-                [2, 2, 1, 4],
+                (2, 2, 1, 4),
             )
         )
     else:
@@ -140,7 +140,7 @@ def blocks(d: SummaryData, lang: Lang) -> list[Block]:
                 "归还" if zh else "Returned",
             ],
             [[c, str(r), str(i), str(b)] for c, r, i, b in d.materials] or [["—", "0", "0", "0"]],
-            [2, 1, 1, 1],
+            (2, 1, 1, 1),
         )
     )
     out.append(Heading(1, "六、信息发布" if zh else "6. Bulletins"))
@@ -150,7 +150,7 @@ def blocks(d: SummaryData, lang: Lang) -> list[Block]:
         Table(
             ["建议" if zh else "Proposal", "责任单位" if zh else "Owner", "完成期限" if zh else "Due"],
             [list(p) for p in d.proposals] or [["—", "—", "—"]],
-            [4, 2, 1],
+            (4, 2, 1),
         )
     )
     if d.lessons:

@@ -67,7 +67,7 @@ async def summary_data(session: AsyncSession, incident_id: uuid.UUID) -> documen
         lessons=(i.summary or {}).get("lessons"),
         timeline=timeline,
         measures=[(m.occurred_at, m.kind, m.count, m.notes) for m in d.measures],
-        materials=[(c, *v) for c, v in sorted(by_cat.items())],
+        materials=[(c, v[0], v[1], v[2]) for c, v in sorted(by_cat.items())],
         bulletins=[(b.sequence or 0, b.kind, b.title_zh, b.title_en) for b in d.bulletins if b.state == "published"],
         proposals=[(p["proposal"], unit(p["owner_unit_id"]), p["due_on"]) for p in proposals],
         zone=tenant.timezone or "Asia/Shanghai",

@@ -3,10 +3,11 @@ and lookup code, or by the link every message carries)."""
 
 from __future__ import annotations
 
+import builtins
 import hmac
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post, put
@@ -14,12 +15,13 @@ from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import CursorResult
 
 from service.http.deps import Caller, Input, Page, Session
 from service.http.guards import PUBLIC, STAFF
 from service.http.public import enter_tenant
 from service.notifications.dispatch import opt_out_token, preferences
-from service.notifications.models import KINDS, Notification, Preference
+from service.notifications.models import KINDS, Kind, Notification, Preference
 from service.petitions.controllers import by_lookup_code
 from service.petitions.models import Petition
 from service.petitions.schemas import LookupIn
@@ -27,8 +29,6 @@ from tenants import journal, paging
 from tenants.clock import utcnow
 from tenants.errors import Invalid, NotFound
 from tenants.identity import Principal
-
-Kind = Literal["assigned", "deadline", "task", "bulletin", "supervision"]
 
 
 class NotificationOut(msgspec.Struct):
@@ -127,16 +127,17 @@ class NotificationController(Controller):
             .where(Notification.account_id == _account(principal), Notification.read_at.is_(None))
             .values(read_at=utcnow())
         )
-        return ReadAllOut(int(result.rowcount or 0))  # type: ignore[attr-defined]
+        assert isinstance(result, CursorResult)  # DML gives a CursorResult; execute is typed Result
+        return ReadAllOut(int(result.rowcount or 0))
 
     @get("/preferences", summary="Which kinds reach me, in the feed and by email", **STAFF)
-    async def get_preferences(self, db_session: Session, principal: Caller) -> list[PreferenceIO]:
+    async def get_preferences(self, db_session: Session, principal: Caller) -> builtins.list[PreferenceIO]:
         return await _preferences(db_session, _account(principal))
 
     @put("/preferences", summary="Choose which kinds reach me, in the feed and by email", **STAFF)
     async def put_preferences(
-        self, data: JSONBody[list[PreferenceIO]], db_session: Session, principal: Caller
-    ) -> list[PreferenceIO]:
+        self, data: JSONBody[builtins.list[PreferenceIO]], db_session: Session, principal: Caller
+    ) -> builtins.list[PreferenceIO]:
         kinds = [p.kind for p in data]
         if len(set(kinds)) != len(kinds):
             raise Invalid("each kind at most once", errors=[{"field": "kind", "message": "repeated"}])

@@ -29,6 +29,7 @@ from service.notifications import channels, messages
 from service.notifications.models import (
     KIND_OF,
     PETITIONER,
+    Kind,
     Notification,
     NotificationDelivery,
     Preference,
@@ -86,7 +87,7 @@ async def _recipients(session: AsyncSession, event: JournalEvent) -> list[Accoun
     return await unit_accounts(session, event.org_unit_id)
 
 
-async def preferences(session: AsyncSession, account_id: uuid.UUID) -> dict[str, tuple[bool, bool]]:
+async def preferences(session: AsyncSession, account_id: uuid.UUID) -> dict[Kind, tuple[bool, bool]]:
     """(feed, email) per kind; both on while the account chose nothing."""
     rows = await session.scalars(select(Preference).where(Preference.account_id == account_id))
     chosen = {p.kind: (p.feed, p.email) for p in rows}

@@ -12,6 +12,7 @@ import dramatiq
 from analytics.runtime import relay
 from analytics.runtime.broker import ensure_broker
 from analytics.runtime.resources import database
+from analytics.runtime.retry import ActorOptions
 from analytics.runtime.scheduler import periodic
 from service.notifications import dispatch
 from service.notifications.models import KIND_OF
@@ -20,7 +21,7 @@ from tenants.settings import get_settings
 ensure_broker()
 
 QUEUE = "notifications"
-_OPTIONS = {"queue_name": QUEUE, "max_retries": 10, "min_backoff": 1000, "max_backoff": 60_000}
+_OPTIONS: ActorOptions = {"queue_name": QUEUE, "max_retries": 10, "min_backoff": 1000, "max_backoff": 60_000}
 
 
 @dramatiq.actor(actor_name="notification_handle", **_OPTIONS)

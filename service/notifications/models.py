@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -15,7 +16,8 @@ from tenants.db import Base, TenantOwned
 CHANNELS = ("email", "sms")
 STATUSES = ("pending", "sent", "failed", "skipped")
 # What a staff member can choose to hear about, and the journal events behind each.
-KINDS: dict[str, tuple[str, ...]] = {
+Kind = Literal["assigned", "deadline", "task", "bulletin", "supervision"]
+KINDS: dict[Kind, tuple[str, ...]] = {
     "assigned": ("petition.assigned", "petition.transferred"),
     "deadline": ("petition.deadline_reminder", "petition.overdue"),
     "task": ("task.assigned",),

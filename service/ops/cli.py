@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _settings():  # type: ignore[no-untyped-def]
+def _settings():
     from tenants.settings import SettingsError, get_settings
 
     try:
@@ -134,7 +134,7 @@ def cmd_demo_generate(args: argparse.Namespace) -> int:
     """Synthetic universities with a year of petitions and incidents (see ``service.ops.synthetic``)."""
     from datetime import date
 
-    from service.ops.synthetic.generate import Spec, generate
+    from service.ops.synthetic.generate import Report, Spec, generate
     from tenants import crypto
     from tenants.db import Database
     from tenants.errors import Conflict
@@ -152,7 +152,7 @@ def cmd_demo_generate(args: argparse.Namespace) -> int:
         jobs=args.jobs,
     )
 
-    async def main() -> object:
+    async def main() -> Report:
         db = Database.from_settings(settings)
         try:
             return await generate(db, spec, data_key=settings.data_key_bytes, url=settings.app_url)
@@ -168,11 +168,11 @@ def cmd_demo_generate(args: argparse.Namespace) -> int:
     print(
         json.dumps(
             {
-                "universities": [u.slug for u in report.universities],  # type: ignore[attr-defined]
+                "universities": [u.slug for u in report.universities],
                 "window": [start.isoformat(), end.isoformat()],
-                "petitions": report.petitions,  # type: ignore[attr-defined]
-                "journal_events": report.events,  # type: ignore[attr-defined]
-                "seconds": round(report.seconds, 1),  # type: ignore[attr-defined]
+                "petitions": report.petitions,
+                "journal_events": report.events,
+                "seconds": round(report.seconds, 1),
             },
             indent=2,
         )

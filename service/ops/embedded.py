@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -127,9 +128,9 @@ def run_stack() -> int:
     return 0 if stopping and not failed else 1
 
 
-def _wait_ready(url: str, children: list[subprocess.Popen[bytes]], stopping: object) -> bool:
+def _wait_ready(url: str, children: list[subprocess.Popen[bytes]], stopping: Callable[[], bool]) -> bool:
     deadline = time.monotonic() + 180
-    while time.monotonic() < deadline and not stopping():  # type: ignore[operator]
+    while time.monotonic() < deadline and not stopping():
         if any(c.poll() is not None for c in children):
             return False
         try:

@@ -49,12 +49,13 @@ def configure_logging(settings: Settings) -> None:
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
+        # structlog annotates ``file`` as TextIO, though PrintLogger only calls its write and flush.
         logger_factory=structlog.PrintLoggerFactory(STDERR),  # type: ignore[arg-type]
         # Not cached: a reconfiguration (another app in the same process, tests) must take effect.
         cache_logger_on_first_use=False,
     )
     # Route the standard library's loggers (uvicorn, dramatiq, sqlalchemy) through the same renderer.
-    handler = logging.StreamHandler(STDERR)  # type: ignore[arg-type]
+    handler = logging.StreamHandler(STDERR)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             processors=[

@@ -89,8 +89,15 @@ def _as_tenant(conn: psycopg.Connection, tenant_id: uuid.UUID) -> None:
     conn.execute("set local timezone = 'UTC'")
 
 
+def _value(cursor: psycopg.Cursor[Any]) -> Any:
+    """The one value of a statement that always gives one row (a count, a session setting)."""
+    row = cursor.fetchone()
+    assert row is not None
+    return row[0]
+
+
 def _actor(conn: psycopg.Connection) -> str:
-    login = conn.execute("select session_user").fetchone()[0]  # type: ignore[index]
+    login = _value(conn.execute("select session_user"))
     return f"{login} (os user {getpass.getuser()})"[:200]
 
 
@@ -146,7 +153,7 @@ def export_tenant(conn: psycopg.Connection, tenant: str, archive: Path, *, data_
             else:
                 where = sql.SQL("where id = {}").format(sql.Literal(str(tenant_id)))
             query = query + where + sql.SQL(" order by ") + order
-            rows = conn.execute(sql.SQL("select count(*) from ({}) q").format(query)).fetchone()[0]  # type: ignore[index]
+            rows = _value(conn.execute(sql.SQL("select count(*) from ({}) q").format(query)))
             file = f"tables/{table.name}.csv"
             checksum = _copy_out(conn, query, Path(tmp) / f"{table.name}.csv")
             entries.append(

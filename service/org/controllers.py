@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import builtins
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Response, delete, get, patch, post
@@ -231,7 +232,8 @@ class ImportOut(msgspec.Struct):
     people_updated: int
 
 
-def _changes(data: msgspec.Struct) -> dict[str, object]:
+def _changes(data: msgspec.Struct) -> dict[str, Any]:
+    """The fields the client sent, as keyword arguments of the domain's update function (of the same names)."""
     return {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
 
 
@@ -276,10 +278,10 @@ class OrgUnitController(Controller):
         return Page([UnitOut.of(u) for u in rows], after)
 
     @get("/tree", summary="The chart as a tree from the university root", **READ)
-    async def tree(self, db_session: Session, include_inactive: FromQuery[bool] = False) -> list[UnitNode]:
+    async def tree(self, db_session: Session, include_inactive: FromQuery[bool] = False) -> builtins.list[UnitNode]:
         units = await org.all_units(db_session, include_inactive=include_inactive)
         nodes = {u.id: UnitNode(u.id, u.kind, u.code, u.name_zh, u.name_en, u.active, []) for u in units}
-        roots = []
+        roots: builtins.list[UnitNode] = []
         for u in units:
             parent = nodes.get(u.parent_id) if u.parent_id else None
             (parent.children if parent else roots).append(nodes[u.id])
@@ -448,7 +450,7 @@ class GroupController(Controller):
     async def update(
         self, key: FromPath[str], data: JSONBody[GroupUpdate], db_session: Session, principal: Caller
     ) -> GroupOut:
-        group = await org.update_group(db_session, key, actor_id=principal.subject_id, **_changes(data))  # type: ignore[arg-type]
+        group = await org.update_group(db_session, key, actor_id=principal.subject_id, **_changes(data))
         return GroupOut.of(group, [MemberOut.of(m, p) for m, p in await org.group_members(db_session, group.id)])
 
     @post("/{key:str}/members", summary="Add a person as leader, deputy or member", **EDIT)

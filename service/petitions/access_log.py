@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.petitions.models import Petition, PetitionAccess
@@ -97,4 +98,5 @@ async def purge(session: AsyncSession, *, retention_days: int, now: datetime | N
     days = max(retention_days, MIN_RETENTION_DAYS)
     cutoff = (now or utcnow()) - timedelta(days=days)
     result = await session.execute(delete(PetitionAccess).where(PetitionAccess.occurred_at < cutoff))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    assert isinstance(result, CursorResult)  # DML gives a CursorResult; execute is typed Result
+    return int(result.rowcount or 0)

@@ -3,6 +3,7 @@ settings. Controllers translate HTTP; the rules live in ``services``."""
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import uuid
 from datetime import date, datetime
@@ -193,7 +194,7 @@ class PetitionController(Controller):
     )
     async def attachments(
         self, petition_id: FromPath[uuid.UUID], db_session: Session, principal: Caller
-    ) -> list[s.AttachmentOut]:
+    ) -> builtins.list[s.AttachmentOut]:
         return [s.AttachmentOut.of(a) for a in await services.list_attachments(db_session, petition_id, principal)]
 
     @get(

@@ -226,7 +226,8 @@ async def _request_rows(
             .order_by(JournalEvent.seq)
         )
         for e in events:
-            history.setdefault(e.petition_id, []).append(  # type: ignore[arg-type]
+            assert e.petition_id is not None  # selected by petition_id
+            history.setdefault(e.petition_id, []).append(
                 {
                     "datetime": _iso(e.occurred_at),
                     "type": e.type.removeprefix("petition."),
@@ -370,7 +371,7 @@ class Open311Controller(Controller):
                 except ValueError:
                     problems.append("lat and long must be numbers")
                 else:
-                    if not (-90 <= coords[0] <= 90 and -180 <= coords[1] <= 180):  # type: ignore[operator]
+                    if not (-90 <= coords[0] <= 90 and -180 <= coords[1] <= 180):
                         problems.append("lat or long out of range")
             kind = field("attribute[kind]") or "complaint"
             if kind not in ("complaint", "suggestion", "accusation"):
@@ -398,6 +399,7 @@ class Open311Controller(Controller):
                 principal=key,
             )
             p = submitted.petition
+            assert p is not None  # only a replayed submission has none, and this one has no Idempotency-Key
             notice = f"请在 15 日内留意受理结果；查询码 lookup code: {submitted.lookup_code}"
             return render(
                 fmt,

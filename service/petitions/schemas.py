@@ -65,6 +65,8 @@ class SubmissionIn(Input):
 class RegistrationIn(SubmissionIn, kw_only=True):
     """A petition a staff member registers for a visitor, caller or letter writer."""
 
+    # Other channels than the public form's: an incompatible override on purpose (the body's schema and
+    # validation are per endpoint; ``submission`` reads the channel as a plain string).
     channel: Literal["letter", "phone", "fax", "visit", "email"]  # type: ignore[assignment]
 
 

@@ -134,7 +134,7 @@ async def unit_accounts(session: AsyncSession, unit_id: uuid.UUID) -> list[Accou
         select(Account).where(
             Account.active,
             Account.role.in_([r.value for r in STAFF_ROLES]),
-            literal(unit_id).in_(account_units(Account.id)),  # type: ignore[arg-type]
+            literal(unit_id).in_(account_units(Account.id)),
         )
     )
     return list(rows)

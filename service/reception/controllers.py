@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import uuid
 from typing import Any
@@ -61,7 +62,7 @@ class ReceptionController(Controller):
         await services.cancel_session(db_session, session_id, actor_id=principal.subject_id)
 
     @get("/{session_id:uuid}/bookings", summary="The slots booked at a session", **OFFICE)
-    async def bookings(self, session_id: FromPath[uuid.UUID], db_session: Session) -> list[s.BookingOut]:
+    async def bookings(self, session_id: FromPath[uuid.UUID], db_session: Session) -> builtins.list[s.BookingOut]:
         return [s.BookingOut.of(b, n) for b, n in await services.bookings(db_session, session_id)]
 
     @post("/{session_id:uuid}/visits", summary="Register a visit held at the session as a petition (channel visit)",

@@ -128,6 +128,7 @@ class BookingOut(msgspec.Struct, kw_only=True):
 class VisitIn(SubmissionIn, kw_only=True):
     """A visit held at the session (channel ``visit``); ``in_charge``: the leader takes personal charge (包案)."""
 
+    # Not the public form's channels: an incompatible override on purpose (see ``RegistrationIn``).
     channel: str = "visit"  # type: ignore[assignment]
     in_charge: bool = False
 

@@ -12,7 +12,7 @@ import asyncio
 import datetime as dt
 import re
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -226,7 +226,7 @@ class ReportController(Controller):
         match = FILE.match(file)
         if match is None:
             raise NotFound("no such rendition: report.html, .pdf, .csv, .xlsx or .parquet")
-        fmt: render.Format = match.group(1)  # type: ignore[assignment]
+        fmt = cast(render.Format, match.group(1))  # FILE matches only the formats
         report = await store.get_report(db_session, report_id)
         content = report.data()
         if table is not None and table not in content["tables"]:

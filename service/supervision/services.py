@@ -86,7 +86,7 @@ class OrderIn:
     task_id: uuid.UUID | None = None
 
 
-def _common(order: Order, actor_id: uuid.UUID | None) -> dict[str, object]:
+def _common(order: Order, actor_id: uuid.UUID | None) -> dict[str, uuid.UUID | None]:
     return {
         "actor_id": actor_id,
         "subject_id": order.id,

@@ -6,7 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, PathItem, RequestBody, Schema
+from litestar.openapi.spec import (
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    Operation,
+    PathItem,
+    Reference,
+    RequestBody,
+    Schema,
+)
 
 from tenants.events import EVENTS, describe, payload_example, payload_schema
 
@@ -92,9 +100,9 @@ def event_types() -> list[EventTypeOut]:
     ]
 
 
-def openapi_webhooks() -> dict[str, PathItem]:
+def openapi_webhooks() -> dict[str, PathItem | Reference]:
     """The OpenAPI 3.1 ``webhooks`` section: one POST a subscriber receives per event type."""
-    out: dict[str, PathItem] = {}
+    out: dict[str, PathItem | Reference] = {}
     for name in sorted(EVENTS):
         e = describe(name)
         body = Schema(**_schema_kwargs(envelope_schema(name)))

@@ -384,7 +384,7 @@ async def _finish_later(
     except Exception:
         log.exception("webhook.handoff_failed", delivery_id=str(row.id))
     finally:
-        _handed_off.discard(asyncio.current_task())  # type: ignore[arg-type]
+        _handed_off.discard(asyncio.current_task())
 
 
 async def _record_all(
@@ -481,6 +481,7 @@ async def _record(
 ) -> Retry | None:
     """Log a failed attempt (or a deferral) and move the delivery and the endpoint's health on."""
     this = Delivery.id == row.id
+    delay: float | None
     if outcome is None:  # the endpoint was busy: try again shortly, without counting an attempt
         delay = DEFER_SECONDS * random.uniform(1.0, 2.0)
         await session.execute(

@@ -11,6 +11,7 @@ import dramatiq
 from analytics.runtime import relay
 from analytics.runtime.broker import ensure_broker
 from analytics.runtime.resources import database
+from analytics.runtime.retry import ActorOptions
 from analytics.runtime.scheduler import periodic
 from service.webhooks import dispatch
 from tenants.settings import get_settings
@@ -23,7 +24,7 @@ QUEUE = "webhooks"
 # A worker thread is held for about half a second at a responsive endpoint; a slow one is handed off after
 # HANDOFF_SECONDS (see ``dispatch._run``), so it cannot hold the thread longer.
 BATCH = 500
-_OPTIONS = {"queue_name": QUEUE, "max_retries": 20, "min_backoff": 1000, "max_backoff": 60_000}
+_OPTIONS: ActorOptions = {"queue_name": QUEUE, "max_retries": 20, "min_backoff": 1000, "max_backoff": 60_000}
 
 
 @dramatiq.actor(**_OPTIONS)

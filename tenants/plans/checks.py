@@ -224,7 +224,7 @@ def _item_key(item: Any) -> str | None:
     if isinstance(item, dict):
         for name in ("key", "code"):
             if isinstance(item.get(name), str):
-                return item[name]  # type: ignore[no-any-return]
+                return item[name]
     return None
 
 

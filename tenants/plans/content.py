@@ -231,7 +231,7 @@ def section_type(section: str) -> Any:
 
 
 def to_builtins(content: PlanContent) -> dict[str, Any]:
-    return msgspec.to_builtins(content)  # type: ignore[no-any-return]
+    return msgspec.to_builtins(content)
 
 
 def from_builtins(data: Any) -> PlanContent:

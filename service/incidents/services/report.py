@@ -90,6 +90,7 @@ async def report_incident(
     if sum(g.count for g in data.people_groups) > data.people_count:
         errors.append({"field": "people_groups", "message": "the groups add up to more than people_count"})
     ids = list(dict.fromkeys(petition_ids))
+    escalation: EscalationRequest | None = None
     if escalation_id is not None:
         escalation = await session.scalar(
             select(EscalationRequest).where(EscalationRequest.id == escalation_id).with_for_update()
@@ -156,7 +157,7 @@ async def report_incident(
             )
         )
     session.add_all(IncidentPetition(incident_id=incident.id, petition_id=p, escalation_id=escalation_id) for p in ids)
-    if escalation_id is not None:
+    if escalation is not None:
         escalation.incident_id = incident.id
     await session.flush()
     await journal.record(

@@ -38,7 +38,7 @@ from service.petitions.models import Category
 from service.petitions.seed import seed_demo_categories
 from tenants import crypto, org, tenancy
 from tenants.clock import today
-from tenants.db import Database
+from tenants.db import Database, driver_connection
 from tenants.plans.models import PlanVersion
 from tenants.plans.services import content_of, list_versions, publish
 
@@ -173,7 +173,7 @@ async def provision(db: Database, uni: University, seed: int, start: date) -> tu
         await session.execute(update(PlanVersion).where(PlanVersion.id == version.id).values(published_at=since))
         content = content_of(version)
         categories = (await session.execute(select(Category.code, Category.id, Category.default_org_unit_id))).all()
-    targets = {s.key: s.target_minutes for s in content.steps if s.target_minutes is not None}
+    targets: dict[str, int] = {s.key: s.target_minutes for s in content.steps if s.target_minutes is not None}
     cadence = next((s.repeat_every_minutes for s in content.steps if s.key == "information_release"), None)
     offices = [units[c] for c, kind, *_ in DEMO_UNITS if kind in ("office", "center", "college")]
     return tenant_id, model.Shape(
@@ -221,7 +221,7 @@ async def load(db: Database, tenant_id: uuid.UUID, shape: model.Shape, spec: Spe
     start, end = spec.window()
     out = Loaded(tenant_id, "")
     async with db.transaction(tenant_id) as session:
-        raw = (await (await session.connection()).get_raw_connection()).driver_connection
+        raw = await driver_connection(session)
         staged = {
             "petitions": ["tenant_id", *model.PETITION_COLUMNS],
             "journal": ["tenant_id", *model.JOURNAL_COLUMNS],

@@ -203,6 +203,12 @@ def _phone(rng: random.Random) -> str:
 class PetitionSim:
     """One petition's life: each step a workflow action at a time, cut at ``end``."""
 
+    # Set by ``run`` for each petition, then moved on by its steps.
+    state: State
+    version: int
+    unit: uuid.UUID | None  # the handling unit
+    previous: uuid.UUID | None  # the unit before the last transfer
+
     def __init__(self, shape: Shape, rng: random.Random, end: datetime, actor: uuid.UUID | None) -> None:
         self.shape, self.rng, self.end, self.actor = shape, rng, end, actor
         self.events: list[tuple[Any, ...]] = []

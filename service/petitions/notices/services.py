@@ -365,4 +365,4 @@ async def replaced_ids(session: AsyncSession, petition_id: uuid.UUID) -> dict[uu
     rows = await session.execute(
         select(Notice.replaces_id, Notice.id).where(Notice.petition_id == petition_id, Notice.replaces_id.is_not(None))
     )
-    return {r: i for r, i in rows.all()}
+    return {r: i for r, i in rows.all() if r is not None}  # the query already leaves out the None
