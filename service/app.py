@@ -15,6 +15,8 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from analytics.broker import ensure_broker
 from service import accounts, auth, bureau, health, materials, org, plans, platform, reports, warnings
+from service.console import errors as console_errors
+from service.console import routes as console
 from service.deps import provide_principal, provide_session
 from service.errors import EXCEPTION_HANDLERS
 from service.incidents import controllers as incidents
@@ -105,7 +107,7 @@ def create_app(settings: Settings | None = None, *, extra_handlers: list[object]
         return config
 
     return Litestar(
-        route_handlers=[*ROUTE_HANDLERS, PrometheusController, *(extra_handlers or [])],
+        route_handlers=[*ROUTE_HANDLERS, *console.routers(settings), PrometheusController, *(extra_handlers or [])],
         lifespan=[app_resources],
         on_app_init=[on_app_init],
         dependencies={
@@ -113,7 +115,9 @@ def create_app(settings: Settings | None = None, *, extra_handlers: list[object]
             "principal": Provide(provide_principal, sync_to_thread=False),
         },
         middleware=[prometheus.middleware, RequestContextMiddleware()],
-        exception_handlers=EXCEPTION_HANDLERS,
+        # On the console's paths the same errors are pages in the user's language (service/console/errors.py).
+        exception_handlers=console_errors.for_pages(EXCEPTION_HANDLERS),
+        template_config=console.template_config(),
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Xinfang 信訪 API",

@@ -638,6 +638,19 @@ async def list_petitions(
     return rows, (rows[-1][0].id if more else None)
 
 
+async def count_by_state(session: AsyncSession, *, within: ColumnElement[bool]) -> dict[str, int]:
+    """How many petitions of the caller's scope (``within``, as for ``list_petitions``) are in each state."""
+    rows = await session.execute(select(Petition.state, func.count()).where(within).group_by(Petition.state))
+    return {state: int(n) for state, n in rows.all()}
+
+
+async def timeline(session: AsyncSession, petition_id: uuid.UUID, principal: Principal) -> list[journal.JournalEvent]:
+    """The journal of a petition in the caller's scope (404 otherwise), oldest first."""
+    await find_petition(session, petition_id, principal)
+    query = select(journal.JournalEvent).where(journal.JournalEvent.petition_id == petition_id)
+    return list(await session.scalars(query.order_by(journal.JournalEvent.seq)))
+
+
 async def person_name(session: AsyncSession, person_id: uuid.UUID) -> str | None:
     """The org chart name of a person (the leader in personal charge of a petition, 包案)."""
     return await session.scalar(select(org.Person.name_zh).where(org.Person.id == person_id))
