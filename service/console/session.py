@@ -80,9 +80,7 @@ async def staff_only(connection: ASGIConnection[Any, Any, Any, Any], handler: Ba
     principal = principal_of(connection)
     if principal.is_anonymous:
         raise GoTo("/console/login", ended=bool(connection.scope.get("state", {}).get("console_session_ended")))
-    if principal.must_change_password and not handler.opt.get(PENDING_OK):
-        raise GoTo("/console/password")
-    if handler.opt.get(PENDING_OK):
-        return
     if principal.kind != "account" or principal.role not in STAFF_ROLES:
         raise Forbidden("the console is for the university's staff")
+    if principal.must_change_password and not handler.opt.get(PENDING_OK):
+        raise GoTo("/console/password")
