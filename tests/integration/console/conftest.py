@@ -17,16 +17,20 @@ class Browser:
     def __init__(self, client: httpx.AsyncClient) -> None:
         self.client = client
         self.last: httpx.Response | None = None
+        self.csrf: str | None = None
 
     async def get(self, path: str, **kw: Any) -> httpx.Response:
         self.last = await self.client.get(path, **kw)
         return self.last
 
     def token(self) -> str:
+        """The CSRF token of the last page that carried one (it stays the same for the cookie's life)."""
         assert self.last is not None
         found = CSRF.search(self.last.text)
-        assert found, self.last.text[:2000]
-        return found.group(1)
+        if found:
+            self.csrf = found.group(1)
+        assert self.csrf, self.last.text[:2000]
+        return self.csrf
 
     async def post(self, path: str, data: dict[str, Any], *, files: Any = None) -> httpx.Response:
         """Post a form as a web would after showing the last page (its CSRF token)."""
