@@ -56,3 +56,12 @@ async def web(app: Any, client: Any) -> AsyncIterator[Any]:
     yield make
     for c in opened:
         await c.aclose()
+
+
+@pytest.fixture
+async def uni(client: Any, make_tenant: Any) -> Any:
+    """A university with two offices, two categories, a staff, an officer and a petitioner (the petitions'
+    test set-up)."""
+    from tests.integration.petitions.conftest import make_university
+
+    return await make_university(client, make_tenant)
