@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from tenants.events import EVENTS
+
 LANGS = ("zh-CN", "en")
 DEFAULT = "zh-CN"
 COOKIE = "xf_lang"
@@ -156,31 +158,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "rating.satisfied": ("满意", "Satisfied"),
     "rating.basically_satisfied": ("基本满意", "Basically satisfied"),
     "rating.dissatisfied": ("不满意", "Dissatisfied"),
-    "event.petition.submitted": ("信访件已提交", "Petition submitted"),
-    "event.petition.accepted": ("已受理", "Accepted"),
-    "event.petition.not_accepted": ("不予受理", "Not accepted"),
-    "event.petition.assigned": ("已交办", "Assigned"),
-    "event.petition.started": ("开始办理", "Handling started"),
-    "event.petition.transferred": ("已转办", "Transferred"),
-    "event.petition.transfer_objected": ("对转办提出异议", "Transfer objected to"),
-    "event.petition.extended": ("已延期", "Deadline extended"),
-    "event.petition.replied": ("已答复", "Replied"),
-    "event.petition.closed": ("已办结", "Closed"),
-    "event.petition.rated": ("信访人已评价", "Rated by the petitioner"),
-    "event.petition.review_requested": ("申请复查", "Review requested"),
-    "event.petition.reviewed": ("复查答复", "Review answered"),
-    "event.petition.rereview_requested": ("申请复核", "Re-review requested"),
-    "event.petition.rereviewed": ("复核答复", "Re-review answered"),
-    "event.petition.attachment_added": ("添加附件", "Attachment added"),
-    "event.petition.identity_revealed": ("查看了密封身份", "Sealed identity revealed"),
-    "event.petition.deadline_reminder": ("期限提醒", "Deadline reminder"),
-    "event.petition.overdue": ("已超期", "Overdue"),
-    "event.petition.followup_due": ("回访到期", "Follow-up due"),
-    "event.petition.escalation_requested": ("申请升级为突发事件", "Escalation requested"),
     "reveal.investigation": ("核查需要", "Needed for the investigation"),
     "reveal.safety": ("人身安全", "Someone's safety"),
     "reveal.legal-request": ("依法调取", "A lawful request"),
-    "event.other": ("其他记录", "Other event"),
     "student.title": ("网上信访", "Petition online"),
     "student.intro": (
         "请如实填写。提交后您将获得受理编号和查询码，用于查询进度和评价。",
@@ -253,6 +233,15 @@ def translator(lang: str) -> Callable[..., str]:
         return text.format(**values) if values else text
 
     return t
+
+
+def event(lang: str, event_type: str) -> str:
+    """A journal event in words: the event catalogue's own description (``tenants.events``), in ``lang``."""
+    known = EVENTS.get(event_type)
+    if known is None:
+        return event_type
+    text = known.description if lang == "en" else known.description_zh
+    return text[:1].upper() + text[1:] if lang == "en" else text
 
 
 def label(lang: str, names: Mapping[str, str | None]) -> str:

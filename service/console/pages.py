@@ -70,7 +70,7 @@ def page(
             "signed_in": not principal.is_anonymous,
             "when": local_time(zone or SHANGHAI),
             "switch_url": f"{request.url.path}?lang={other}",
-            "known_events": i18n.MESSAGES,
+            "event": lambda event_type: i18n.event(lang, event_type),
             **context,
         },
         status_code=status_code,

@@ -96,7 +96,8 @@ async def test_the_office_accepts_and_assigns_and_only_that_unit_sees_it(web, cl
     )
     assert r.status_code == 303
     r = await office.get(f"/console/petitions/{p['id']}")
-    assert "已交办" in r.text and "信访件已提交" in r.text and "已受理" in r.text  # the timeline
+    # The timeline, in the event catalogue's words.
+    assert "收到信访事项" in r.text and "信访事项已受理" in r.text and "信访事项已交首办单位" in r.text
 
     a = await signed_in(web, uni, desk.staff_a)
     r = await a.get("/console/queue")
@@ -217,7 +218,7 @@ async def test_the_sealed_identity_of_an_accusation_is_revealed_by_the_office_wi
     r = await office.post(f"/console/petitions/{p['id']}/identity", {"reason_code": "investigation"})
     assert r.status_code == 200 and "举报人甲" in r.text and "13911112222" in r.text
     r = await office.get(f"/console/petitions/{p['id']}")
-    assert "举报人甲" not in r.text and "查看了密封身份" in r.text  # journaled, shown in the timeline
+    assert "举报人甲" not in r.text and "信访人的保密身份已被查看" in r.text  # journaled, shown in the timeline
 
 
 PNG = (
