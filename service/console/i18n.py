@@ -195,6 +195,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "student.review_done": ("已提交复查申请。", "Your request for a review is registered."),
     "student.your_rating": ("您的评价", "Your rating"),
     "student.attachment_stored": ("附件已上传。", "The attachment is stored."),
+    "student.attachment_refused": (
+        "信访已提交，但附件未能保存：仅接受 jpeg、png、pdf、docx 或 mp3 文件。",
+        "The petition is submitted, but the attachment was not stored: jpeg, png, pdf, docx or mp3 only.",
+    ),
+    "student.attachment_help": (
+        "可上传一张照片或一份文件（jpeg、png、pdf、docx、mp3）。",
+        "One photo or file (jpeg, png, pdf, docx, mp3).",
+    ),
     "error.title": ("出错了", "Something went wrong"),
     "error.400": ("请求有误，请检查后重试。", "The request is not valid; check it and try again."),
     "error.401": ("请先登录。", "Please sign in."),

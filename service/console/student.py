@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.datastructures import State
+from litestar.datastructures import State, UploadFile
 from litestar.params import FromPath
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -60,8 +60,23 @@ class StudentController(Controller):
         except Invalid:
             return await _new_page(request, db_session, slug, status_code=422, values=body, invalid=True)
         submitted = msgspec.json.decode(answer.content, type=s.SubmittedOut)
+        upload = form.get("attachment")
+        stored: bool | None = None
+        # A replay (the second tap) carries the same file: the first request stored it.
+        if isinstance(upload, UploadFile) and upload.filename and "Idempotent-Replayed" not in answer.headers:
+            content = await upload.read()
+            if content:
+                petition = await services.get_petition(db_session, submitted.id)
+                try:
+                    async with db_session.begin_nested():
+                        await services.attach_files(db_session, state.settings, petition, [content])
+                    stored = True
+                except Invalid:
+                    stored = False
         zone = await services.tenant_zone(db_session)
-        return pages.page(request, "student_saved.html", status_code=201, zone=zone, slug=slug, done=submitted)
+        return pages.page(
+            request, "student_saved.html", status_code=201, zone=zone, slug=slug, done=submitted, stored=stored
+        )
 
     @get("/status")
     async def status_form(self, request: Request[Any, Any, Any], slug: FromPath[str], state: State) -> Template:

@@ -122,3 +122,37 @@ async def test_the_reason_of_a_non_acceptance_is_shown_to_the_petitioner(web, cl
     await _act(client, uni, pid, action="not_accept", reason="不属于本校信访受理范围，请向属地公安机关反映。")
     r = await b.post(f"/t/{uni.slug}/status", {"tracking_number": number, "lookup_code": code})
     assert "不予受理" in r.text and "请向属地公安机关反映" in r.text
+
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+async def test_an_attachment_is_stored_with_the_petition_and_checked_by_content(web, client, uni):
+    b: Browser = web()
+    await b.get(f"/t/{uni.slug}/")
+    key = field(b.last.text, "idempotency_key")
+    body = {**FORM, "idempotency_key": key}
+    r = await b.post(f"/t/{uni.slug}/petitions", body, files={"attachment": ("photo.png", PNG, "image/png")})
+    assert r.status_code == 201 and "附件已上传" in r.text
+    # The second tap replays the answer and stores nothing more.
+    r = await b.post(f"/t/{uni.slug}/petitions", body, files={"attachment": ("photo.png", PNG, "image/png")})
+    assert r.status_code == 201 and "附件已上传" not in r.text
+    number = re.search(r'id="tracking-number">([^<]+)<', r.text).group(1)
+    pid = await _id_of(client, uni, number)
+    files = (await client.get(f"/api/v1/petitions/{pid}/attachments", headers=uni.officer)).json()
+    assert [f["media_type"] for f in files] == ["image/png"]
+
+    await b.get(f"/t/{uni.slug}/")
+    key = field(b.last.text, "idempotency_key")
+    r = await b.post(
+        f"/t/{uni.slug}/petitions",
+        {**FORM, "idempotency_key": key},
+        files={"attachment": ("evil.html", b"<script>alert(1)</script>", "image/png")},
+    )
+    assert r.status_code == 201 and "附件未能保存" in r.text
+    number = re.search(r'id="tracking-number">([^<]+)<', r.text).group(1)
+    pid = await _id_of(client, uni, number)
+    assert (await client.get(f"/api/v1/petitions/{pid}/attachments", headers=uni.officer)).json() == []
