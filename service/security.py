@@ -288,7 +288,9 @@ class RequestContextMiddleware(ASGIMiddleware):
     async def _refuse(scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
         """Answer a refusal raised before the route ran with the app's own problem handlers, through ``send``
         (which adds the request id and records the status for the access log)."""
-        handler = next((EXCEPTION_HANDLERS[c] for c in type(exc).__mro__ if c in EXCEPTION_HANDLERS), None)
+        # The app's own handlers (the console answers pages on its paths), else the problem handlers.
+        handlers = getattr(scope.get("litestar_app"), "exception_handlers", None) or EXCEPTION_HANDLERS
+        handler = next((handlers[c] for c in type(exc).__mro__ if c in handlers), None)
         if handler is None:  # pragma: no cover  (Exception is always mapped)
             raise exc
         request: Request[Any, Any, Any] = Request(scope, receive)

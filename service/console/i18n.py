@@ -51,6 +51,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "queue.overdue": ("是否超期", "Overdue"),
     "queue.overdue_yes": ("已超期", "Overdue"),
     "queue.overdue_no": ("未超期", "Not overdue"),
+    "queue.from": ("收到日期自", "Received from"),
+    "queue.to": ("收到日期至", "Received until"),
     "queue.apply": ("筛选", "Apply"),
     "queue.reset": ("清除", "Clear"),
     "queue.empty": ("没有符合条件的信访件。", "No petition matches."),

@@ -7,6 +7,7 @@ petition out of the caller's scope is a 404 page, exactly as the API's 404.
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 import msgspec
@@ -31,7 +32,7 @@ from tenants.errors import Conflict, Invalid, NotFound
 from tenants.identity import Principal
 
 PAGE_SIZE = 25
-FILTERS = ("state", "unit", "kind", "category", "channel", "overdue", "q")
+FILTERS = ("state", "unit", "kind", "category", "channel", "overdue", "q", "from", "to")
 # The fields each action's form carries (beyond the action and the version the page was read at).
 ACTION_FIELDS = ("reason", "org_unit_id", "days", "outcome", "opinion", "agreement")
 # Why the office opens a sealed identity: audited codes, never free text.
@@ -60,6 +61,13 @@ def _filter(params: dict[str, str]) -> services.ListFilter:
     if errors:
         raise Invalid("bad filter", errors=errors)
     overdue = {"yes": True, "no": False}.get(params.get("overdue") or "")
+    days = {}
+    for name in ("from", "to"):
+        if params.get(name):
+            try:
+                days[name] = date.fromisoformat(params[name])
+            except ValueError:
+                raise Invalid("bad filter", errors=[{"field": name, "message": "a date"}]) from None
     return services.ListFilter(
         state=[params["state"]] if params.get("state") else None,
         overdue=overdue,
@@ -68,6 +76,9 @@ def _filter(params: dict[str, str]) -> services.ListFilter:
         category=params.get("category") or None,
         channel=params.get("channel") or None,
         q=params.get("q") or None,
+        # Calendar days of the university (the service turns them into its local day boundaries).
+        received_from=days.get("from"),
+        received_to=days.get("to"),
     )
 
 

@@ -132,8 +132,18 @@ async def test_search_filters_and_paging(web, client, desk: Desk):
     assert water["tracking_number"] in r.text and food["tracking_number"] not in r.text
     r = await office.get("/console/queue", params={"channel": "mobile", "overdue": "no"})
     assert water["tracking_number"] in r.text and food["tracking_number"] in r.text
+    # Received dates are the university's calendar days (submitted just now, today in Shanghai).
+    from zoneinfo import ZoneInfo
+
+    from tenants.clock import today
+
+    day = today(ZoneInfo("Asia/Shanghai"))
+    r = await office.get("/console/queue", params={"from": day.isoformat(), "to": day.isoformat()})
+    assert water["tracking_number"] in r.text
+    r = await office.get("/console/queue", params={"to": (day - timedelta(days=1)).isoformat()})
+    assert water["tracking_number"] not in r.text
     # Bad filters are a 4xx page, never a 500.
-    for bad in ({"state": "nope"}, {"unit": "not-an-id"}, {"kind": "x"}, {"cursor": "zz"}):
+    for bad in ({"state": "nope"}, {"unit": "not-an-id"}, {"kind": "x"}, {"cursor": "zz"}, {"from": "yesterday"}):
         r = await office.get("/console/queue", params=bad)
         assert r.status_code in (400, 422) and r.headers["content-type"].startswith("text/html"), bad
 

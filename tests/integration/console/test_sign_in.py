@@ -135,3 +135,12 @@ async def test_unknown_console_paths_are_a_404_page_in_the_users_language(web):
     # The API keeps its problem documents.
     r = await b.get("/api/v1/no-such-thing")
     assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_refusals_before_the_route_are_pages_too(web):
+    b: Browser = web()
+    r = await b.get("/console/queue?lang=en", headers={"Authorization": "Basic eDp5"})
+    assert r.status_code == 401 and r.headers["content-type"].startswith("text/html") and "Please sign in" in r.text
+    # The API's answer to the same refusal is still a problem document.
+    r = await b.get("/api/v1/auth/me", headers={"Authorization": "Basic eDp5"})
+    assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem+json")
