@@ -1,7 +1,7 @@
-"""The emergency command pages, read-only for now: the incidents list (active first) and an incident's board
-(the seven steps with their due times, overdue marked; the level the plan suggested and the one decided; tasks by
-unit; measures; logistics with the stock that could meet them; bulletins; linked petitions in the caller's
-scope). Everything is read through the incidents' services."""
+"""The emergency command pages, read-only for now: the open early warnings, the incidents list (active first)
+and an incident's board (the seven steps with their due times, overdue marked; the level the plan suggested and
+the one decided; tasks by unit; measures; logistics with the stock that could meet them; bulletins; linked
+petitions in the caller's scope). Everything is read through the services of the API."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath
 from litestar.response import Template
 
+from analytics import warning_scan
+from analytics.warning_scan import WarningState
+from service import warnings
 from service.console import pages, views
 from service.console.session import staff_only
 from service.deps import Caller, Session
@@ -72,3 +75,17 @@ class IncidentController(Controller):
             now=now,
             task_urgency=lambda t: None if t.state in ("done", "declined") else views.urgency(t.due_at, now),
         )
+
+
+class WarningPageController(Controller):
+    path = "/console/warnings"
+    guards = [staff_only]
+    include_in_schema = False
+
+    @get("/")
+    async def open_warnings(self, request: Request[Any, Any, Any], db_session: Session) -> Template:
+        """The open early warnings, newest first, each with its evidence in words (the API's own sentences)."""
+        rows = await warning_scan.list_warnings(db_session, state=WarningState.open, limit=100)
+        shown = [await warnings.named(db_session, w) for w in rows]
+        zone = await petitions.tenant_zone(db_session)
+        return pages.page(request, "warnings.html", zone=zone, warnings=shown)

@@ -13,7 +13,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from service.console.account import AccountController
-from service.console.incidents import IncidentController
+from service.console.incidents import IncidentController, WarningPageController
 from service.console.session import ConsoleSession
 from service.console.staff import StaffController
 from service.console.student import StudentController
@@ -39,7 +39,13 @@ def routers(settings: Settings) -> list[object]:
     )
     pages = Router(
         path="/",
-        route_handlers=[AccountController, StaffController, IncidentController, StudentController],
+        route_handlers=[
+            AccountController,
+            StaffController,
+            IncidentController,
+            WarningPageController,
+            StudentController,
+        ],
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf), ConsoleSession()],
         # Forms are url-encoded or multipart: the API's JSON-only media check does not apply here.
         opt={"media": "any"},

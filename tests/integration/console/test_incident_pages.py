@@ -30,3 +30,23 @@ async def test_the_list_and_the_board_of_an_incident(web, client: Any, db: Any, 
     assert "The steps" in r.text and "Level suggested by the plan" in r.text
     r = await b.get("/console/incidents/01a23bbd-156a-7ff7-9b67-1fd4113faaf2")
     assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+
+
+async def test_open_warnings_with_their_evidence_in_words(web, client: Any, db: Any, make_tenant: Any):
+    from datetime import timedelta
+
+    from tenants.clock import utcnow
+    from tests.integration.warnings.test_warnings import _scan, _setup, _submit
+
+    tenant = await make_tenant()
+    await _setup(client, db, tenant)
+    b: Browser = web()
+    assert (await b.sign_in(tenant.slug, tenant.admin_email, tenant.admin_password)).status_code == 303
+    r = await b.get("/console/warnings")
+    assert r.status_code == 200 and "暂无未处理的预警" in r.text
+    await _submit(db, tenant, 5)
+    await _scan(db, tenant, utcnow() + timedelta(minutes=1))
+    r = await b.get("/console/warnings")
+    assert "过去24小时内类别“食堂”收到5件信访" in r.text
+    r = await b.get("/console/warnings?lang=en")
+    assert "5 petitions on category &#39;Canteen&#39; in 24 h" in r.text
