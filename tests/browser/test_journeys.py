@@ -156,6 +156,14 @@ async def test_journey_3_an_unrelated_unit_never_sees_the_petition(browser: Brow
     await expect(other.get_by_text("页面不存在或您无权查看。")).to_be_visible()
     await check(other)
 
+    # The command pages the navigation offers pass axe too.
+    await other.get_by_role("link", name="突发事件").click()
+    await expect(other.get_by_role("heading", name="突发事件")).to_be_visible()
+    await check(other)
+    await other.get_by_role("link", name="预警").click()
+    await expect(other.get_by_role("heading", name="未处理的预警")).to_be_visible()
+    await check(other)
+
     # The unit it was assigned to does see it.
     own = await console_sign_in(browser, campus, campus.staff_a)
     await expect(own.get_by_role("link", name=p["tracking_number"])).to_be_visible()
