@@ -11,7 +11,7 @@ from litestar.datastructures import State
 from litestar.response import Redirect, Template
 
 from service import auth
-from service.console import pages
+from service.console import i18n, pages
 from service.console.session import PENDING_OK, cleared_cookie, session_cookie, staff_only
 from service.console.views import form_values
 from service.deps import Caller, Session
@@ -87,7 +87,9 @@ class AccountController(Controller):
         except Unauthorized:
             return pages.page(request, "password.html", status_code=401, forced=forced, error="password.wrong")
         except Invalid as exc:
-            problems = [e.get("message", "") for e in exc.extra.get("errors") or []] or [exc.detail]
+            lang = pages.lang_of(request)
+            reasons = [str(e.get("message", "")) for e in exc.extra.get("errors") or []] or [exc.detail]
+            problems = [i18n.password_problem(lang, m) for m in reasons]
             return pages.page(request, "password.html", status_code=422, forced=forced, problems=problems)
         except RateLimited as exc:
             return pages.page(

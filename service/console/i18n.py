@@ -6,6 +6,7 @@ cookie, else zh-CN.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 from tenants.events import EVENTS
@@ -100,6 +101,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "petition.deadlines": ("期限", "Deadlines"),
     "petition.timeline": ("办理记录", "Timeline"),
     "petition.attachments": ("附件", "Attachments"),
+    "petition.attachment_image": ("附件图片 {n}", "Attached image {n}"),
     "petition.no_attachments": ("无附件。", "No attachment."),
     "petition.actions": ("可办理的操作", "Actions available now"),
     "petition.no_actions": ("当前状态下您没有可办理的操作。", "No action is yours to take in this state."),
@@ -296,6 +298,26 @@ def event(lang: str, event_type: str) -> str:
         return event_type
     text = known.description if lang == "en" else known.description_zh
     return text[:1].upper() + text[1:] if lang == "en" else text
+
+
+# The password policy's reasons (``tenants.identity.password_problems``, English) in the page's language.
+_PASSWORD_PROBLEMS = (
+    (re.compile(r"^at least (\d+) characters$"), "至少 {0} 个字符"),
+    (re.compile(r"^too common"), "过于常见：在攻击者最先尝试的密码名单上"),
+    (re.compile(r"^must not be built on your email"), "不得以您的邮箱地址为基础"),
+    (re.compile(r"^must not be built on the university"), "不得以学校代码为基础"),
+    (re.compile(r"^must differ from the current"), "必须与当前密码不同"),
+)
+
+
+def password_problem(lang: str, message: str) -> str:
+    """One reason a new password was refused, in ``lang`` (an unknown reason shows as it came)."""
+    if lang == "en":
+        return message
+    for pattern, zh in _PASSWORD_PROBLEMS:
+        if found := pattern.match(message):
+            return zh.format(*found.groups())
+    return message
 
 
 def label(lang: str, names: Mapping[str, str | None]) -> str:

@@ -250,7 +250,7 @@ async def test_attachments_are_listed_and_served_sandboxed_in_scope_only(web, cl
     office = await signed_in(web, uni, desk.officer)
     r = await office.get(f"/console/petitions/{p['id']}")
     link = f"/console/petitions/{p['id']}/attachments/{attachment}"
-    assert link in r.text
+    assert link in r.text and f'<img class="preview" src="{link}"' in r.text  # images previewed
     r = await office.get(link)
     assert r.status_code == 200 and r.content == PNG and r.headers["content-security-policy"] == "sandbox"
     b = await signed_in(web, uni, desk.staff_b)

@@ -57,6 +57,17 @@ async def test_sign_in_forces_the_issued_password_to_be_changed_then_the_queue(w
     assert r.status_code == 200 and "我的待办" in r.text
 
 
+async def test_a_weak_new_password_is_refused_with_its_reasons_in_chinese(web, client, tenant):
+    email, issued = await _issued_account(client, tenant)
+    b: Browser = web()
+    await b.sign_in(tenant.slug, email, issued)
+    await b.get("/console/password")
+    r = await b.post("/console/password", {"current_password": issued, "new_password": "short"})
+    assert r.status_code == 422 and "至少" in r.text
+    r = await b.post("/console/password", {"current_password": "not-it", "new_password": changed(issued)})
+    assert r.status_code == 401 and "当前密码不正确" in r.text
+
+
 async def test_a_wrong_password_is_answered_on_the_page_and_throttled_like_the_api(web, client, tenant):
     b: Browser = web()
     r = await b.sign_in(tenant.slug, tenant.admin_email, "wrong-password")

@@ -85,3 +85,14 @@ def test_every_value_the_templates_compose_a_key_for_is_in_the_catalogue():
     ):
         for value in values:
             assert f"{prefix}.{value}" in i18n.MESSAGES, (prefix, value)
+
+
+def test_the_password_policys_reasons_read_in_chinese():
+    from tenants.identity import password_problems
+
+    reasons = password_problems("password", email="wang@x.edu.cn", current="password")
+    assert reasons
+    for reason in reasons:
+        assert i18n.password_problem("zh-CN", reason) != reason, reason
+        assert i18n.password_problem("en", reason) == reason
+    assert i18n.password_problem("zh-CN", "at least 12 characters") == "至少 12 个字符"
