@@ -54,15 +54,17 @@ def cleared_cookie(settings: Settings) -> Cookie:
 
 
 class ConsoleSession(ASGIMiddleware):
-    """Authenticates the console's cookie and makes its account the request's caller (tenant context, guards,
-    rate limits as for the API). A session that has ended leaves the caller anonymous."""
+    """Authenticates the console's cookie on the console's paths and makes its account the request's caller
+    (tenant context, guards, rate limits as for the API). A session that has ended leaves the caller anonymous."""
 
     scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         request: Request[Any, Any, Any] = Request(scope, receive)
         raw = request.cookies.get(COOKIE)
-        if raw and principal_of(request).is_anonymous:
+        # The student's pages are anonymous by design: a member of staff signed in to the console (of this or
+        # another university) uses them as anyone does.
+        if raw and principal_of(request).is_anonymous and scope["path"].startswith("/console"):
             app_state = scope["litestar_app"].state
             try:
                 principal = await app_state.authenticator.authenticate_session(raw)

@@ -156,3 +156,16 @@ async def test_an_attachment_is_stored_with_the_petition_and_checked_by_content(
     number = re.search(r'id="tracking-number">([^<]+)<', r.text).group(1)
     pid = await _id_of(client, uni, number)
     assert (await client.get(f"/api/v1/petitions/{pid}/attachments", headers=uni.officer)).json() == []
+
+
+async def test_a_member_of_staff_signed_in_elsewhere_uses_the_student_pages_as_anyone(web, client, uni, make_tenant):
+    other = await make_tenant()
+    b: Browser = web()
+    assert (await b.sign_in(other.slug, other.admin_email, other.admin_password)).status_code == 303
+    r = await b.get(f"/t/{uni.slug}/")
+    assert r.status_code == 200 and "宿舍" in r.text
+    number, _ = await _submit(b, uni)
+    r = await client.get("/api/v1/petitions", params={"limit": 200}, headers=uni.officer)
+    [listed] = [p for p in r.json()["items"] if p["tracking_number"] == number]
+    mine = await client.get(f"/api/v1/petitions/{listed['id']}", headers=uni.officer)
+    assert mine.json()["petitioner"]["account_id"] is None  # anonymous intake, not the signed-in account's
