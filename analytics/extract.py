@@ -8,7 +8,8 @@ connectorx were measured as well (see the README); they open their own connectio
 
 Only the journal's id columns and the payload keys the metrics read are selected: the journal never holds
 personal data, and no encrypted column of any table is read. ``journal_frame`` reads the petition events,
-``incident_frame`` the events of the incident journal contract (incidents, tasks, measures, bulletins).
+``incident_frame`` the events of the incident journal contract (incidents, tasks, measures, bulletins),
+``supervision_frame`` the supervision orders' events.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.metrics.incidents import INCIDENT_SCHEMA, INCIDENT_TYPES
 from analytics.metrics.petitions import JOURNAL_SCHEMA
+from analytics.metrics.supervision import SUPERVISION_SCHEMA
 from tenants.db import require_tenant
 from tenants.tenancy import Tenant
 
@@ -69,7 +71,7 @@ FOLD_SCHEMA: dict[str, pl.DataType] = {**JOURNAL_SCHEMA, "txid": pl.Int64()}
 async def petition_history_frame(session: AsyncSession, *, txid_from: int, txid_to: int) -> pl.DataFrame:
     """Every petition event (``FOLD_SCHEMA``: with its ``txid``) committed by a transaction below ``txid_to``
     of the current tenant's petitions that have an event of a transaction in ``[txid_from, txid_to)``: what a
-    fold of those transactions needs (``analytics.province_cells.fold_delta``)."""
+    fold of those transactions needs (``analytics.province.cells.fold_delta``)."""
     lo, hi = int(txid_from), int(txid_to)  # integers rendered by us: COPY takes no bind parameters
     query = _select(txid=True) + f" and txid < {hi}"
     if lo > 0:
@@ -86,6 +88,14 @@ async def incident_frame(
     """The current tenant's incident events (``INCIDENT_TYPES``) in ``[since, until)`` as an ``INCIDENT_SCHEMA``
     frame; bound ``since`` no later than the report of the oldest incident the period can involve."""
     return await _frame(session, _select(INCIDENT_SCHEMA, INCIDENT_TYPES), INCIDENT_SCHEMA, since, until)
+
+
+async def supervision_frame(
+    session: AsyncSession, *, since: datetime | None = None, until: datetime | None = None
+) -> pl.DataFrame:
+    """The current tenant's supervision order events (``supervision.*``) in ``[since, until)`` as a
+    ``SUPERVISION_SCHEMA`` frame (the order is ``subject_id``, the answering unit ``org_unit_id``)."""
+    return await _frame(session, _select(SUPERVISION_SCHEMA, ("supervision.",)), SUPERVISION_SCHEMA, since, until)
 
 
 async def _frame(
@@ -126,7 +136,7 @@ def compact(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.col(c).cast(pl.Categorical) for c in _CODES if c in frame.columns)
 
 
-async def tenant_zone(session: AsyncSession) -> dict[str, str]:
+async def tenant_zones(session: AsyncSession) -> dict[str, str]:
     """``{tenant id: IANA zone}`` of the current tenant, as ``metrics.localize`` takes it."""
     tenant_id = require_tenant()
     zone = await session.scalar(select(Tenant.timezone).where(Tenant.id == tenant_id))

@@ -1,4 +1,4 @@
-"""The one error hierarchy. Services raise these; ``service.errors`` turns them into RFC 9457 problems.
+"""The one error hierarchy. Services raise these; ``service.http.errors`` turns them into RFC 9457 problems.
 
 ``code`` is the stable slug that becomes the problem ``type``; ``status`` its HTTP status.
 """

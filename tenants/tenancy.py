@@ -8,6 +8,7 @@ import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import asyncpg
 from sqlalchemy import CheckConstraint, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -160,3 +161,20 @@ async def provision(session: AsyncSession, tenant_id: uuid.UUID) -> bool:
     await plans.ensure_default_draft(session)
     await journal.record(session, "tenant.provisioned", subject_id=tenant.id)
     return True
+
+
+_zones: dict[uuid.UUID, ZoneInfo] = {}
+
+
+async def tenant_zone(session: AsyncSession | asyncpg.Connection) -> ZoneInfo:
+    """The current tenant's time zone (cached: a university does not move). ``session`` may also be the asyncpg
+    connection of a ``Database.driver_transaction``."""
+    tenant_id = require_tenant()
+    zone = _zones.get(tenant_id)
+    if zone is None:
+        if isinstance(session, AsyncSession):
+            name = await session.scalar(select(Tenant.timezone).where(Tenant.id == tenant_id))
+        else:
+            name = await session.fetchval("select timezone from tenants where id = $1", tenant_id)
+        zone = _zones[tenant_id] = ZoneInfo(name or "Asia/Shanghai")
+    return zone

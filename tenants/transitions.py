@@ -1,5 +1,6 @@
 """The one way a workflow's transition table is applied: the next state, or a 409 naming the state and the
-actions it allows. Petitions and supervision orders keep their tables as data and call ``step``."""
+actions it allows. Petitions, incident tasks, bulletins, logistics requests, supervision orders and plan
+versions keep their tables as data and call ``step``."""
 
 from __future__ import annotations
 

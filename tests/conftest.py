@@ -7,23 +7,23 @@ production does: every test makes its own universities, so nothing needs truncat
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 import time_machine
+from hypothesis import settings as hypothesis_settings
 
-ROOT = Path(__file__).resolve().parents[1]
-SECRET = "test-secret-key-0123456789-abcdefghijklmnop"
-DATA_KEY = base64.b64encode(b"k" * 32).decode()
+from tests.support.platform import DATA_KEY, FIXED_NOW, ROOT, SECRET, TenantHandle, onboard
 
+pytest_plugins = ["tests.support.fixtures"]
+
+# Properties are about values, not speed: a loaded CI machine must not turn a slow example into a failure.
+hypothesis_settings.register_profile("xinfang", deadline=None)
+hypothesis_settings.load_profile("xinfang")
 os.environ.setdefault("XINFANG_ENV", "test")
 os.environ.setdefault("XINFANG_SECRET_KEY", SECRET)
 os.environ.setdefault("XINFANG_DATA_KEY", DATA_KEY)
@@ -38,17 +38,12 @@ os.environ.setdefault("XINFANG_WEBHOOK_ALLOW_LOOPBACK", "true")
 
 _SESSION: dict[str, str] = {}
 
-# The instant date-sensitive tests start at: a Wednesday in the middle of a month, a quarter and a year (10:00 in
-# Shanghai), far from every boundary, so no test depends on the real date.
-FIXED_NOW = dt.datetime(2026, 11, 18, 2, 0, tzinfo=dt.UTC)
-FIXED_TODAY = dt.date(2026, 11, 18)  # its date, in Shanghai and in UTC alike
-
 
 def pytest_configure(config: pytest.Config) -> None:
     """Create the session database before any test module is imported, so that every process-wide object
     (settings, the broker installed by actor modules) sees its URL from the start."""
-    from service.embedded import database_url as url_for
-    from service.embedded import start_postgres
+    from service.ops.embedded import database_url as url_for
+    from service.ops.embedded import start_postgres
 
     server = os.environ.get("XINFANG_TEST_DATABASE_URL") or start_postgres(
         ROOT / ".xinfang" / "test-pgdata", cleanup="stop"
@@ -80,7 +75,7 @@ def server_url() -> str:
 @pytest.fixture(scope="session")
 def database_url() -> str:
     """The session's database, migrated to head (it is XINFANG_DATABASE_URL for the whole session)."""
-    from service.cli import migrate
+    from service.ops.cli import migrate
     from tenants.settings import get_settings
 
     get_settings.cache_clear()
@@ -97,7 +92,7 @@ def settings(database_url: str) -> Any:
 
 @pytest.fixture(scope="session")
 async def app(settings: Any) -> Any:
-    from service.app import create_app
+    from service.http.app import create_app
 
     return create_app(settings)
 
@@ -107,7 +102,7 @@ async def client(app: Any) -> AsyncIterator[Any]:
     """An HTTP client on the test's own event loop, through the real ASGI app (lifespan included)."""
     import httpx
 
-    from service.app import app_resources
+    from service.http.app import app_resources
 
     async with app_resources(app):
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
@@ -133,84 +128,6 @@ async def platform_token(db: Any) -> str:
             role=identity.Role.platform_admin,
         )
         return await identity.create_platform_token(session, account, "tests")
-
-
-@dataclass
-class TenantHandle:
-    id: uuid.UUID
-    slug: str
-    admin_email: str
-    admin_password: str
-    admin_token: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.admin_token}"}
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-@dataclass
-class SignedIn:
-    token: str
-    password: str  # the account's password now (changed at first sign-in when it had to be)
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return auth(self.token)
-
-
-def changed(password: str) -> str:
-    """The password a test account takes at its first sign-in, in place of the one an admin issued."""
-    return password + "-mine"
-
-
-async def sign_in(client: Any, slug: str | None, email: str, password: str) -> SignedIn:
-    """Sign in the way a real user does: when the password was issued by an admin (onboarding, account creation,
-    reset), the login answer says it must be changed, so change it to ``changed(password)`` through
-    ``POST /api/v1/auth/password`` and continue with the new token. The one helper every test signs in with."""
-    body: dict[str, Any] = {"email": email, "password": password}
-    if slug is not None:
-        body["tenant"] = slug
-    login = await client.post("/api/v1/auth/login", json=body)
-    assert login.status_code == 200, login.text
-    pair = login.json()
-    if not pair.get("password_change_required"):
-        return SignedIn(pair["access_token"], password)
-    new = changed(password)
-    r = await client.post(
-        "/api/v1/auth/password",
-        json={"current_password": password, "new_password": new},
-        headers=auth(pair["access_token"]),
-    )
-    assert r.status_code == 200, r.text
-    return SignedIn(r.json()["access_token"], new)
-
-
-async def onboard(
-    client: Any, platform_token: str, province_code: str = "440000", timezone: str = "Asia/Shanghai"
-) -> TenantHandle:
-    """Onboard a university through the platform API and sign its admin in (changing the one-time password:
-    ``admin_password`` is the admin's password now)."""
-    slug = f"u-{uuid.uuid4().hex[:10]}"
-    r = await client.post(
-        "/api/v1/platform/tenants",
-        json={
-            "slug": slug,
-            "name_zh": "测试大学",
-            "name_en": "Test University",
-            "province_code": province_code,
-            "timezone": timezone,
-            "admin_email": f"admin@{slug}.edu.cn",
-        },
-        headers=auth(platform_token),
-    )
-    assert r.status_code == 201, r.text
-    body = r.json()
-    admin = await sign_in(client, slug, body["admin"]["email"], body["admin"]["password"])
-    return TenantHandle(uuid.UUID(body["tenant"]["id"]), slug, body["admin"]["email"], admin.password, admin.token)
 
 
 @pytest.fixture

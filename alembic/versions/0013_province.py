@@ -27,7 +27,7 @@ down_revision = "0012"
 branch_labels = None
 depends_on = None
 
-# Keep in step with analytics.province_cells.SUMS.
+# Keep in step with analytics.province.cells.SUMS.
 SUMS = (
     "decisions", "accept_us", "accept_within_15",
     "concluded", "conclude_days", "conclude_on_time", "concluded_reviewed",

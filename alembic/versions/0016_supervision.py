@@ -2,7 +2,7 @@
 reception session it was received at and the person who took personal charge of it (包案).
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-03
 """
 

@@ -33,9 +33,10 @@ from analytics.metrics.incidents import (
     task_facts,
 )
 from analytics.metrics.petitions import coordination, petition_facts, satisfaction, timeliness
+from analytics.metrics.supervision import SUPERVISION_SCHEMA, supervision_coordination
 from analytics.reports.periods import METRIC_PERIOD, TREND_PERIODS, Kind, add_periods, period_end
 
-FORMAT = 2  # 2: incident and drill sections, incident events in the watermark
+FORMAT = 3  # 2: incident and drill sections, incident events in the watermark; 3: supervision orders
 # Breakdowns of every metric family: the tenant total and one table per dimension.
 BREAKDOWNS: dict[str, tuple[str, ...]] = {
     "total": (),
@@ -65,17 +66,23 @@ class Context:
         return add_periods(self.kind, self.start, 1 - TREND_PERIODS[self.kind])
 
 
-@dataclass(frozen=True)
-class Inputs:
-    """The localized journal frames (``local_at`` added): petition events and incident events."""
-
-    petitions: pl.LazyFrame
-    incidents: pl.LazyFrame
-
-
 def no_incidents() -> pl.LazyFrame:
     """An empty localized incident frame (a report computed from petition events only)."""
     return pl.DataFrame(schema={**INCIDENT_SCHEMA, "local_at": pl.Datetime("us")}).lazy()
+
+
+def no_supervision() -> pl.LazyFrame:
+    """An empty localized supervision frame (a report of a university that issued no order)."""
+    return pl.DataFrame(schema={**SUPERVISION_SCHEMA, "local_at": pl.Datetime("us")}).lazy()
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The localized journal frames (``local_at`` added): petition, incident and supervision order events."""
+
+    petitions: pl.LazyFrame
+    incidents: pl.LazyFrame
+    supervision: pl.LazyFrame = field(default_factory=no_supervision)
 
 
 Section = Callable[[Inputs, Context, Mapping[str, pl.DataFrame]], dict[str, pl.DataFrame]]
@@ -180,8 +187,27 @@ def drills_section(inputs: Inputs, ctx: Context, done: Mapping[str, pl.DataFrame
     return _incident_tables(inputs.incidents, ctx, drill=True)
 
 
-# Which incident table joins each petition breakdown in the scores (incidents have no category or kind).
+def supervision_section(inputs: Inputs, ctx: Context, done: Mapping[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """Supervision orders (督查督办) issued in the period, in total and per answering unit, and the trend: their
+    on-time share joins the coordination dimension (``analytics.metrics.supervision``)."""
+    period = METRIC_PERIOD[ctx.kind]
+    out: dict[str, pl.DataFrame] = {}
+    for name, by in (("total", ()), ("org_unit", ("org_unit_id",))):
+        frame = supervision_coordination(inputs.supervision, period=period, by=by)
+        out[f"supervision.{name}"] = _period_rows(frame, ctx.start, by)
+        if name == "total":
+            out["supervision.trend"] = _trend_rows(frame, ctx)
+    return out
+
+
+# Which incident and supervision tables join each petition breakdown in the scores (neither has a category or
+# a kind).
 _INCIDENT_SCORES = {"total": "incidents.total", "org_unit": "incidents.org_unit", "trend": "incidents.trend"}
+_SUPERVISION_SCORES = {"total": "supervision.total", "org_unit": "supervision.org_unit", "trend": "supervision.trend"}
+
+
+def _one_row_key(frame: pl.DataFrame | None) -> pl.DataFrame | None:
+    return None if frame is None else frame.with_columns(_row=pl.lit(0))
 
 
 def scores_section(inputs: Inputs, ctx: Context, done: Mapping[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
@@ -191,16 +217,19 @@ def scores_section(inputs: Inputs, ctx: Context, done: Mapping[str, pl.DataFrame
     for name, by in [*BREAKDOWNS.items(), ("trend", ("period",))]:
         table = done[f"petitions.{name}"]
         incidents = done.get(_INCIDENT_SCORES.get(name, ""))
+        supervision = done.get(_SUPERVISION_SCORES.get(name, ""))
         keys = list(by)
-        if table.height == 0 and (incidents is None or incidents.height == 0):
+        if table.height == 0 and all(f is None or f.height == 0 for f in (incidents, supervision)):
             schema = {**{k: table.schema[k] for k in keys}, **{f"{d}_score": pl.Float64 for d in composite.DIMENSIONS}}
             out[f"scores.{name}"] = pl.DataFrame(schema=schema).with_columns(overall_score=pl.lit(None, pl.Float64))
             continue
         # dimension_scores needs at least one key column: the total tables get a constant one, dropped after.
         frame = table if keys else table.with_columns(_row=pl.lit(0))
-        if incidents is not None and not keys:
-            incidents = incidents.with_columns(_row=pl.lit(0))
-        scores = composite.dimension_scores(frame, frame, frame, keys=keys or ["_row"], incidents=incidents)
+        if not keys:
+            incidents, supervision = (_one_row_key(f) for f in (incidents, supervision))
+        scores = composite.dimension_scores(
+            frame, frame, frame, keys=keys or ["_row"], incidents=incidents, supervision=supervision
+        )
         out[f"scores.{name}"] = composite.overall(scores, ctx.weights).drop("_row", strict=False)
     return out
 
@@ -211,14 +240,25 @@ SECTIONS: list[tuple[str, Section]] = [
     ("petitions", petitions_section),
     ("incidents", incidents_section),
     ("drills", drills_section),
+    ("supervision", supervision_section),
     ("scores", scores_section),
 ]
 
 
-def compute(journal: pl.LazyFrame, ctx: Context, incidents: pl.LazyFrame | None = None) -> dict[str, pl.DataFrame]:
-    """Every section's tables for the report's period. ``journal`` (petition events) and ``incidents`` (incident
-    events; none when omitted) are localized: they have ``local_at``."""
-    inputs = Inputs(journal, no_incidents() if incidents is None else incidents)
+def compute(
+    journal: pl.LazyFrame,
+    ctx: Context,
+    incidents: pl.LazyFrame | None = None,
+    supervision: pl.LazyFrame | None = None,
+) -> dict[str, pl.DataFrame]:
+    """Every section's tables for the report's period. ``journal`` (petition events), ``incidents`` (incident
+    events) and ``supervision`` (supervision order events; none when omitted) are localized: they have
+    ``local_at``."""
+    inputs = Inputs(
+        journal,
+        no_incidents() if incidents is None else incidents,
+        no_supervision() if supervision is None else supervision,
+    )
     done: dict[str, pl.DataFrame] = {}
     for _, section in SECTIONS:
         done.update(section(inputs, ctx, done))

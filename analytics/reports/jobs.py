@@ -19,12 +19,12 @@ import structlog
 from dramatiq import Message
 from sqlalchemy import select, text
 
-from analytics import relay
-from analytics.broker import ensure_broker
 from analytics.reports import periods, store
 from analytics.reports.periods import KINDS, Kind
-from analytics.runtime import database
-from analytics.scheduler import hourly, periodic
+from analytics.runtime import relay, retry
+from analytics.runtime.broker import ensure_broker
+from analytics.runtime.resources import database
+from analytics.runtime.scheduler import hourly, periodic
 from tenants.clock import utcnow
 from tenants.db import Database
 from tenants.tenancy import Tenant, TenantStatus
@@ -44,7 +44,7 @@ async def generate_report(
     return report_id
 
 
-@dramatiq.actor(queue_name="default", max_retries=10, min_backoff=1000, max_backoff=300_000)
+@dramatiq.actor(**retry.PERIODIC)
 async def compute_report(tenant_id: str, kind: str, period_start: str, request_id: str | None = None) -> None:
     if kind not in KINDS:
         raise ValueError(f"unknown report kind {kind!r}")
@@ -95,7 +95,7 @@ async def sweep(db: Database, now: dt.datetime | None = None) -> list[Message[An
     return sent
 
 
-@dramatiq.actor(queue_name="default", max_retries=10, min_backoff=1000, max_backoff=300_000)
+@dramatiq.actor(**retry.PERIODIC)
 async def reports_sweep(period_key: str) -> None:
     await sweep(database())
 

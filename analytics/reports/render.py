@@ -70,6 +70,9 @@ _L: dict[str, dict[str, str]] = {
         "drills": "九、应急演练（单列，不计入评分）",
         "no_incidents": "本期无突发事件。",
         "no_drills": "本期无应急演练。",
+        "supervision": "十、督查督办",
+        "no_supervision": "本期未下达督办单。",
+        "supervision_units": "各承办单位",
         "incident_steps": "各环节用时与预案时限（自报告起计）",
         "incident_release": "信息发布",
         "incident_tasks": "各部门任务办理",
@@ -120,6 +123,9 @@ _L: dict[str, dict[str, str]] = {
         "drills": "9. Drills (reported separately, not scored)",
         "no_incidents": "No incidents in this period.",
         "no_drills": "No drills in this period.",
+        "supervision": "10. Supervision orders",
+        "no_supervision": "No supervision order was issued in this period.",
+        "supervision_units": "Per answering unit",
         "incident_steps": "Step times against the plan's targets (from the report)",
         "incident_release": "Information release",
         "incident_tasks": "Tasks per unit",
@@ -164,6 +170,13 @@ RELEASE_FIGURES = (
     "updates_missed",
     "correction_share",
     "status_page_share",
+)
+SUPERVISION_FIGURES = (
+    "supervision_orders",
+    "supervision_answered",
+    "supervision_on_time_share",
+    "supervision_overdue",
+    "supervision_returns",
 )
 TASK_FIGURES = (
     "tasks",
@@ -417,6 +430,20 @@ def blocks(content: Mapping[str, Any], lang: Lang, *, charts: bool) -> list[Bloc
         )
     out += _incident_blocks(v, "incidents", charts=charts)
     out += _incident_blocks(v, "drills", charts=charts)
+    out += _supervision_blocks(v)
+    return out
+
+
+def _supervision_blocks(v: View) -> list[Block | Chart]:
+    """Supervision orders issued in the period: key figures and one row per answering unit."""
+    out: list[Block | Chart] = [Heading(1, v.t["supervision"])]
+    total = v.frame("supervision.total") if "supervision.total" in v.c["tables"] else pl.DataFrame()
+    if total.height == 0:
+        out.append(Para(v.t["no_supervision"]))
+        return out
+    out.append(_figures(v, total.row(0, named=True), SUPERVISION_FIGURES))
+    out.append(Heading(2, v.t["supervision_units"]))
+    out.append(_table(v, v.frame("supervision.org_unit"), ["org_unit_id"], SUPERVISION_FIGURES))
     return out
 
 

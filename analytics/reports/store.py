@@ -21,12 +21,12 @@ from sqlalchemy import Date, ForeignKeyConstraint, Index, String, Text, func, se
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, defer, mapped_column
 
-from analytics.extract import incident_frame, journal_frame
+from analytics.extract import incident_frame, journal_frame, supervision_frame
 from analytics.metrics import composite, localize
 from analytics.metrics.incidents import INCIDENT_TYPES, plan_targets
 from analytics.reports import compute, findings, periods
 from analytics.reports.periods import Kind
-from tenants import journal
+from tenants import journal, paging
 from tenants.clock import utcnow
 from tenants.db import Base, TenantOwned, require_tenant
 from tenants.errors import Invalid, NotFound
@@ -97,11 +97,13 @@ def check_period(kind: Kind, start: dt.date, today: dt.date) -> None:
 
 
 _INCIDENT_TYPES = " or ".join(f"type like '{prefix}%'" for prefix in INCIDENT_TYPES)
-# The inputs of a report: the petition and incident events before the period's end (what the two extractions read).
+# The inputs of a report: the petition, incident and supervision events before the period's end (what the three
+# extractions read).
 _WATERMARK = text(
     f"select count(*) filter (where type like 'petition.%') as petitions, "
-    f"count(*) filter (where {_INCIDENT_TYPES}) as incidents, coalesce(max(seq), 0) as seq from journal "
-    f"where (type like 'petition.%' or {_INCIDENT_TYPES}) and occurred_at < :until"
+    f"count(*) filter (where {_INCIDENT_TYPES}) as incidents, "
+    f"count(*) filter (where type like 'supervision.%') as supervision, coalesce(max(seq), 0) as seq from journal "
+    f"where (type like 'petition.%' or type like 'supervision.%' or {_INCIDENT_TYPES}) and occurred_at < :until"
 )
 
 
@@ -143,10 +145,11 @@ async def build(session: AsyncSession, kind: Kind, start: dt.date) -> tuple[dict
     mark = (await session.execute(_WATERMARK, {"until": until})).one()
     frame = await journal_frame(session, until=until)
     events = await incident_frame(session, until=until)
-    if (frame.height, events.height) != (mark.petitions, mark.incidents):
+    orders = await supervision_frame(session, until=until)
+    if (frame.height, events.height, orders.height) != (mark.petitions, mark.incidents, mark.supervision):
         raise InputsChanged(
-            f"expected {mark.petitions} petition and {mark.incidents} incident events before {until.isoformat()}, "
-            f"extracted {frame.height} and {events.height}"
+            f"expected {mark.petitions} petition, {mark.incidents} incident and {mark.supervision} supervision "
+            f"events before {until.isoformat()}, extracted {frame.height}, {events.height} and {orders.height}"
         )
     version = await plans.version_in_force(session, until - dt.timedelta(microseconds=1))
     plan = plans.content_of(version) if version is not None else default_plan()
@@ -157,10 +160,12 @@ async def build(session: AsyncSession, kind: Kind, start: dt.date) -> tuple[dict
     zones = {str(tenant.id): tenant.timezone}
     # Polars work is CPU-bound: off the event loop.
     tables = await asyncio.to_thread(
-        lambda: compute.compute(localize(frame.lazy(), zones), ctx, localize(events.lazy(), zones))
+        lambda: compute.compute(
+            localize(frame.lazy(), zones), ctx, localize(events.lazy(), zones), localize(orders.lazy(), zones)
+        )
     )
     labels = await _labels(session, tables)
-    count = int(mark.petitions) + int(mark.incidents)
+    count = int(mark.petitions) + int(mark.incidents) + int(mark.supervision)
     content = {
         "format": compute.FORMAT,
         "kind": kind,
@@ -283,13 +288,9 @@ async def list_reports(
     limit: int = 50,
 ) -> tuple[list[Report], uuid.UUID | None]:
     """Reports, newest first (every revision; ``current`` is computed by the caller from ``latest_revisions``)."""
-    query = select(Report).options(defer(Report.content)).order_by(Report.id.desc()).limit(limit + 1)
+    query = select(Report).options(defer(Report.content))
     if kind is not None:
         query = query.where(Report.kind == kind)
     if period_start is not None:
         query = query.where(Report.period_start == period_start)
-    if cursor is not None:
-        query = query.where(Report.id < cursor)
-    rows = list((await session.scalars(query)).all())
-    more = rows[limit - 1].id if len(rows) > limit else None
-    return rows[:limit], more
+    return await paging.keyset(session, query, Report.id, after=cursor, limit=limit, newest_first=True)

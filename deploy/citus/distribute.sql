@@ -1,5 +1,5 @@
 -- Citus distribution of the Xinfang schema. GENERATED from the migrated catalog by
---   python -m service.citus --write
+--   python -m service.ops.citus --write
 -- Do not edit by hand: tests/integration/deploy/test_citus.py fails when it differs from the catalog
 -- (regenerate with `XINFANG_WRITE_CITUS=1 make test`).
 -- Run once, as the owner role, on the coordinator after `xinfang migrate` (see the README).
@@ -53,6 +53,7 @@ select create_distributed_table('person_posts', 'tenant_id', colocate_with => 'a
 select create_distributed_table('petition_access_log', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('petition_attachments', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('petition_escalation_members', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('petition_forecasts', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('petition_notice_numbers', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('petition_notices', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('petition_numbers', 'tenant_id', colocate_with => 'accounts');

@@ -10,11 +10,11 @@ from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.response import Redirect, Template
 
-from service import auth
+from service.auth import controllers as auth
 from service.console import i18n, pages
 from service.console.session import PENDING_OK, cleared_cookie, session_cookie, staff_only
 from service.console.views import form_values
-from service.deps import Caller, Session
+from service.http.deps import Caller, Session
 from tenants import identity
 from tenants.errors import Invalid, RateLimited, TenantSuspended, Unauthorized
 

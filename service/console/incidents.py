@@ -12,15 +12,15 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath
 from litestar.response import Template
 
-from analytics import warning_scan
-from analytics.warning_scan import WarningState
-from service import warnings
+from analytics.warnings import services as warning_scan
+from analytics.warnings.services import WarningState
 from service.console import pages, views
 from service.console.session import staff_only
-from service.deps import Caller, Session
+from service.http.deps import Caller, Session
 from service.incidents import services
 from service.incidents.workflow import State as IState
 from service.petitions import services as petitions
+from service.warnings import controllers as warnings
 from tenants import org
 from tenants.clock import utcnow
 

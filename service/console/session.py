@@ -18,8 +18,8 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from service.http.security import RequestContextMiddleware, adopt, principal_of
 from service.petitions.scope import STAFF_ROLES
-from service.security import RequestContextMiddleware, adopt, principal_of
 from tenants.errors import Forbidden, TenantSuspended, Unauthorized
 from tenants.settings import Settings
 

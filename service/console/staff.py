@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.console import pages, views
 from service.console.session import staff_only
-from service.deps import Caller, Session
+from service.http.deps import Caller, Session
 from service.petitions import schemas as s
 from service.petitions import scope, services
 from service.petitions.access_log import Via

@@ -15,7 +15,8 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.console import pages, views
-from service.deps import Caller, Session
+from service.http.deps import Caller, Session
+from service.http.public import enter_tenant
 from service.petitions import controllers as api
 from service.petitions import schemas as s
 from service.petitions import services
@@ -34,14 +35,14 @@ class StudentController(Controller):
     async def new(
         self, request: Request[Any, Any, Any], slug: FromPath[str], state: State, db_session: Session
     ) -> Template:
-        await api.enter_tenant(state, slug)
+        await enter_tenant(state, slug)
         return await _new_page(request, db_session, slug)
 
     @post("/petitions")
     async def submit(
         self, request: Request[Any, Any, Any], slug: FromPath[str], state: State, db_session: Session, principal: Caller
     ) -> Template:
-        await api.enter_tenant(state, slug)
+        await enter_tenant(state, slug)
         form = await request.form()
         values = views.form_values(form, ("kind", "category", "subject", "content", "location_text"))
         anonymous = form.get("signed") != "named"
@@ -80,7 +81,7 @@ class StudentController(Controller):
 
     @get("/status")
     async def status_form(self, request: Request[Any, Any, Any], slug: FromPath[str], state: State) -> Template:
-        await api.enter_tenant(state, slug)
+        await enter_tenant(state, slug)
         return pages.page(request, "student_lookup.html", slug=slug)
 
     @post("/status")
@@ -89,7 +90,7 @@ class StudentController(Controller):
     ) -> Template:
         number, code = await _credentials(request)
         try:
-            petition = await api._by_lookup_code(state, request, db_session, slug, number, code)
+            petition = await api.by_lookup_code(state, request, db_session, slug, number, code)
         except NotFound:
             return pages.page(request, "student_lookup.html", status_code=404, slug=slug, error="student.not_found")
         return await _status_page(request, db_session, slug, petition, code)
@@ -101,7 +102,7 @@ class StudentController(Controller):
         number, code = await _credentials(request)
         form = await request.form()
         try:
-            petition = await api._by_lookup_code(state, request, db_session, slug, number, code)
+            petition = await api.by_lookup_code(state, request, db_session, slug, number, code)
         except NotFound:
             return pages.page(request, "student_lookup.html", status_code=404, slug=slug, error="student.not_found")
         rating = str(form.get("rating") or "")
@@ -118,7 +119,7 @@ class StudentController(Controller):
     ) -> Template:
         number, code = await _credentials(request)
         try:
-            petition = await api._by_lookup_code(state, request, db_session, slug, number, code)
+            petition = await api.by_lookup_code(state, request, db_session, slug, number, code)
         except NotFound:
             return pages.page(request, "student_lookup.html", status_code=404, slug=slug, error="student.not_found")
         action = Action.request_rereview if petition.state == PState.reviewed else Action.request_review

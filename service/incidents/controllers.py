@@ -10,13 +10,15 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from service.deps import Caller, Session
+from service.http.deps import Caller, Session
+from service.http.guards import PUBLIC
+from service.http.idempotency import IdempotencyKey, idempotent
+from service.http.public import enter_tenant
+from service.http.security import requires
 from service.incidents import document, services
 from service.incidents import schemas as s
 from service.incidents.models import Incident
 from service.incidents.workflow import State as IState
-from service.petitions.controllers import PUBLIC, IdempotencyKey, enter_tenant, idempotent
-from service.security import requires
 from tenants.clock import utcnow
 from tenants.db import require_tenant
 from tenants.errors import Invalid

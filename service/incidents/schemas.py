@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from service.deps import Input
+from service.http.deps import Input
 from service.incidents import services
 from service.incidents.models import (
     ActionItem,

@@ -5,7 +5,8 @@ Groups are named through the plan's steps: an action belongs to a step, and the 
 the plan version pinned at report (leadership for instruction, handling for assessment and response, the
 information release group for bulletins, logistics for supplies) is the group whose members may take it. Approval
 actions ask for the group's leader or a deputy. The check refuses an outsider with 403 before it looks at the
-state (409), so a refusal never tells an outsider where the incident stands.
+state (409), so a refusal never tells an outsider where the incident stands. Tasks, bulletins and logistics
+requests have small tables of their own, applied by ``tenants.transitions.step`` like the petitions' table.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tenants.errors import Conflict, Forbidden
+from tenants.transitions import step
 
 
 class State(enum.StrEnum):
@@ -150,13 +152,49 @@ OPEN_TASK_STATES = frozenset({T.assigned, T.acknowledged})
 
 
 def task_transition(state: TaskState | str, action: TaskAction | str) -> TaskState:
-    current, act = TaskState(state), TaskAction(action)
-    nxt = TASK_TRANSITIONS.get((current, act))
-    if nxt is None:
-        raise Conflict(
-            f"task action {act.value!r} is not allowed in state {current.value!r}",
-            code="transition-refused",
-            state=current.value,
-            allowed=[a.value for (s, a) in TASK_TRANSITIONS if s == current],
-        )
-    return nxt
+    return step(TASK_TRANSITIONS, TaskState(state), TaskAction(action))
+
+
+# --- bulletins and logistics requests ------------------------------------------------------------------------------
+
+
+class BulletinState(enum.StrEnum):
+    draft = "draft"
+    approved = "approved"
+    published = "published"
+
+
+class BulletinAction(enum.StrEnum):
+    approve = "approve"
+    publish = "publish"
+
+
+BULLETIN_TRANSITIONS: dict[tuple[BulletinState, BulletinAction], BulletinState] = {
+    (BulletinState.draft, BulletinAction.approve): BulletinState.approved,
+    (BulletinState.approved, BulletinAction.publish): BulletinState.published,
+}
+
+
+def bulletin_transition(state: BulletinState | str, action: BulletinAction) -> BulletinState:
+    return step(BULLETIN_TRANSITIONS, BulletinState(state), action, note=" (a bulletin)")
+
+
+class LogisticsState(enum.StrEnum):
+    requested = "requested"
+    fulfilled = "fulfilled"
+    short = "short"  # fulfilled in part: the shortfall is shown
+
+
+class LogisticsAction(enum.StrEnum):
+    fulfil = "fulfil"  # everything asked for was issued
+    fulfil_short = "fulfil_short"  # the inventory held less
+
+
+LOGISTICS_TRANSITIONS: dict[tuple[LogisticsState, LogisticsAction], LogisticsState] = {
+    (LogisticsState.requested, LogisticsAction.fulfil): LogisticsState.fulfilled,
+    (LogisticsState.requested, LogisticsAction.fulfil_short): LogisticsState.short,
+}
+
+
+def logistics_transition(state: LogisticsState | str, action: LogisticsAction) -> LogisticsState:
+    return step(LOGISTICS_TRANSITIONS, LogisticsState(state), action, note=" (a logistics request)")

@@ -15,18 +15,20 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from service.deps import Caller, Input, Page, Session
+from service.http.deps import Caller, Input, Page, Session
+from service.http.guards import PUBLIC, STAFF
+from service.http.public import enter_tenant
 from service.notifications.dispatch import opt_out_token, preferences
 from service.notifications.models import KINDS, Notification, Preference
-from service.petitions.controllers import PUBLIC, STAFF, _by_lookup_code, enter_tenant
+from service.petitions.controllers import by_lookup_code
 from service.petitions.models import Petition
 from service.petitions.schemas import LookupIn
-from tenants import journal
+from tenants import journal, paging
 from tenants.clock import utcnow
 from tenants.errors import Invalid, NotFound
 from tenants.identity import Principal
 
-Kind = Literal["assigned", "deadline", "task", "bulletin"]
+Kind = Literal["assigned", "deadline", "task", "bulletin", "supervision"]
 
 
 class NotificationOut(msgspec.Struct):
@@ -95,20 +97,13 @@ class NotificationController(Controller):
         cursor: FromQuery[uuid.UUID | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> Page[NotificationOut]:
-        query = (
-            select(Notification)
-            .where(Notification.account_id == _account(principal))
-            .order_by(Notification.id.desc())
-            .limit(limit + 1)
-        )
+        query = select(Notification).where(Notification.account_id == _account(principal))
         if unread:
             query = query.where(Notification.read_at.is_(None))
-        if cursor:
-            query = query.where(Notification.id < cursor)
-        rows = list((await db_session.scalars(query)).all())
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return Page([NotificationOut.of(n) for n in rows], str(rows[-1].id) if more else None)
+        rows, after = await paging.keyset(
+            db_session, query, Notification.id, after=cursor, limit=limit, newest_first=True
+        )
+        return Page([NotificationOut.of(n) for n in rows], str(after) if after else None)
 
     @post("/{notification_id:uuid}/read", summary="Mark one of my notifications read", status_code=200, **STAFF)
     async def read(
@@ -199,7 +194,7 @@ class PublicNotificationController(Controller):
         state: State,
         request: Request[Any, Any, Any],
     ) -> OptedOut:
-        petition = await _by_lookup_code(state, request, db_session, slug, data.tracking_number, data.lookup_code)
+        petition = await by_lookup_code(state, request, db_session, slug, data.tracking_number, data.lookup_code)
         await _opt_out(db_session, petition)
         return OptedOut()
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
-from sqlalchemy import literal, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,14 +34,15 @@ from service.notifications.models import (
     Preference,
 )
 from service.petitions.models import Petition
-from service.petitions.scope import STAFF_ROLES
+from service.petitions.scope import unit_accounts
+from service.supervision.services import escalation_accounts
 from tenants import journal
 from tenants.clock import utcnow
 from tenants.db import Database
 from tenants.identity import Account
 from tenants.ids import new_id
 from tenants.journal import JournalEvent
-from tenants.org import Person, account_units, group_roster
+from tenants.org import Person, group_roster
 from tenants.settings import Settings
 from tenants.tenancy import Tenant
 
@@ -58,18 +59,6 @@ class Retry:
 
 
 # --- recipients -----------------------------------------------------------------------------------------------
-
-
-async def unit_accounts(session: AsyncSession, unit_id: uuid.UUID) -> list[Account]:
-    """The active staff accounts one of whose units (``tenants.org.account_units``) is ``unit_id``."""
-    rows = await session.scalars(
-        select(Account).where(
-            Account.active,
-            Account.role.in_([r.value for r in STAFF_ROLES]),
-            literal(unit_id).in_(account_units(Account.id)),  # type: ignore[arg-type]
-        )
-    )
-    return list(rows)
 
 
 async def release_approvers(session: AsyncSession) -> list[Account]:
@@ -89,6 +78,9 @@ async def release_approvers(session: AsyncSession) -> list[Account]:
 async def _recipients(session: AsyncSession, event: JournalEvent) -> list[Account]:
     if event.type == "bulletin.drafted":
         return await release_approvers(session)
+    if event.type == "supervision.overdue":
+        assert event.subject_id is not None
+        return await escalation_accounts(session, event.subject_id)
     if event.org_unit_id is None:
         return []
     return await unit_accounts(session, event.org_unit_id)

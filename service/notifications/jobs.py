@@ -9,10 +9,10 @@ from datetime import UTC
 
 import dramatiq
 
-from analytics import relay
-from analytics.broker import ensure_broker
-from analytics.runtime import database
-from analytics.scheduler import periodic
+from analytics.runtime import relay
+from analytics.runtime.broker import ensure_broker
+from analytics.runtime.resources import database
+from analytics.runtime.scheduler import periodic
 from service.notifications import dispatch
 from service.notifications.models import KIND_OF
 from tenants.settings import get_settings

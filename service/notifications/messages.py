@@ -20,6 +20,9 @@ STAFF_EVENTS = {
     "petition.overdue": ("信访事项已超期", "A petition is overdue"),
     "task.assigned": ("有任务下达至您的单位", "A task was assigned to your unit"),
     "bulletin.drafted": ("有通报等待您审核", "A bulletin is waiting for your approval"),
+    "supervision.issued": ("有督办单下达至您的单位", "A supervision order was issued to your unit"),
+    "supervision.returned": ("督办答复被退回，请重新答复", "A supervision answer was returned: answer again"),
+    "supervision.overdue": ("督办单已逾期，已提级督办", "A supervision order is overdue and was escalated"),
 }
 
 

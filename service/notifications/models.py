@@ -20,6 +20,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "deadline": ("petition.deadline_reminder", "petition.overdue"),
     "task": ("task.assigned",),
     "bulletin": ("bulletin.drafted",),
+    "supervision": ("supervision.issued", "supervision.returned", "supervision.overdue"),
 }
 KIND_OF = {event: kind for kind, events in KINDS.items() for event in events}
 PETITIONER = "petitioner"
@@ -88,5 +89,5 @@ class Preference(TenantOwned, Base):
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "account_id"], ["accounts.tenant_id", "accounts.id"]),
         Index("uq_notification_preferences_kind", "tenant_id", "account_id", "kind", unique=True),
-        CheckConstraint("kind in ('assigned', 'deadline', 'task', 'bulletin')", name="kind"),
+        CheckConstraint("kind in ('assigned', 'deadline', 'task', 'bulletin', 'supervision')", name="kind"),
     )

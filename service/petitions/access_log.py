@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.petitions.models import Petition, PetitionAccess
 from service.petitions.scope import personal_fields
+from tenants import paging
 from tenants.clock import utcnow
 from tenants.identity import Principal
 
@@ -79,7 +80,7 @@ async def entries(
     limit: int = 100,
 ) -> tuple[list[PetitionAccess], uuid.UUID | None]:
     """Newest first, keyset-paginated on the (time-ordered) id; returns the rows and the next cursor."""
-    query = select(PetitionAccess).order_by(PetitionAccess.id.desc()).limit(limit + 1)
+    query = select(PetitionAccess)
     if account_id is not None:
         query = query.where(PetitionAccess.account_id == account_id)
     if petition_id is not None:
@@ -88,12 +89,7 @@ async def entries(
         query = query.where(PetitionAccess.occurred_at >= since)
     if until is not None:
         query = query.where(PetitionAccess.occurred_at < until)
-    if cursor is not None:
-        query = query.where(PetitionAccess.id < cursor)
-    rows = list((await session.scalars(query)).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (rows[-1].id if more else None)
+    return await paging.keyset(session, query, PetitionAccess.id, after=cursor, limit=limit, newest_first=True)
 
 
 async def purge(session: AsyncSession, *, retention_days: int, now: datetime | None = None) -> int:

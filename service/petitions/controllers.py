@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -13,10 +12,20 @@ import msgspec
 from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.datastructures import State, UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
-from sqlalchemy import select
+from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 
-from service.deps import Caller, Page, Session
+from service.http.deps import Caller, Page, Session
+from service.http.guards import (
+    ADMIN,
+    ANY_ACCOUNT,
+    ANY_OR_READER,
+    PUBLIC,
+    STAFF,
+    STAFF_OR_READER,
+    SUBMITTER,
+)
+from service.http.idempotency import IdempotencyKey
+from service.http.public import enter_tenant
 from service.petitions import access_log, scope, services
 from service.petitions import schemas as s
 from service.petitions.access_log import Via
@@ -24,83 +33,15 @@ from service.petitions.models import CHANNELS, KINDS, Petition
 from service.petitions.storage import EXTENSIONS, storage_from_settings
 from service.petitions.workflow import Action
 from service.petitions.workflow import State as PState
-from service.security import TTLCache, refuse_foreign, requires
 from tenants import idempotency
 from tenants.clock import utcnow
-from tenants.db import require_tenant, set_tenant
-from tenants.errors import Invalid, NotFound, RateLimited, TenantSuspended
-from tenants.identity import Principal, Role
-from tenants.tenancy import Tenant, TenantStatus
+from tenants.db import require_tenant
+from tenants.errors import Invalid, RateLimited
+from tenants.identity import Principal
 
-ANY_ACCOUNT = requires(Role.petitioner, Role.staff, Role.petition_officer, Role.tenant_admin)
-# A university's own app backend submits for its signed-in users with a petitions:write key (channel recorded;
-# a named petition carries the petitioner's name, as on the public route).
-SUBMITTER = requires(Role.petitioner, Role.staff, Role.petition_officer, Role.tenant_admin, scopes=("petitions:write",))
-STAFF = requires(Role.staff, Role.petition_officer, Role.tenant_admin)
-STAFF_OR_READER = requires(Role.staff, Role.petition_officer, Role.tenant_admin, scopes=("petitions:read",))
-# The petition office (and the university's admin): notices' corrections and templates.
-OFFICE = requires(Role.petition_officer, Role.tenant_admin)
-# Any account of the university or a reading key: the scope policy decides what each one sees (404 otherwise).
-ANY_OR_READER = requires(
-    Role.petitioner, Role.staff, Role.petition_officer, Role.tenant_admin, scopes=("petitions:read",)
-)
-ADMIN = requires(Role.tenant_admin)
-# Public routes: anonymous callers welcome (OpenAPI: no credentials, or a bearer token).
-PUBLIC: dict[str, Any] = {"security": [{}, {"bearer": []}]}
-IdempotencyKey = Annotated[
-    str | None,
-    HeaderParameter(name="Idempotency-Key", required=False, description="retry-safe key (a UUID); 24 h"),
-]
 # Guessing a lookup code: per tracking number and per client, per minute.
 LOOKUPS_PER_NUMBER = 10
 LOOKUPS_PER_CLIENT = 30
-
-# Slug -> (tenant id, time zone name): both immutable, so cached; the status is checked through the authenticator's
-# cache, which honours XINFANG_TENANT_CACHE_SECONDS like every authenticated request.
-_slugs = TTLCache(300.0)
-
-
-async def enter_tenant(state: State, slug: str) -> uuid.UUID:
-    """Resolve a public route's university, refuse a suspended one and another university's (or the platform's)
-    credentials, and make it the request's tenant context."""
-    tenant_id = _slugs.get(slug)
-    if tenant_id is None:
-        async with state.db.sessionmaker() as session:
-            tenant_id = await session.scalar(select(Tenant.id).where(Tenant.slug == slug))
-        if tenant_id is None:
-            raise NotFound(f"no university {slug!r}")
-        _slugs.put(slug, tenant_id)
-    refuse_foreign(tenant_id)
-    if await state.authenticator.tenant_status(tenant_id) == TenantStatus.suspended:
-        raise TenantSuspended("this university's account is suspended")
-    set_tenant(tenant_id)
-    return tenant_id
-
-
-async def idempotent(
-    session: Session,
-    principal: Principal,
-    key: str | None,
-    request: Request[Any, Any, Any],
-    body: msgspec.Struct,
-    work: Callable[[], Awaitable[msgspec.Struct]],
-    status_code: int = 201,
-) -> Response[Any]:
-    """Run ``work`` once per Idempotency-Key; a retry gets the first response back (other domains' creates)."""
-    if key is None:
-        return Response(await work(), status_code=status_code)
-    fp = idempotency.fingerprint(request.method, request.url.path, msgspec.json.encode(body))
-    claim = await idempotency.claim(session, key=key, principal=principal, fp=fp)
-    if claim.replay is not None:
-        return Response(
-            claim.replay[1].encode(),
-            status_code=claim.replay[0],
-            media_type="application/json",
-            headers={"Idempotent-Replayed": "true"},
-        )
-    encoded = msgspec.json.encode(await work())
-    await idempotency.complete(session, claim, status_code, encoded.decode())
-    return Response(encoded, status_code=status_code, media_type="application/json")
 
 
 async def receive(
@@ -122,7 +63,7 @@ async def receive(
         result = await services.submit(
             connection,
             state.db,
-            _submission(data),
+            submission(data),
             principal=principal,
             registered_by=registered_by,
             attempt=attempt,
@@ -132,7 +73,7 @@ async def receive(
     return Response(result.body, status_code=result.status_code, media_type="application/json", headers=headers)
 
 
-def _submission(data: s.SubmissionIn) -> services.Submission:
+def submission(data: s.SubmissionIn) -> services.Submission:
     p = data.petitioner
     return services.Submission(
         kind=data.kind,
@@ -388,7 +329,7 @@ def _guard_guessing(state: State, request: Request[Any, Any, Any], tenant: uuid.
             raise RateLimited("too many look-ups; retry later", retry_after=wait)
 
 
-async def _by_lookup_code(
+async def by_lookup_code(
     state: State, request: Request[Any, Any, Any], db_session: Session, slug: str, tracking_number: str, code: str
 ) -> Petition:
     """The petition behind a tracking number and lookup code, in the slug's university, with guessing limited."""
@@ -432,7 +373,7 @@ class PublicPetitionController(Controller):
         state: State,
         request: Request[Any, Any, Any],
     ) -> s.PublicStatus:
-        petition = await _by_lookup_code(state, request, db_session, slug, data.tracking_number, data.lookup_code)
+        petition = await by_lookup_code(state, request, db_session, slug, data.tracking_number, data.lookup_code)
         return s.PublicStatus.of(petition, await services.category_code(db_session, petition), utcnow())
 
     @post("/petitions/rating", summary="Rate the outcome with the lookup code", status_code=200, **PUBLIC)
@@ -445,7 +386,7 @@ class PublicPetitionController(Controller):
         state: State,
         request: Request[Any, Any, Any],
     ) -> s.PublicStatus:
-        petition = await _by_lookup_code(state, request, db_session, slug, data.tracking_number, data.lookup_code)
+        petition = await by_lookup_code(state, request, db_session, slug, data.tracking_number, data.lookup_code)
         petition = await services.get_petition(db_session, petition.id, lock=True)
         fields = services.ActionInput(rating=data.rating, comment=data.comment)
         await services.act(
@@ -475,7 +416,7 @@ class PublicPetitionController(Controller):
         state: State,
         request: Request[Any, Any, Any],
     ) -> s.PublicStatus:
-        petition = await _by_lookup_code(state, request, db_session, slug, data.tracking_number, data.lookup_code)
+        petition = await by_lookup_code(state, request, db_session, slug, data.tracking_number, data.lookup_code)
         petition = await services.get_petition(db_session, petition.id, lock=True)
         action = Action.request_rereview if petition.state == PState.reviewed else Action.request_review
         await services.act(
@@ -506,7 +447,7 @@ class PublicPetitionController(Controller):
         state: State,
         request: Request[Any, Any, Any],
     ) -> list[dict[str, Any]]:
-        petition = await _by_lookup_code(
+        petition = await by_lookup_code(
             state, request, db_session, slug, str(data.get("tracking_number") or ""), str(data.get("lookup_code") or "")
         )
         files = data.get("files")

@@ -13,16 +13,15 @@ from datetime import datetime, timedelta
 import dramatiq
 from sqlalchemy import or_, select, text
 
-from analytics.broker import ensure_broker
-from analytics.runtime import database
-from analytics.scheduler import periodic
+from analytics.runtime import fanout, retry
+from analytics.runtime.broker import ensure_broker
+from analytics.runtime.scheduler import periodic
 from service.petitions import access_log, reminders, services
 from service.petitions.models import Petition
 from tenants import idempotency, journal
 from tenants.clock import utcnow
 from tenants.db import Database
 from tenants.settings import get_settings
-from tenants.tenancy import active_tenant_ids
 
 ensure_broker()
 
@@ -76,14 +75,10 @@ async def scan_tenant(db: Database, tenant_id: uuid.UUID, now: datetime | None =
     return sent
 
 
-@dramatiq.actor(queue_name="default", max_retries=5, min_backoff=5000, max_backoff=300_000)
+@dramatiq.actor(**retry.SCAN)
 async def scan_petitions(period: str) -> None:
     """Scan every active university (idempotent: a repeated period journals nothing new)."""
-    db = database()
-    async with db.sessionmaker() as session:
-        tenant_ids = await active_tenant_ids(session)
-    for tenant_id in tenant_ids:
-        await scan_tenant(db, tenant_id)
+    await fanout.run_each(scan_tenant)
 
 
 @periodic("petitions.scan", every_ten_minutes)

@@ -23,9 +23,9 @@ from litestar.params import FromPath
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.deps import Session
+from service.http.deps import Session
+from service.http.public import enter_tenant
 from service.petitions import scope, services
-from service.petitions.controllers import enter_tenant
 from service.petitions.models import Category, Petition
 from service.petitions.schemas import MAX_CONTENT, status_of
 from service.petitions.workflow import CLOSED_STATES

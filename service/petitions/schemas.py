@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from service.deps import Input
+from service.http.deps import Input
 from service.petitions import deadlines
 from service.petitions.models import Attachment, Category, Petition, PetitionAccess, PetitionSettings
 from service.petitions.workflow import CLOSED_STATES, Action, State, allowed_actions

@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, literal, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from service.petitions.models import Petition
-from tenants.identity import Principal, Role
+from tenants.identity import Account, Principal, Role
 from tenants.org import OrgUnit, account_units
 
 STAFF_ROLES = frozenset({Role.staff, Role.petition_officer, Role.tenant_admin})
@@ -124,3 +125,16 @@ def identity_shown(principal: Principal, petition: Petition, *, handled: bool) -
 def personal_fields(petition: Petition) -> list[str]:
     """The personal fields of this petition that hold a value (what a response with its identity carries)."""
     return [name for name, column in PERSONAL_FIELDS.items() if getattr(petition, column)]
+
+
+async def unit_accounts(session: AsyncSession, unit_id: uuid.UUID) -> list[Account]:
+    """The active staff accounts one of whose units (``tenants.org.account_units``) is ``unit_id``: who handles
+    what is sent to that unit."""
+    rows = await session.scalars(
+        select(Account).where(
+            Account.active,
+            Account.role.in_([r.value for r in STAFF_ROLES]),
+            literal(unit_id).in_(account_units(Account.id)),  # type: ignore[arg-type]
+        )
+    )
+    return list(rows)

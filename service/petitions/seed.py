@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.petitions.models import Category
 from tenants import org
 
-# (code, name_zh, name_en, org unit code in the demo chart of service/demo.py). Matters without an office of
+# (code, name_zh, name_en, org unit code in the demo chart of service/ops/demo.py). Matters without an office of
 # their own in the demo chart (pay and titles, network, library) go to the president's office or the petition
 # office, which route them on.
 DEMO_CATEGORIES: list[tuple[str, str, str, str]] = [

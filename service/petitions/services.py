@@ -12,7 +12,7 @@ import json
 import secrets
 import unicodedata
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -39,8 +39,8 @@ from service.petitions.notices import services as notices
 from service.petitions.search import index_terms, query_terms
 from service.petitions.storage import sniff, storage_from_settings
 from service.petitions.workflow import PETITIONER_ACTIONS, Action, State, transition
-from service.security import TTLCache
-from tenants import idempotency, journal, org
+from tenants import idempotency, journal, org, paging
+from tenants.cache import TTLCache
 from tenants.clock import utcnow
 from tenants.crypto import encrypt, lookup_hash
 from tenants.db import Database, driver_connection, require_tenant
@@ -48,7 +48,7 @@ from tenants.errors import Conflict, Forbidden, Invalid, NotFound
 from tenants.identity import Principal
 from tenants.ids import new_id
 from tenants.settings import Settings
-from tenants.tenancy import Tenant
+from tenants.tenancy import tenant_zone
 
 STAFF_ROLES = scope.STAFF_ROLES
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over the phone
@@ -58,22 +58,6 @@ NUMBER_BLOCK = 50
 
 
 # --- tenant facts cached per process ------------------------------------------------------------------------
-
-_zones: dict[uuid.UUID, ZoneInfo] = {}
-
-
-async def tenant_zone(session: AsyncSession | asyncpg.Connection) -> ZoneInfo:
-    """The current tenant's time zone (cached: a university does not move). ``session`` may also be the asyncpg
-    connection of a ``Database.driver_transaction``."""
-    tenant_id = require_tenant()
-    zone = _zones.get(tenant_id)
-    if zone is None:
-        if isinstance(session, AsyncSession):
-            name = await session.scalar(select(Tenant.timezone).where(Tenant.id == tenant_id))
-        else:
-            name = await session.fetchval("select timezone from tenants where id = $1", tenant_id)
-        zone = _zones[tenant_id] = ZoneInfo(name or "Asia/Shanghai")
-    return zone
 
 
 async def get_settings(session: AsyncSession) -> PetitionSettings:
@@ -687,10 +671,12 @@ async def list_petitions(
             query = query.where(Petition.search.op("@@")(func.plainto_tsquery("simple", " ".join(terms))))
     if cursor:
         query = query.where(Petition.id < cursor)
-    rows = [(p, c) for p, c in (await session.execute(query.order_by(Petition.id.desc()).limit(limit + 1))).all()]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (rows[-1][0].id if more else None)
+    query = query.order_by(Petition.id.desc())
+
+    async def fetch(n: int) -> list[tuple[Petition, str]]:
+        return [(p, c) for p, c in (await session.execute(query.limit(n))).all()]
+
+    return await paging.page(fetch, limit, key=lambda row: row[0].id)
 
 
 async def count_by_state(session: AsyncSession, *, within: ColumnElement[bool]) -> dict[str, int]:
@@ -774,6 +760,159 @@ def _require(errors: list[dict[str, str]], value: object, name: str, message: st
         errors.append({"field": name, "message": message})
 
 
+@dataclass
+class _Step:
+    """One workflow action under way: what its effect reads, and what it writes besides the petition's columns
+    (``errors`` refuse the action with 422, ``payload`` goes into the journal event)."""
+
+    session: AsyncSession
+    petition: Petition
+    action: Action
+    data: ActionInput
+    now: datetime
+    zone: ZoneInfo
+    by_lookup_code: bool
+    errors: list[dict[str, str]] = field(default_factory=list)
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    def require(self, value: object, name: str, message: str = "required for this action") -> None:
+        _require(self.errors, value, name, message)
+
+
+async def _accept(s: _Step) -> None:
+    p = s.petition
+    p.accepted_at = s.now
+    p.conclude_due = p.due_at = deadlines.conclude_due(s.now, s.zone)
+    s.payload["days"] = (s.now - p.received_at).days
+
+
+async def _not_accept(s: _Step) -> None:
+    s.require(s.data.reason, "reason")
+    p = s.petition
+    p.not_accepted_reason, p.closed_at, p.due_at = s.data.reason, s.now, None
+    s.payload["days"] = (s.now - p.received_at).days
+
+
+async def _assign(s: _Step) -> None:
+    p = s.petition
+    unit = s.data.org_unit_id or await s.session.scalar(
+        select(Category.default_org_unit_id).where(Category.id == p.category_id)
+    )
+    s.require(unit, "org_unit_id", "required: the category has no default unit")
+    await _not_to_the_accused(s.session, p, unit, s.errors)
+    p.org_unit_id = unit
+
+
+async def _start(s: _Step) -> None:
+    s.petition.objection_due = None
+    s.petition.due_at = s.petition.conclude_due
+
+
+async def _transfer(s: _Step) -> None:
+    p, unit = s.petition, s.data.org_unit_id
+    s.require(unit, "org_unit_id")
+    if unit is not None and unit == p.org_unit_id:
+        s.errors.append({"field": "org_unit_id", "message": "transfer to another unit"})
+    await _not_to_the_accused(s.session, p, unit, s.errors)
+    s.payload["from_unit"] = str(p.org_unit_id) if p.org_unit_id else None
+    p.previous_org_unit_id, p.org_unit_id = p.org_unit_id, unit
+    p.transferred_at = s.now
+    p.objection_due = deadlines.objection_due(s.now, calendar_of(await get_settings(s.session), s.zone))
+
+
+async def _object_transfer(s: _Step) -> None:
+    p = s.petition
+    s.require(s.data.reason, "reason")
+    if p.objection_due is None or s.now >= p.objection_due:
+        raise Conflict("the 5-working-day objection window has passed", code="objection-window-closed")
+    s.payload["days"] = (s.now - p.transferred_at).days if p.transferred_at else 0
+    p.org_unit_id, p.previous_org_unit_id = p.previous_org_unit_id, p.org_unit_id
+    p.objection_due = None
+
+
+async def _extend(s: _Step) -> None:
+    p, days = s.petition, s.data.days
+    if p.extended_days is not None:
+        raise Conflict("the deadline was already extended once", code="already-extended")
+    s.require(s.data.reason, "reason")
+    if days is None or not 1 <= days <= deadlines.MAX_EXTENSION_DAYS:
+        s.errors.append({"field": "days", "message": f"1 to {deadlines.MAX_EXTENSION_DAYS} days"})
+    elif p.conclude_due is not None:
+        p.extended_days, p.extension_reason = days, s.data.reason
+        p.conclude_due = p.due_at = deadlines.extended_due(p.conclude_due, days, s.zone)
+        s.payload["days"] = days
+
+
+async def _answer(s: _Step) -> None:
+    """A reply, a review's or a re-review's answer: the opinion and outcome, then the window for the next step
+    (none after a re-review: the matter is final)."""
+    p, data, action = s.petition, s.data, s.action
+    s.require(data.opinion, "opinion")
+    if data.outcome not in OUTCOMES:
+        s.errors.append({"field": "outcome", "message": f"one of {list(OUTCOMES)}"})
+    p.outcome, p.opinion = data.outcome, data.opinion
+    if data.agreement is not None:
+        p.agreement = data.agreement
+    s.payload["outcome"] = data.outcome
+    start = p.accepted_at if action is Action.reply else p.review_requested_at
+    s.payload["days"] = (s.now - start).days if start else 0
+    if action is Action.reply:
+        s.payload["agreement"] = data.agreement is not None
+    p.replied_at, p.due_at = s.now, None
+    if action is Action.answer_rereview:
+        p.closed_at, p.review_window_until = s.now, None
+    else:
+        days = deadlines.REVIEW_REQUEST_DAYS if action is Action.reply else deadlines.REREVIEW_REQUEST_DAYS
+        p.review_window_until = deadlines.add_days(s.now, days, s.zone)
+
+
+async def _close(s: _Step) -> None:
+    s.petition.closed_at = s.now
+
+
+async def _request_review(s: _Step) -> None:
+    p = s.petition
+    if p.review_window_until is None or s.now >= p.review_window_until:
+        raise Conflict("the window for this request has passed", code="review-window-closed")
+    p.review_requested_at = s.now
+    answer = deadlines.REVIEW_ANSWER_DAYS if s.action is Action.request_review else deadlines.REREVIEW_ANSWER_DAYS
+    p.due_at = deadlines.add_days(s.now, answer, s.zone)
+    p.closed_at = None
+    s.payload["days"] = (s.now - p.replied_at).days if p.replied_at else 0
+
+
+async def _rate(s: _Step) -> None:
+    p, data = s.petition, s.data
+    stage = RATING_STAGE[State(p.state)]
+    if p.rating_stage == stage:
+        raise Conflict("this outcome was already rated", code="already-rated")
+    if data.rating not in RATINGS:
+        s.errors.append({"field": "rating", "message": f"one of {list(RATINGS)}"})
+    p.rating, p.rating_comment = data.rating, data.comment
+    p.rated_at, p.rating_stage = s.now, stage
+    s.payload.update(rating=data.rating, stage=stage, by="lookup_code" if s.by_lookup_code else "account")
+
+
+# What each action does beyond the state change (the transition table, ``workflow.TRANSITIONS``, decides whether
+# it may happen at all); an action without an entry changes only the state.
+_EFFECTS: dict[Action, Callable[[_Step], Awaitable[None]]] = {
+    Action.accept: _accept,
+    Action.not_accept: _not_accept,
+    Action.assign: _assign,
+    Action.start: _start,
+    Action.transfer: _transfer,
+    Action.object_transfer: _object_transfer,
+    Action.extend: _extend,
+    Action.reply: _answer,
+    Action.answer_review: _answer,
+    Action.answer_rereview: _answer,
+    Action.close: _close,
+    Action.request_review: _request_review,
+    Action.request_rereview: _request_review,
+    Action.rate: _rate,
+}
+
+
 async def act(
     session: AsyncSession,
     petition_id: uuid.UUID,
@@ -810,98 +949,11 @@ async def act(
             version=petition.version,
         )
     nxt = transition(petition.state, action)
-    now = utcnow()
-    zone = await tenant_zone(session)
-    errors: list[dict[str, str]] = []
-    payload: dict[str, Any] = {}
-    if action is Action.accept:
-        petition.accepted_at = now
-        petition.conclude_due = deadlines.conclude_due(now, zone)
-        petition.due_at = petition.conclude_due
-        payload["days"] = (now - petition.received_at).days
-    elif action is Action.not_accept:
-        _require(errors, data.reason, "reason")
-        petition.not_accepted_reason = data.reason
-        petition.closed_at = now
-        petition.due_at = None
-        payload["days"] = (now - petition.received_at).days
-    elif action is Action.assign:
-        unit = data.org_unit_id or await session.scalar(
-            select(Category.default_org_unit_id).where(Category.id == petition.category_id)
-        )
-        _require(errors, unit, "org_unit_id", "required: the category has no default unit")
-        await _not_to_the_accused(session, petition, unit, errors)
-        petition.org_unit_id = unit
-    elif action is Action.start:
-        petition.objection_due = None
-        petition.due_at = petition.conclude_due
-    elif action is Action.transfer:
-        _require(errors, data.org_unit_id, "org_unit_id")
-        if data.org_unit_id is not None and data.org_unit_id == petition.org_unit_id:
-            errors.append({"field": "org_unit_id", "message": "transfer to another unit"})
-        await _not_to_the_accused(session, petition, data.org_unit_id, errors)
-        payload["from_unit"] = str(petition.org_unit_id) if petition.org_unit_id else None
-        petition.previous_org_unit_id, petition.org_unit_id = petition.org_unit_id, data.org_unit_id
-        petition.transferred_at = now
-        petition.objection_due = deadlines.objection_due(now, calendar_of(await get_settings(session), zone))
-    elif action is Action.object_transfer:
-        _require(errors, data.reason, "reason")
-        if petition.objection_due is None or now >= petition.objection_due:
-            raise Conflict("the 5-working-day objection window has passed", code="objection-window-closed")
-        payload["days"] = (now - petition.transferred_at).days if petition.transferred_at else 0
-        petition.org_unit_id, petition.previous_org_unit_id = petition.previous_org_unit_id, petition.org_unit_id
-        petition.objection_due = None
-    elif action is Action.extend:
-        if petition.extended_days is not None:
-            raise Conflict("the deadline was already extended once", code="already-extended")
-        _require(errors, data.reason, "reason")
-        if data.days is None or not 1 <= data.days <= deadlines.MAX_EXTENSION_DAYS:
-            errors.append({"field": "days", "message": f"1 to {deadlines.MAX_EXTENSION_DAYS} days"})
-        elif petition.conclude_due is not None:
-            petition.extended_days = data.days
-            petition.extension_reason = data.reason
-            petition.conclude_due = deadlines.extended_due(petition.conclude_due, data.days, zone)
-            petition.due_at = petition.conclude_due
-            payload["days"] = data.days
-    elif action in (Action.reply, Action.answer_review, Action.answer_rereview):
-        _require(errors, data.opinion, "opinion")
-        if data.outcome not in OUTCOMES:
-            errors.append({"field": "outcome", "message": f"one of {list(OUTCOMES)}"})
-        petition.outcome, petition.opinion = data.outcome, data.opinion
-        if data.agreement is not None:
-            petition.agreement = data.agreement
-        payload["outcome"] = data.outcome
-        start = petition.accepted_at if action is Action.reply else petition.review_requested_at
-        payload["days"] = (now - start).days if start else 0
-        if action is Action.reply:
-            payload["agreement"] = data.agreement is not None
-        petition.replied_at = now
-        petition.due_at = None
-        if action is Action.answer_rereview:
-            petition.closed_at = now
-            petition.review_window_until = None
-        else:
-            days = deadlines.REVIEW_REQUEST_DAYS if action is Action.reply else deadlines.REREVIEW_REQUEST_DAYS
-            petition.review_window_until = deadlines.add_days(now, days, zone)
-    elif action is Action.close:
-        petition.closed_at = now
-    elif action in (Action.request_review, Action.request_rereview):
-        if petition.review_window_until is None or now >= petition.review_window_until:
-            raise Conflict("the window for this request has passed", code="review-window-closed")
-        petition.review_requested_at = now
-        answer = deadlines.REVIEW_ANSWER_DAYS if action is Action.request_review else deadlines.REREVIEW_ANSWER_DAYS
-        petition.due_at = deadlines.add_days(now, answer, zone)
-        petition.closed_at = None
-        payload["days"] = (now - petition.replied_at).days if petition.replied_at else 0
-    elif action is Action.rate:
-        stage = RATING_STAGE[State(petition.state)]
-        if petition.rating_stage == stage:
-            raise Conflict("this outcome was already rated", code="already-rated")
-        if data.rating not in RATINGS:
-            errors.append({"field": "rating", "message": f"one of {list(RATINGS)}"})
-        petition.rating, petition.rating_comment = data.rating, data.comment
-        petition.rated_at, petition.rating_stage = now, stage
-        payload.update(rating=data.rating, stage=stage, by="lookup_code" if by_lookup_code else "account")
+    step = _Step(session, petition, action, data, utcnow(), await tenant_zone(session), by_lookup_code)
+    effect = _EFFECTS.get(action)
+    if effect is not None:
+        await effect(step)
+    now, errors, payload = step.now, step.errors, step.payload
     if errors:
         raise Invalid(f"the action {action.value!r} needs more information", errors=errors)
     petition.state = nxt

@@ -11,17 +11,20 @@ from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 from sqlalchemy import select
 
-from service.deps import Caller, Session
+from service.http.deps import Caller, Session
+from service.http.guards import OFFICE, PUBLIC, STAFF
+from service.http.public import enter_tenant
 from service.petitions import services as petitions
-from service.petitions.controllers import OFFICE, PUBLIC, STAFF, _by_lookup_code, _submission, enter_tenant
+from service.petitions.controllers import by_lookup_code, submission
 from service.reception import schemas as s
 from service.reception import services
 from tenants import org
 from tenants.errors import Invalid
+from tenants.tenancy import tenant_zone
 
 
 def _visit(data: Any) -> petitions.Submission:
-    return dataclasses.replace(_submission(data), channel="visit")
+    return dataclasses.replace(submission(data), channel="visit")
 
 
 class ReceptionController(Controller):
@@ -93,7 +96,7 @@ class PublicReceptionController(Controller):
     @get("/", summary="The upcoming leaders' reception sessions (public; no personal data)", **PUBLIC)
     async def schedule(self, slug: FromPath[str], state: State, db_session: Session) -> list[s.PublicSessionOut]:
         await enter_tenant(state, slug)
-        zone = await petitions.tenant_zone(db_session)
+        zone = await tenant_zone(db_session)
         rows = await services.list_sessions(db_session, upcoming_only=True, include_cancelled=False)
         titles = dict(
             (p, (zh, en))
@@ -125,7 +128,7 @@ class PublicReceptionController(Controller):
                 errors=[{"field": "existing", "message": "exactly one of existing and petition"}],
             )
         if data.existing is not None:
-            petition = await _by_lookup_code(
+            petition = await by_lookup_code(
                 state, request, db_session, slug, data.existing.tracking_number, data.existing.lookup_code
             )
             booked = await services.book_existing(db_session, session_id, petition)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from service.deps import Input
+from service.http.deps import Input
 from service.petitions.schemas import LookupIn, SubmissionIn, Text
 from service.reception.models import Booking, ReceptionSession
 

@@ -25,6 +25,7 @@ from tenants.clock import utcnow
 from tenants.db import Database
 from tenants.errors import Conflict, Forbidden, Invalid, NotFound
 from tenants.identity import Principal
+from tenants.tenancy import tenant_zone
 
 
 def _validate(starts_at: datetime, ends_at: datetime, capacity: int, now: datetime) -> None:
@@ -47,7 +48,7 @@ async def _leader(session: AsyncSession, person_id: uuid.UUID) -> org.Person:
 
 
 async def held_on(session: AsyncSession, row: ReceptionSession) -> str:
-    return row.starts_at.astimezone(await petitions.tenant_zone(session)).date().isoformat()
+    return row.starts_at.astimezone(await tenant_zone(session)).date().isoformat()
 
 
 async def create_session(session: AsyncSession, *, actor_id: uuid.UUID | None, **values: Any) -> ReceptionSession:

@@ -8,8 +8,8 @@ from typing import Annotated
 from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from service.deps import Caller, Session
-from service.petitions.controllers import STAFF
+from service.http.deps import Caller, Session
+from service.http.guards import STAFF
 from service.supervision import schemas as s
 from service.supervision import services
 from service.supervision.workflow import Action

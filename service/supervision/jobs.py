@@ -11,14 +11,13 @@ from datetime import datetime
 
 import dramatiq
 
-from analytics.broker import ensure_broker
-from analytics.runtime import database
-from analytics.scheduler import periodic
+from analytics.runtime import fanout, retry
+from analytics.runtime.broker import ensure_broker
+from analytics.runtime.scheduler import periodic
 from service.petitions.jobs import every_ten_minutes
 from service.supervision import services
 from tenants.clock import utcnow
 from tenants.db import Database
-from tenants.tenancy import active_tenant_ids
 
 ensure_broker()
 
@@ -28,13 +27,9 @@ async def scan_tenant(db: Database, tenant_id: uuid.UUID, now: datetime | None =
         return await services.flag_overdue(session, now or utcnow())
 
 
-@dramatiq.actor(queue_name="default", max_retries=5, min_backoff=5000, max_backoff=300_000)
+@dramatiq.actor(**retry.SCAN)
 async def scan_supervision(period: str) -> None:
-    db = database()
-    async with db.sessionmaker() as session:
-        tenant_ids = await active_tenant_ids(session)
-    for tenant_id in tenant_ids:
-        await scan_tenant(db, tenant_id)
+    await fanout.run_each(scan_tenant)
 
 
 @periodic("supervision.scan", every_ten_minutes)

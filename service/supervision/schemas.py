@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from service.deps import Input
+from service.http.deps import Input
 from service.supervision.models import Order
 from service.supervision.workflow import allowed_actions
 

@@ -24,14 +24,15 @@ from service.incidents.models import Task
 from service.incidents.services import get_incident, group_roles
 from service.petitions import scope
 from service.petitions.models import Petition
-from service.petitions.scope import OFFICE_ROLES
+from service.petitions.scope import OFFICE_ROLES, unit_accounts
 from service.petitions.services import find_petition
 from service.supervision.models import Order
 from service.supervision.workflow import AWAITING, UNIT_ACTIONS, Action, State, transition
 from tenants import journal, org
 from tenants.clock import utcnow
+from tenants.db import require_tenant
 from tenants.errors import Conflict, Forbidden, Invalid, NotFound
-from tenants.identity import Principal
+from tenants.identity import Account, Principal
 
 LEADERSHIP = "leadership"
 # Title words that make a person the head of their unit (处长、主任、院长、部长、书记; head, director, dean).
@@ -249,14 +250,16 @@ async def act(
 # --- the periodic scan ------------------------------------------------------------------------------------------
 
 
+def _is_head() -> ColumnElement[bool]:
+    title_words = [org.Person.title_zh.contains(w) for w in HEAD_TITLES_ZH]
+    title_words += [org.Person.title_en.ilike(f"%{w}%") for w in HEAD_TITLES_EN]
+    return and_(org.Person.active, or_(*title_words))
+
+
 async def head_unit(session: AsyncSession, unit_id: uuid.UUID) -> tuple[uuid.UUID, str]:
     """Where an overdue order escalates: the unit itself when it has a head (an active person with a head title),
     else its parent unit (the university's root has no parent: then the unit itself)."""
-    title_words = [org.Person.title_zh.contains(w) for w in HEAD_TITLES_ZH]
-    title_words += [org.Person.title_en.ilike(f"%{w}%") for w in HEAD_TITLES_EN]
-    head = await session.scalar(
-        select(org.Person.id).where(org.Person.unit_id == unit_id, org.Person.active, or_(*title_words)).limit(1)
-    )
+    head = await session.scalar(select(org.Person.id).where(org.Person.unit_id == unit_id, _is_head()).limit(1))
     if head is not None:
         return unit_id, "unit_head"
     parent = await session.scalar(select(org.OrgUnit.parent_id).where(org.OrgUnit.id == unit_id))
@@ -286,3 +289,25 @@ async def flag_overdue(session: AsyncSession, now: datetime) -> int:
         flagged += 1
     await session.flush()
     return flagged
+
+
+async def escalation_accounts(session: AsyncSession, order_id: uuid.UUID) -> list[Account]:
+    """Who hears of an overdue order: the heads of the unit it escalated to (their linked active accounts; every
+    active account of that unit when no head has one) and every member of the leadership group with an account."""
+    order = await session.get(Order, (require_tenant(), order_id))
+    if order is None or order.escalated_to_unit_id is None:
+        return []
+    unit = order.escalated_to_unit_id
+    heads = await session.scalars(
+        select(Account)
+        .join(org.Person, org.Person.account_id == Account.id)
+        .where(org.Person.unit_id == unit, _is_head(), Account.active)
+    )
+    found = {a.id: a for a in heads.unique()}
+    if not found:
+        found = {a.id: a for a in await unit_accounts(session, unit)}
+    roster = (await org.group_roster(session)).get(LEADERSHIP)
+    if roster is not None and roster.account_ids:
+        rows = await session.scalars(select(Account).where(Account.id.in_(roster.account_ids), Account.active))
+        found.update({a.id: a for a in rows})
+    return sorted(found.values(), key=lambda a: a.id)

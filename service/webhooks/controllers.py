@@ -11,8 +11,8 @@ from litestar import Controller, get, patch, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from service.deps import Caller, Input, Page, Session
-from service.security import requires
+from service.http.deps import Caller, Input, Page, Session
+from service.http.security import requires
 from service.webhooks import catalogue, services
 from service.webhooks.models import Attempt, Delivery, Subscription
 from tenants.identity import Role

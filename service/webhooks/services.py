@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.webhooks import signing, ssrf
 from service.webhooks.models import Attempt, Delivery, Subscription
-from tenants import journal
+from tenants import journal, paging
 from tenants.clock import utcnow
 from tenants.errors import Conflict, Invalid, NotFound
 from tenants.events import EVENTS
@@ -92,10 +92,7 @@ async def get_subscription(session: AsyncSession, subscription_id: uuid.UUID, *,
 async def list_subscriptions(
     session: AsyncSession, *, cursor: uuid.UUID | None, limit: int
 ) -> tuple[list[Subscription], uuid.UUID | None]:
-    query = select(Subscription).order_by(Subscription.id).limit(limit + 1)
-    if cursor:
-        query = query.where(Subscription.id > cursor)
-    return _page(list((await session.scalars(query)).all()), limit)
+    return await paging.keyset(session, select(Subscription), Subscription.id, after=cursor, limit=limit)
 
 
 async def update_subscription(
@@ -200,7 +197,7 @@ async def list_deliveries(
     """Deliveries newest first, filtered per subscription, event, type, status and creation time."""
     if subscription_id is not None:
         await get_subscription(session, subscription_id)
-    query: Select[tuple[Delivery]] = select(Delivery).order_by(Delivery.id.desc()).limit(limit + 1)
+    query: Select[tuple[Delivery]] = select(Delivery)
     for column, value in (
         (Delivery.subscription_id, subscription_id),
         (Delivery.event_id, event_id),
@@ -211,9 +208,7 @@ async def list_deliveries(
             query = query.where(column == value)
     if since is not None:
         query = query.where(Delivery.created_at >= since)
-    if cursor is not None:
-        query = query.where(Delivery.id < cursor)
-    return _page(list((await session.scalars(query)).all()), limit)
+    return await paging.keyset(session, query, Delivery.id, after=cursor, limit=limit, newest_first=True)
 
 
 async def get_delivery(session: AsyncSession, delivery_id: uuid.UUID) -> tuple[Delivery, list[Attempt]]:
@@ -272,9 +267,3 @@ async def _requeue(session: AsyncSession, *where: Any) -> int:
         .returning(Delivery.id)
     )
     return len(result.all())
-
-
-def _page(rows: list[Any], limit: int) -> tuple[list[Any], Any]:
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (rows[-1].id if more and rows else None)

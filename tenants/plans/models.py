@@ -21,6 +21,21 @@ class PlanStatus(enum.StrEnum):
     superseded = "superseded"
 
 
+class PlanAction(enum.StrEnum):
+    edit = "edit"
+    publish = "publish"
+    supersede = "supersede"
+
+
+# A version's life: edited while a draft, published once, superseded by the next published version; a published
+# or superseded version never changes again (``tenants.transitions.step`` applies the table).
+PLAN_TRANSITIONS: dict[tuple[PlanStatus, PlanAction], PlanStatus] = {
+    (PlanStatus.draft, PlanAction.edit): PlanStatus.draft,
+    (PlanStatus.draft, PlanAction.publish): PlanStatus.published,
+    (PlanStatus.published, PlanAction.supersede): PlanStatus.superseded,
+}
+
+
 class PlanVersion(TenantOwned, Base):
     """One version of a university's plan. Drafts are edited; a published version never changes again.
 

@@ -22,7 +22,8 @@ from tenants.materials import stock_levels
 from tenants.plans import checks, document, readiness, rules
 from tenants.plans.content import SECTIONS, PlanContent, Text, from_builtins, section_type
 from tenants.plans.defaults import default_plan
-from tenants.plans.models import OpenShortage, PlanStatus, PlanVersion
+from tenants.plans.models import PLAN_TRANSITIONS, OpenShortage, PlanAction, PlanStatus, PlanVersion
+from tenants.transitions import step
 
 if TYPE_CHECKING:  # tenancy imports this module (provisioning opens the first draft)
     from tenants.tenancy import Tenant
@@ -121,7 +122,7 @@ def _lock_key(name: str) -> str:
 
 async def _editable(session: AsyncSession, version_id: uuid.UUID, revision: int | None) -> PlanVersion:
     version = await get_version(session, version_id, lock=True)
-    if version.status != PlanStatus.draft:
+    if (PlanStatus(version.status), PlanAction.edit) not in PLAN_TRANSITIONS:
         raise Conflict(
             f"version {version.number} is {version.status}; only a draft can be edited", code="plan-immutable"
         )
@@ -209,7 +210,7 @@ async def publish(session: AsyncSession, version_id: uuid.UUID, *, actor_id: uui
         select(PlanVersion).where(PlanVersion.status == PlanStatus.published).with_for_update()
     )
     if previous is not None:
-        previous.status = PlanStatus.superseded
+        previous.status = step(PLAN_TRANSITIONS, PlanStatus(previous.status), PlanAction.supersede)
         previous.superseded_at = now
         previous.superseded_by_id = version.id
         # The unique index allows one published row: the old one must leave before the new one arrives.
@@ -222,7 +223,7 @@ async def publish(session: AsyncSession, version_id: uuid.UUID, *, actor_id: uui
             number=previous.number,
             superseded_by_id=version.id,
         )
-    version.status = PlanStatus.published
+    version.status = step(PLAN_TRANSITIONS, PlanStatus(version.status), PlanAction.publish)
     version.published_at = now
     version.published_by = actor_id
     await session.flush()

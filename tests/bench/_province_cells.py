@@ -24,7 +24,9 @@ TARGETS = {"bureau_p95_ms": 100.0, "day_fold_s": 5.0, "rebuild_s": 60.0}
 def run(admin_url: str, app_url: str, tenants: list[uuid.UUID], until: Any, *, requests: int = 40) -> dict[str, Any]:
     import psycopg
 
-    from analytics import province, province_cells, province_jobs
+    from analytics.province import cells as province_cells
+    from analytics.province import jobs as province_jobs
+    from analytics.province import statistics as province
     from tenants.db import Database
 
     day_start = datetime.combine(until, datetime.min.time(), UTC) - timedelta(days=1, hours=8)  # local day, UTC+8

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m tests.bench.analytics [SCALE]        # or XINFANG_BENCH_SCALE=0.01; default 1.0
 
-The data comes from ``xinfang demo generate`` (``service.synthetic``: universities provisioned through the
+The data comes from ``xinfang demo generate`` (``service.ops.synthetic``: universities provisioned through the
 services, history loaded by COPY under each tenant's context) in a throw-away database of the embedded
 PostgreSQL under .xinfang/bench-pgdata. Incidents are sized so that the journal reaches the event target.
 
@@ -197,7 +197,7 @@ async def extract_all(db: Any, tenants: list[uuid.UUID]) -> tuple[Any, Any, dict
     """Every university's petition and incident journal, each under its own tenant context, compacted."""
     import polars as pl
 
-    from analytics.extract import compact, incident_frame, journal_frame, tenant_zone
+    from analytics.extract import compact, incident_frame, journal_frame, tenant_zones
 
     t = time.perf_counter()
     petitions, incidents, zones = [], [], {}
@@ -205,7 +205,7 @@ async def extract_all(db: Any, tenants: list[uuid.UUID]) -> tuple[Any, Any, dict
         async with db.transaction(tenant) as session:
             petitions.append(compact(await journal_frame(session)))
             incidents.append(compact(await incident_frame(session)))
-            zones.update(await tenant_zone(session))
+            zones.update(await tenant_zones(session))
     return pl.concat(petitions), pl.concat(incidents), zones, time.perf_counter() - t
 
 
@@ -430,9 +430,9 @@ def main(scale: float | None = None) -> dict[str, Any]:
     )
     import psycopg
 
-    from service.cli import migrate
-    from service.embedded import database_url, start_postgres
-    from service.synthetic.generate import Spec, generate
+    from service.ops.cli import migrate
+    from service.ops.embedded import database_url, start_postgres
+    from service.ops.synthetic.generate import Spec, generate
     from tenants import crypto
     from tenants.db import Database
     from tenants.settings import get_settings

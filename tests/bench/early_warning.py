@@ -9,7 +9,7 @@ hours) and the semester (a slow ±30% wave), drawn as Poisson counts per hour. P
 petitions of one category (hence one unit) from one place, spread over 2 to 12 hours — a canteen, a dormitory,
 a fee rise.
 
-The detector of ``analytics.warnings`` (default method: 24 h window, 28-day baseline, at least 5, p ≤ 1e-4) scans
+The detector of ``analytics.warnings.rules`` (default method: 24 h window, 28-day baseline, at least 5, p ≤ 1e-4) scans
 every hour after the first 30 days, and warnings are deduplicated exactly as the scan does (``same_surge``). A
 warning is *true* when a planted surge of its university has its key (the surge's category, unit or place) and
 the warning falls between the surge's start and one window after its end. Precision = true warnings / warnings;
@@ -30,7 +30,7 @@ from typing import Any
 
 import polars as pl
 
-from analytics.warnings import SUBMISSIONS_SCHEMA, Method, same_surge, surges
+from analytics.warnings.rules import SUBMISSIONS_SCHEMA, Method, same_surge, surges
 
 ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2026, 2, 23, tzinfo=UTC)  # a Monday, the start of a spring semester

@@ -41,12 +41,12 @@ def _environment() -> tuple[str, str]:
     os.environ.setdefault("XINFANG_LOG_LEVEL", "warning")
     os.environ.setdefault("XINFANG_LOG_FORMAT", "json")
     os.environ.setdefault("XINFANG_BROKER_URL", "postgres")
-    from service.embedded import database_url, start_postgres
+    from service.ops.embedded import database_url, start_postgres
 
     server = os.environ.get("XINFANG_TEST_DATABASE_URL") or start_postgres(ROOT / ".xinfang" / "bench-pgdata")
     name = f"xf_bench_{uuid.uuid4().hex[:8]}"
     os.environ["XINFANG_DATABASE_URL"] = database_url(server, name)
-    from service.cli import migrate
+    from service.ops.cli import migrate
     from tenants.settings import get_settings
 
     get_settings.cache_clear()
@@ -135,7 +135,7 @@ async def _reimport(db: Any, tenant_id: uuid.UUID, admin: Any, units: bytes, peo
 async def _http_import(db: Any, units: bytes, people: bytes) -> float:
     import httpx
 
-    from service.app import app_resources, create_app
+    from service.http.app import app_resources, create_app
     from tenants import identity
     from tenants.settings import get_settings
 

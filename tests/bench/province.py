@@ -19,7 +19,14 @@ from pathlib import Path
 import polars as pl
 
 from analytics.metrics import JOURNAL_SCHEMA
-from analytics.province import UNIT_SCHEMA, UNIVERSITY_SCHEMA, ProvinceData, Window, statistics, university_metrics
+from analytics.province.statistics import (
+    UNIT_SCHEMA,
+    UNIVERSITY_SCHEMA,
+    ProvinceData,
+    Window,
+    statistics,
+    university_metrics,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2025, 12, 20, tzinfo=UTC)

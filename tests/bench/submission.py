@@ -359,7 +359,7 @@ def run(port: int) -> int:
         **bench_settings(url),
     }
     os.environ.update(env)
-    subprocess.run([sys.executable, "-m", "service.cli", "migrate"], env=env, check=True, cwd=ROOT)
+    subprocess.run([sys.executable, "-m", "service.ops.cli", "migrate"], env=env, check=True, cwd=ROOT)
 
     import uvloop
 
@@ -367,7 +367,7 @@ def run(port: int) -> int:
     http_port = free_port()
     base = f"http://127.0.0.1:{http_port}"
     server = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", "--port", str(http_port), "--workers", str(WORKERS)],
+        [sys.executable, "-m", "service.ops.cli", "serve", "--port", str(http_port), "--workers", str(WORKERS)],
         env=env,
         cwd=ROOT,
     )

@@ -4,7 +4,7 @@
 
 The ``submission`` benchmark's rate depends on everything sharing the two cores (PostgreSQL, the load generator,
 other jobs); this one isolates the part the code controls and is steady on a busy machine. It drives the real
-app (``service.app.create_app``, every middleware, the embedded PostgreSQL as the application role) with ASGI
+app (``service.http.app.create_app``, every middleware, the embedded PostgreSQL as the application role) with ASGI
 calls — no HTTP server, no client — from 16 concurrent lanes, and reports the process CPU time per
 ``POST /api/v1/petitions`` (signed-in petitioner, named, Idempotency-Key), and the CPU time PostgreSQL's processes
 spent meanwhile, per submission: the minimum over the repeats.
@@ -43,7 +43,7 @@ def postgres_cpu() -> float:
 
 
 async def drive(tokens: list[str]) -> list[tuple[float, float]]:
-    from service.app import create_app
+    from service.http.app import create_app
 
     app = create_app()
 
@@ -122,8 +122,8 @@ async def drive(tokens: list[str]) -> list[tuple[float, float]]:
 
 
 def main() -> int:
-    from service.cli import migrate
-    from service.embedded import database_url, start_postgres
+    from service.ops.cli import migrate
+    from service.ops.embedded import database_url, start_postgres
 
     server = start_postgres(ROOT / ".xinfang" / "bench-pgdata", cleanup="stop")
     url = database_url(server, f"xf_bench_cpu_{uuid.uuid4().hex[:6]}")

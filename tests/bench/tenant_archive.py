@@ -26,9 +26,9 @@ def main(accounts: int, events: int) -> None:
         XINFANG_SECRET_KEY="bench-secret-key-0123456789-abcdefghijklmnop",
         XINFANG_DATA_KEY=base64.b64encode(b"b" * 32).decode(),
     )
-    from service.cli import migrate
-    from service.embedded import database_url, start_postgres
-    from service.tenant_archive import export_tenant, import_tenant, offboard_tenant
+    from service.ops.cli import migrate
+    from service.ops.embedded import database_url, start_postgres
+    from service.ops.tenant_archive import export_tenant, import_tenant, offboard_tenant
     from tenants import crypto, identity, journal, tenancy
     from tenants.db import Database
     from tenants.ids import new_id

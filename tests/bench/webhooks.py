@@ -77,7 +77,7 @@ def _free_port() -> int:
 
 
 def _environment() -> dict[str, str]:
-    from service.embedded import database_url, start_postgres
+    from service.ops.embedded import database_url, start_postgres
 
     server = start_postgres(ROOT / ".xinfang" / "bench-pgdata", cleanup="stop")
     url = database_url(server, f"xf_bench_webhooks_{uuid.uuid4().hex[:6]}")
@@ -233,7 +233,7 @@ async def _full_path(env: dict[str, str], base: str) -> dict[str, float]:
         figures["baseline_posts_per_s_0"] = await _baseline(settings, hook)
         await control.post(f"{base}/reset")
         tenant_id, subscription_id = await _setup(db, settings, hook)
-        xinfang = [sys.executable, "-m", "service.cli"]
+        xinfang = [sys.executable, "-m", "service.ops.cli"]
         scheduler = _spawn([*xinfang, "scheduler"], env)
         worker = _spawn([*xinfang, "worker", "--processes", "1", "--threads", str(THREADS)], env)
         try:
@@ -278,7 +278,7 @@ async def _full_path(env: dict[str, str], base: str) -> dict[str, float]:
 
 def main() -> int:
     env = _environment()
-    from service.cli import migrate
+    from service.ops.cli import migrate
 
     migrate()
     port = _free_port()

@@ -50,7 +50,7 @@ def live_server(database_url: str) -> Iterator[str]:
     """The app under uvicorn on a free port, on the session's migrated database."""
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "service.ops.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT,
         env=dict(os.environ),
         stdout=subprocess.DEVNULL,
@@ -120,7 +120,7 @@ def _sign_in(url: str, slug: str | None, email: str, password: str) -> tuple[str
 def platform_headers(live_server: str) -> dict[str, str]:
     email = f"root-{uuid.uuid4().hex[:8]}@xinfang.test"
     out = subprocess.run(
-        [sys.executable, "-m", "service.cli", "admin", "--email", email, "--password", "platform-password-1"],
+        [sys.executable, "-m", "service.ops.cli", "admin", "--email", email, "--password", "platform-password-1"],
         cwd=ROOT,
         env=dict(os.environ),
         capture_output=True,

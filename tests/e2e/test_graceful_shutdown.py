@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import select
 
 from service.webhooks.models import Delivery
-from tests.e2e.test_processes import free_port, start, stop
-from tests.integration.webhooks.conftest import subscribe
-from tests.webhook_receiver import Receiver
+from tests.support.processes import free_port, start, stop
+from tests.support.receiver import Receiver
+from tests.support.webhooks import subscribe
 
 pytestmark = pytest.mark.e2e
 

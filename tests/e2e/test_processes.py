@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,30 +19,10 @@ from sqlalchemy import select
 
 from tenants.db import tenant_context
 from tenants.journal import JournalEvent
+from tests.support.processes import free_port, start, stop
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def start(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "service.cli", *args],
-        cwd=ROOT,
-        env=env or dict(os.environ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)  # to the main process only, as an orchestrator does
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 async def test_a_real_worker_finishes_onboarding(db, make_tenant):
@@ -69,12 +48,6 @@ async def test_a_real_worker_finishes_onboarding(db, make_tenant):
     assert worker.returncode == 0 and scheduler.returncode == 0
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _collect(process: subprocess.Popen[bytes], lines: list[str]) -> None:
     assert process.stdout is not None
     lines.extend(line.decode() for line in process.stdout)
@@ -86,7 +59,7 @@ def test_the_embedded_stack_starts_ready_and_stops_cleanly(tmp_path):
     env.update(XINFANG_DATA_DIR=str(tmp_path / "data"), XINFANG_PORT=str(port), XINFANG_LOG_FORMAT="json")
     for attempt in range(2):  # the second run reuses the data and the demo
         stack = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "run"],
+            [sys.executable, "-m", "service.ops.cli", "run"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,

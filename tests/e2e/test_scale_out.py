@@ -50,7 +50,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.conftest import DATA_KEY, SECRET, changed
+from tests.support.platform import DATA_KEY, SECRET, changed
 
 pytestmark = pytest.mark.e2e
 
@@ -84,7 +84,7 @@ class Stack:
         # A session (process group) of its own: a worker is a main process with children, and killing only
         # the main one would leave orphans consuming from the broker.
         self.procs[name] = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", *args],
+            [sys.executable, "-m", "service.ops.cli", *args],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -199,7 +199,7 @@ ignore_startup_parameters = extra_float_digits
 @pytest.fixture
 def stack(server_url: str) -> Iterator[Stack]:
     rabbitmq = _rabbitmq_url()
-    from service.embedded import database_url as url_for
+    from service.ops.embedded import database_url as url_for
 
     folder = Path(tempfile.mkdtemp(prefix="xinfang-e2e-"))
     name = f"xf_e2e_{uuid.uuid4().hex[:8]}"
@@ -229,12 +229,12 @@ def stack(server_url: str) -> Iterator[Stack]:
     stack = Stack(env, folder, pgbouncer_port)
     try:
         subprocess.run(
-            [sys.executable, "-m", "service.cli", "migrate"], env=env, check=True, capture_output=True, timeout=120
+            [sys.executable, "-m", "service.ops.cli", "migrate"], env=env, check=True, capture_output=True, timeout=120
         )
         _own_the_queues(rabbitmq)
         # Written before the scheduler starts, so that its first tick's report sweep finds them.
         generated = subprocess.run(
-            [sys.executable, "-m", "service.cli", "demo", "generate", "--tenants", str(HISTORIC), "--petitions",
+            [sys.executable, "-m", "service.ops.cli", "demo", "generate", "--tenants", str(HISTORIC), "--petitions",
              "300", "--incidents", "6", "--prefix", f"h{uuid.uuid4().hex[:6]}"],
             env=env, check=True, capture_output=True, text=True, timeout=300,
         )  # fmt: skip
@@ -319,7 +319,7 @@ async def _wait_ready(client: httpx.AsyncClient, stack: Stack) -> None:
 
 def _platform_token(stack: Stack) -> str:
     result = subprocess.run(
-        [sys.executable, "-m", "service.cli", "admin", "--email", "root@e2e.xinfang.test"],
+        [sys.executable, "-m", "service.ops.cli", "admin", "--email", "root@e2e.xinfang.test"],
         env=stack.env,
         capture_output=True,
         text=True,

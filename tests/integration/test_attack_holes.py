@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import msgspec
 
-from tests.conftest import auth
-from tests.integration.petitions.conftest import make_university, petition_body
-from tests.integration.plans_support import draft, provision
-from tests.integration.test_http_basics import assert_problem
-from tests.integration.test_org import person, root
+from tests.support.casework import make_university, petition_body
+from tests.support.people import person, root
+from tests.support.plans import draft, provision
+from tests.support.platform import auth
+from tests.support.problems import assert_problem
 
 
 async def _key(client: Any, tenant: Any, *scopes: str) -> dict[str, str]:
@@ -120,8 +120,8 @@ async def test_a_key_with_petitions_write_submits_on_behalf_of_a_user(client, ma
 async def test_a_refusal_by_the_middleware_carries_its_request_id_and_real_status(
     settings, platform_token, make_tenant, capfd
 ):
-    from service.app import app_resources, create_app
-    from service.logging import configure_logging
+    from service.http.app import app_resources, create_app
+    from service.ops.logging import configure_logging
 
     t = await make_tenant()
     app = create_app(msgspec.structs.replace(settings, log_level="info", log_format="json"))
@@ -151,7 +151,7 @@ async def test_a_refusal_by_the_middleware_carries_its_request_id_and_real_statu
 def test_library_loggers_write_the_same_json_lines(settings, capfd):
     import uvicorn.config
 
-    from service.logging import configure_logging
+    from service.ops.logging import configure_logging
 
     # uvicorn installs its own plain-text handlers when it starts; the service's set-up must win over them.
     logging.config.dictConfig(uvicorn.config.LOGGING_CONFIG)

@@ -12,7 +12,7 @@ import msgspec
 import pytest
 from dramatiq import Worker
 
-from analytics.broker import broker_kind, make_broker
+from analytics.runtime.broker import broker_kind, make_broker
 
 BROKERS = [
     pytest.param("postgres", id="postgres"),

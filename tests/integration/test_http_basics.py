@@ -13,20 +13,8 @@ from sqlalchemy import func, select
 from tenants.db import tenant_context
 from tenants.identity import Account, Principal, Role, Tokens
 from tenants.journal import JournalEvent
-from tests.conftest import auth
-
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(r, status: int, code: str | None = None) -> dict:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith(PROBLEM)
-    body = r.json()
-    assert body["status"] == status and body["type"].startswith("https://xinfang.dev/problems/") and body["title"]
-    if code:
-        assert body["type"].endswith("/" + code), body
-    assert "Traceback" not in r.text
-    return body
+from tests.support.platform import auth
+from tests.support.problems import assert_problem
 
 
 async def test_health_ready_metrics(client):
@@ -138,7 +126,7 @@ async def test_a_verified_token_is_refused_once_it_expires(client, tenant, setti
 async def test_rate_limits_answer_429_with_retry_after(settings):
     import httpx
 
-    from service.app import app_resources, create_app
+    from service.http.app import app_resources, create_app
 
     app = create_app(msgspec.structs.replace(settings, rate_limit_client_per_minute=3))
     async with app_resources(app):
@@ -155,7 +143,7 @@ async def test_rate_limits_answer_429_with_retry_after(settings):
 async def test_database_down_gives_503_with_retry_after(settings):
     import httpx
 
-    from service.app import app_resources, create_app
+    from service.http.app import app_resources, create_app
 
     down = msgspec.structs.replace(settings, app_database_url="postgresql://xinfang_app@127.0.0.1:9/none")
     app = create_app(down)

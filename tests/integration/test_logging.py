@@ -10,7 +10,7 @@ import msgspec
 async def test_access_log_lines_carry_ids_and_no_personal_data(settings, tenant, capfd):
     import httpx
 
-    from service.app import app_resources, create_app
+    from service.http.app import app_resources, create_app
 
     app = create_app(msgspec.structs.replace(settings, log_level="info", log_format="json"))
     try:
@@ -20,7 +20,7 @@ async def test_access_log_lines_carry_ids_and_no_personal_data(settings, tenant,
         ):
             err = await _exercise(client, tenant, capfd)
     finally:
-        from service.logging import configure_logging
+        from service.ops.logging import configure_logging
 
         configure_logging(settings)
     lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
@@ -54,7 +54,7 @@ async def _exercise(client, tenant, capfd):
 async def test_the_tenant_rate_limit_counts_every_client_of_a_university(settings, tenant):
     import httpx
 
-    from service.app import app_resources, create_app
+    from service.http.app import app_resources, create_app
 
     app = create_app(msgspec.structs.replace(settings, rate_limit_tenant_per_minute=2))
     async with app_resources(app):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from analytics import relay
-from service import jobs  # noqa: F401  (registers the relay handlers)
+from analytics.runtime import relay
+from service.ops import jobs  # noqa: F401  (registers the relay handlers)
 
 
 async def queued_messages(db, actor: str) -> list[dict]:

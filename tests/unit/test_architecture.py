@@ -26,8 +26,10 @@ def test_the_code_keeps_every_import_contract():
 
 
 def _tree(tmp_path: Path, modules: dict[str, str]) -> None:
-    """The three packages and the two domains, empty, with ``modules`` (name: source) on top."""
-    base = dict.fromkeys(("service", "service.petitions", "service.incidents", "analytics", "tenants"), "")
+    """The three packages, the HTTP plumbing and two domains, empty, with ``modules`` (name: source) on top."""
+    base = dict.fromkeys(
+        ("service", "service.http", "service.petitions", "service.incidents", "analytics", "tenants"), ""
+    )
     for name, source in (base | modules).items():
         path = tmp_path.joinpath(*name.split(".")) / "__init__.py"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,3 +69,11 @@ def test_petitions_importing_incidents_breaks_the_domain_contract(tmp_path):
     result = _lint(_contracts(tmp_path), tmp_path)
     assert result.returncode == 1, result.stdout
     assert "incidents may use petitions, never the reverse BROKEN" in result.stdout
+
+
+def test_a_domain_service_that_imports_the_http_plumbing_breaks_its_contract(tmp_path):
+    _tree(tmp_path, {"service.http": "", "service.petitions.services": "import service.http\n"})
+    result = _lint(_contracts(tmp_path), tmp_path)
+    assert result.returncode == 1, result.stdout
+    assert "the domains' rules know nothing of HTTP: no litestar, no service.http BROKEN" in result.stdout
+    assert "service.petitions.services -> service.http" in result.stdout

@@ -11,9 +11,10 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from service.deps import Caller, Session
+from service.http.deps import Caller, Session
+from service.http.guards import OFFICE, PUBLIC, STAFF, STAFF_OR_READER
 from service.petitions import services as petitions
-from service.petitions.controllers import OFFICE, PUBLIC, STAFF, STAFF_OR_READER, _by_lookup_code
+from service.petitions.controllers import by_lookup_code
 from service.petitions.notices import schemas as s
 from service.petitions.notices import services
 from service.petitions.notices.models import Notice
@@ -119,7 +120,7 @@ class PublicNoticeController(Controller):
         state: State,
         request: Request[Any, Any, Any],
     ) -> list[s.NoticeOut]:
-        petition = await _by_lookup_code(state, request, db_session, slug, data.tracking_number, data.lookup_code)
+        petition = await by_lookup_code(state, request, db_session, slug, data.tracking_number, data.lookup_code)
         return await _listed(db_session, petition.id)
 
     @post("/{file:str}", summary="Download one of my notices: <id>.pdf or <id>.docx", status_code=200, **PUBLIC)
@@ -133,7 +134,7 @@ class PublicNoticeController(Controller):
         request: Request[Any, Any, Any],
         lang: Lang = "zh-CN",
     ) -> Response[bytes]:
-        petition = await _by_lookup_code(state, request, db_session, slug, data.tracking_number, data.lookup_code)
+        petition = await by_lookup_code(state, request, db_session, slug, data.tracking_number, data.lookup_code)
         notice_id, fmt = _file(file)
         return await _download(await services.get_notice(db_session, petition.id, notice_id), lang, fmt)
 

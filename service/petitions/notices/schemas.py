@@ -8,7 +8,7 @@ from typing import Annotated
 
 import msgspec
 
-from service.deps import Input
+from service.http.deps import Input
 from service.petitions.notices import templates as t
 from service.petitions.notices.models import Notice
 from service.petitions.notices.services import Template

@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from service.synthetic.generate import Spec, generate
+from service.ops.synthetic.generate import Spec, generate
 from tenants.db import Database
 from tests.bench import analytics as bench
 

@@ -3,35 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import polars as pl
 import pytest
 
-from analytics.extract import journal_frame, tenant_zone
+from analytics.extract import journal_frame, tenant_zones
 from analytics.metrics import JOURNAL_SCHEMA, localize, timeliness
 from service.petitions.workflow import State
 from tenants.clock import utcnow
 from tenants.db import tenant_context
-from tests.integration.petitions.conftest import University, make_account, make_unit
-from tests.integration.petitions.test_workflow import drive
-
-
-async def university(client: Any, make_tenant: Any, zone: str) -> University:
-    tenant = await make_tenant(timezone=zone)
-    root = await make_unit(client, tenant, "university", "ROOT", None)
-    unit_a = await make_unit(client, tenant, "office", "HQGLC", root)
-    unit_b = await make_unit(client, tenant, "office", "JWC", root)
-    r = await client.post(
-        "/api/v1/petition-categories",
-        json={"code": "dormitory", "name_zh": "宿舍", "name_en": "Dormitory", "default_org_unit_id": unit_a},
-        headers=tenant.headers,
-    )
-    assert r.status_code == 201, r.text
-    staff, _ = await make_account(client, tenant, "staff")
-    officer, _ = await make_account(client, tenant, "petition_officer")
-    petitioner, pid = await make_account(client, tenant, "petitioner")
-    return University(tenant, tenant.slug, staff, officer, petitioner, pid, unit_a, unit_b)
+from tests.support.analytics import university
+from tests.support.casework import drive
 
 
 async def test_extraction_returns_only_the_tenant_s_petition_events(clock, client, make_tenant, db):
@@ -43,7 +25,7 @@ async def test_extraction_returns_only_the_tenant_s_petition_events(clock, clien
 
     async with db.transaction(a.tenant.id) as session:
         frame = await journal_frame(session)
-        zones = await tenant_zone(session)
+        zones = await tenant_zones(session)
     assert frame.schema == pl.Schema(JOURNAL_SCHEMA)
     assert frame.get_column("tenant_id").unique().to_list() == [str(a.tenant.id)]
     assert set(frame.get_column("petition_id")) == {replied_a, accepted_a}

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from analytics.reports import store
 from tenants.journal import JournalEvent
-from tests.conftest import FIXED_NOW
-from tests.integration.incidents.conftest import Driver, make_university
+from tests.support.emergency import Driver, make_university
+from tests.support.platform import FIXED_NOW
 
 
 def _this_month() -> dt.date:

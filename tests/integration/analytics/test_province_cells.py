@@ -17,11 +17,13 @@ import psycopg
 import pytest
 from sqlalchemy import select, text
 
-from analytics import province, province_cells, province_jobs
+from analytics.province import cells as province_cells
+from analytics.province import jobs as province_jobs
+from analytics.province import statistics as province
 from analytics.reports import store
-from service.synthetic.generate import Spec, generate
+from service.ops.synthetic.generate import Spec, generate
 from tenants import journal
-from tests.conftest import FIXED_NOW, auth, sign_in
+from tests.support.platform import FIXED_NOW, auth, sign_in
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 CODE = "460000"

@@ -15,14 +15,14 @@ import pypdf
 import pytest
 from sqlalchemy import func, select
 
-from analytics import relay
 from analytics.reports import jobs, store
+from analytics.runtime import relay
 from service.petitions.workflow import State
 from tenants import journal
 from tenants.journal import JournalEvent
-from tests.conftest import FIXED_NOW
-from tests.integration.analytics.test_extract import university
-from tests.integration.petitions.test_workflow import drive
+from tests.support.analytics import university
+from tests.support.casework import drive
+from tests.support.platform import FIXED_NOW
 
 NOVEMBER = dt.date(2026, 11, 1)
 
@@ -130,6 +130,24 @@ async def test_month_boundary_in_asia_shanghai_versus_utc(client, make_tenant, d
     # The Shanghai October report's inputs end at 16:00 UTC on 31 October: the event is not among them.
     assert shanghai_october.watermark_count == 0
     assert (await _generate(db, utc.id, "quarterly", october))[0].data()["period_end"] == "2027-01-01"
+
+
+async def test_supervision_orders_are_extracted_into_the_report_and_its_watermark(client, make_tenant, db):
+    tenant = await make_tenant(timezone="Asia/Shanghai")
+    order, unit = uuid.uuid4(), uuid.uuid4()
+    async with db.transaction(tenant.id) as session:
+        common = {"subject_id": order, "org_unit_id": unit, "kind": "petition"}
+        issued = await journal.record(session, "supervision.issued", **common, by="office", due_at="2026-10-09T00:00Z")
+        answered = await journal.record(session, "supervision.answered", **common, on_time=True)
+        issued.occurred_at = dt.datetime(2026, 10, 5, 2, tzinfo=dt.UTC)
+        answered.occurred_at = dt.datetime(2026, 10, 6, 2, tzinfo=dt.UTC)
+    report, _ = await _generate(db, tenant.id, start=dt.date(2026, 10, 1))
+    assert report.watermark_count == 2
+    table = report.data()["tables"]["supervision.total"]
+    row = dict(zip(table["columns"], table["rows"][0], strict=True))
+    assert (row["supervision_orders"], row["supervision_answered"], row["supervision_on_time_share"]) == (1, 1, 1.0)
+    scores = report.data()["tables"]["scores.total"]
+    assert dict(zip(scores["columns"], scores["rows"][0], strict=True))["coordination_score"] == 100.0
 
 
 async def test_api_request_list_show_render_roles_and_isolation(client, make_tenant, db, this_month):
@@ -253,8 +271,8 @@ async def test_sweep_enqueues_each_closed_period_once_in_the_tenant_s_zone(clock
 
 
 def test_the_sweep_is_registered_with_the_scheduler():
-    from analytics.scheduler import _periodic
-    from service import jobs as service_jobs  # noqa: F401  (what the scheduler imports)
+    from analytics.runtime.scheduler import _periodic
+    from service.ops import jobs as service_jobs  # noqa: F401  (what the scheduler imports)
 
     job = next(p for p in _periodic if p.name == "reports.closed_periods")
     [message] = job.messages("2026-12-01T00")

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from analytics import scheduler as scheduling
-from analytics.scheduler import LEASE, Scheduler
+from analytics.runtime import scheduler as scheduling
+from analytics.runtime.scheduler import LEASE, Scheduler
 
 
 class Observed(Scheduler):

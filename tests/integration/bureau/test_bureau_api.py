@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from tests.conftest import FIXED_NOW, auth, sign_in
+from tests.support.platform import FIXED_NOW, auth, sign_in
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -131,7 +131,7 @@ async def world(module_clock: None, client: Any, db: Any, platform_token: str) -
     await _petitions(db, qa3, "suggestion", "teaching", 11)
     await _petitions(db, qb1, "complaint", "dormitory", 12)
     # The worker's job: fold the journals into the province cells the bureau routes read.
-    from analytics import province_jobs
+    from analytics.province import jobs as province_jobs
 
     await province_jobs.fold_all(db, [u.id for u in (qa1, qa2, qa3, qb1)])
     now = FIXED_NOW.astimezone(ZoneInfo("Asia/Shanghai"))
@@ -184,7 +184,7 @@ async def test_aggregates_hand_checked_with_complementary_suppression(client: An
 
 
 async def test_no_published_count_is_small(client: Any, world: Fixture) -> None:
-    from analytics.province import BASES
+    from analytics.province.statistics import BASES
 
     for viewer in (world.viewer_a, world.viewer_b):
         for quarter in (None, *range(1, world.quarter + 1)):

@@ -62,6 +62,6 @@ async def web(app: Any, client: Any) -> AsyncIterator[Any]:
 async def uni(client: Any, make_tenant: Any) -> Any:
     """A university with two offices, two categories, a staff, an officer and a petitioner (the petitions'
     test set-up)."""
-    from tests.integration.petitions.conftest import make_university
+    from tests.support.casework import make_university
 
     return await make_university(client, make_tenant)

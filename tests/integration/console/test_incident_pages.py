@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.integration.console.conftest import Browser
-from tests.integration.incidents.conftest import Driver, make_university
+from tests.support.emergency import Driver, make_university
 
 
 async def test_the_list_and_the_board_of_an_incident(web, client: Any, db: Any, platform_token: str):

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import FIXED_NOW, sign_in
 from tests.integration.console.conftest import Browser
-from tests.integration.petitions.conftest import University, link_person, make_university, petition_body
+from tests.support.casework import University, make_university, petition_body
+from tests.support.people import link_person
+from tests.support.platform import FIXED_NOW, sign_in
 
 
 @dataclass

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import changed
 from tests.integration.console.conftest import Browser
+from tests.support.platform import changed
 
 
 async def _issued_account(client, tenant, role="staff"):

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from tests.integration.console.conftest import Browser
-from tests.integration.petitions.conftest import University
+from tests.support.casework import University
 
 
 def field(html: str, name: str) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from service import citus
+from service.ops import citus
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def test_committed_script_equals_the_one_generated_from_the_catalog(catalog_conn
     committed = citus.SCRIPT.read_text()
     assert committed == generated, (
         "deploy/citus/distribute.sql is stale: regenerate it with `XINFANG_WRITE_CITUS=1 make test` "
-        "(or `python -m service.citus --write` against a migrated database) and commit it"
+        "(or `python -m service.ops.citus --write` against a migrated database) and commit it"
     )
 
 

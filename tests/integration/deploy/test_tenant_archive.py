@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import csv
 import hashlib
 import io
 import json
@@ -18,12 +16,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from service import tenant_archive
-from service.catalog import read_catalog
-from service.cli import main as cli
-from tests.conftest import DATA_KEY
-
-KEY = base64.b64decode(DATA_KEY)
+from service.ops import tenant_archive
+from service.ops.catalog import read_catalog
+from service.ops.cli import main as cli
+from tests.support.archive import KEY, archive_tables
 
 
 @pytest.fixture
@@ -35,8 +31,8 @@ def source(database_url: str) -> Iterator[psycopg.Connection]:
 @pytest.fixture
 def fresh_url(server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A second, empty installation on the same server: a new database migrated with `xinfang migrate`."""
-    from service.cli import migrate
-    from service.embedded import database_url as url_for
+    from service.ops.cli import migrate
+    from service.ops.embedded import database_url as url_for
     from tenants.settings import get_settings
 
     name = f"xf_import_{uuid.uuid4().hex[:8]}"
@@ -71,15 +67,6 @@ async def _populate(client: Any, make_tenant: Any) -> Any:
     return tenant
 
 
-def _tables(archive: Path) -> dict[str, list[dict[str, str]]]:
-    with tarfile.open(archive, "r:gz") as tar:
-        manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
-        return {
-            e["name"]: list(csv.DictReader(io.StringIO(tar.extractfile(e["file"]).read().decode())))  # type: ignore[union-attr]
-            for e in manifest["tables"]
-        }
-
-
 def _tenant_counts(conn: psycopg.Connection, tenant_id: uuid.UUID) -> dict[str, int]:
     """Rows of the tenant per table, as the superuser sees them (no row-level security)."""
     catalog = read_catalog(conn)
@@ -111,7 +98,7 @@ async def test_export_is_a_documented_archive_of_every_tenant_table(
     assert "display_name" in accounts["encrypted_columns"]
     assert {"name": "email", "type": "character varying(254)"} in accounts["columns"]
 
-    tables = _tables(archive)
+    tables = archive_tables(archive)
     assert all(row["tenant_id"] == str(tenant.id) for name, rows in tables.items() if name != "tenants" for row in rows)
     assert str(other.id) not in archive.read_bytes().decode("latin-1")
     staff = next(r for r in tables["accounts"] if r["role"] == "staff")
@@ -145,7 +132,7 @@ async def test_round_trip_into_an_empty_installation(
         again = tmp_path / "again.tar.gz"
         tenant_archive.export_tenant(target, tenant.slug, again, data_key=KEY)
         # Same contents; only the journal's relay position is re-assigned (txid 0: never relayed again).
-        before, after = _tables(archive), _tables(again)
+        before, after = archive_tables(archive), archive_tables(again)
         assert {row["txid"] for row in after["journal"]} == {"0"}
         assert "0" not in {row["txid"] for row in before["journal"]}
         for row in (*before["journal"], *after["journal"]):
@@ -176,7 +163,7 @@ async def test_import_refuses_damaged_archives_and_other_keys(
     tenant = await _populate(client, make_tenant)
     archive = tmp_path / "a.tar.gz"
     tenant_archive.export_tenant(source, tenant.slug, archive, data_key=KEY)
-    tables = _tables(archive)
+    tables = archive_tables(archive)
     damaged = tmp_path / "damaged.tar.gz"
     with tarfile.open(archive, "r:gz") as src, tarfile.open(damaged, "w:gz") as dst:
         for member in src.getmembers():

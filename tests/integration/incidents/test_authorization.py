@@ -20,7 +20,7 @@ from service.incidents.workflow import (
     permitted,
 )
 from tenants.plans.defaults import default_plan
-from tests.integration.incidents.conftest import PERSONAS, Driver, University
+from tests.support.emergency import PERSONAS, Driver, University
 
 STEP_GROUPS = {s.key: s.responsible_group for s in default_plan().steps}
 ROLES = {p: ({m[0]: m[1]} if m else {}) for p, m in PERSONAS.items()}

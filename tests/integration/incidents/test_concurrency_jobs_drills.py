@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 from service.incidents import jobs
-from tests.integration.incidents.conftest import Driver, University
+from tests.support.emergency import Driver, University
 
 
 async def journal(client: Any, uni: University, incident_id: str, type: str | None = None) -> list[dict[str, Any]]:

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from service.demo import seed_demo
 from service.incidents.models import Incident
+from service.ops.demo import seed_demo
 from tenants import journal, training
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from pypdf import PdfReader
 
-from tests.integration.incidents.conftest import Driver, University
+from tests.support.emergency import Driver, University
 
 
 async def journal(client: Any, uni: University, incident_id: str) -> list[dict[str, Any]]:

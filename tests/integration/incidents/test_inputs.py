@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.integration.incidents.conftest import Driver, University, report_body
+from tests.support.emergency import Driver, University, report_body
 
 
 async def test_report_validation_and_idempotency(client: Any, shared_uni: University, make_tenant: Any) -> None:

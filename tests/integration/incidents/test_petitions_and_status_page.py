@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.integration.incidents.conftest import Driver, University, report_body
+from tests.support.emergency import Driver, University, report_body
 
 SECRET_NAME = "李秘密"
 SECRET_PHONE = "13912345678"
@@ -101,10 +101,10 @@ async def test_escalated_petitions_open_an_incident_linked_both_ways(client: Any
 
 async def test_report_from_a_warning_through_the_service(client: Any, db: Any, platform_token: str) -> None:
     from service.incidents import services
-    from tests.integration.warnings.test_open_incident import _surging
+    from tests.support.warnings import surging_university
 
     # A real warning of the university: incidents.warning_id is a foreign key that includes tenant_id.
-    uni, warnings = await _surging(client, db, platform_token)
+    uni, warnings = await surging_university(client, db, platform_token)
     warning = uuid.UUID(warnings["category"]["id"])
     async with db.transaction(uni.tenant.id) as session:
         incident = await services.report_incident(

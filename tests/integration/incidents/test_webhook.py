@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select
 
 from tenants.journal import JournalEvent
-from tests.integration.incidents.conftest import Driver, University
-from tests.integration.webhooks.conftest import drive, subscribe
+from tests.support.emergency import Driver, University
+from tests.support.webhooks import drive, subscribe
 
 
 async def test_incident_reported_reaches_a_subscribed_integrator(

@@ -13,12 +13,12 @@ from typing import Any
 from sqlalchemy import select
 from structlog.testing import capture_logs
 
-from analytics import relay
+from analytics.runtime import relay
 from service.notifications import dispatch
 from service.notifications.models import NotificationDelivery
-from tests.integration.notifications.conftest import configured
-from tests.integration.petitions.conftest import journal_of, make_university, petition_body
-from tests.integration.petitions.test_workflow import do
+from tests.support.casework import do, make_university, petition_body
+from tests.support.journal import journal_of
+from tests.support.notifications import configured, deliver_all
 
 EMAIL = "li.si@example.org"
 PHONE = "+8613912345678"
@@ -38,19 +38,6 @@ async def _accept(client: Any, uni: Any, pid: str) -> dict[str, Any]:
     r = await do(client, uni, pid, "accept", 1)
     assert r.status_code == 201, r.text
     return next(e for e in await journal_of(client, uni, pid) if e["type"] == "notice.issued")
-
-
-async def _drive(db: Any, settings: Any, tenant_id: uuid.UUID, event_id: str) -> list[Any]:
-    """What the worker does for one event, in-process: the first attempts, then every retry at once (the
-    schedule's delays are what the actor's messages would wait: see ``retries``)."""
-    retries = await dispatch.handle(db, settings, tenant_id, uuid.UUID(event_id))
-    seen = list(retries)
-    while retries:
-        retries = [
-            r for x in retries for r in await dispatch.deliver(db, settings, x.tenant_id, x.delivery_id, x.token)
-        ]
-        seen += retries
-    return seen
 
 
 async def _deliveries(db: Any, tenant_id: uuid.UUID, pid: str) -> list[NotificationDelivery]:
@@ -73,7 +60,10 @@ async def test_a_notice_reaches_a_consenting_petitioner_by_email_and_sms_with_no
     assert "notification_handle" in [m.actor_name for m in relay.messages_for(_feed(event, uni))]
 
     with capture_logs() as logs:
-        assert await _drive(db, configured(settings, smtp_port=port, sms_url=sms.url), uni.tenant.id, event["id"]) == []
+        assert (
+            await deliver_all(db, configured(settings, smtp_port=port, sms_url=sms.url), uni.tenant.id, event["id"])
+            == []
+        )
 
     assert mailbox.recipients == [EMAIL]
     (message,) = mailbox.messages
@@ -98,7 +88,7 @@ async def test_a_notice_reaches_a_consenting_petitioner_by_email_and_sms_with_no
         assert secret not in logged and secret not in journaled
 
     # Idempotent: the same event again (a duplicate relay message) sends nothing more.
-    await _drive(db, configured(settings, smtp_port=port, sms_url=sms.url), uni.tenant.id, event["id"])
+    await deliver_all(db, configured(settings, smtp_port=port, sms_url=sms.url), uni.tenant.id, event["id"])
     assert len(mailbox.messages) == 1 and len(sms.received) == 1
 
 
@@ -107,7 +97,7 @@ async def test_the_petitioner_may_choose_english(clock, client, make_tenant, set
     uni = await make_university(client, make_tenant)
     sub = await _submit(client, uni, consent=True, email=EMAIL, lang="en")
     event = await _accept(client, uni, sub["id"])
-    await _drive(db, configured(settings, smtp_port=port), uni.tenant.id, event["id"])
+    await deliver_all(db, configured(settings, smtp_port=port), uni.tenant.id, event["id"])
     (message,) = mailbox.messages
     assert message["Subject"].endswith(f"notice of acceptance on petition {sub['tracking_number']}")
     assert "lookup code" in message.get_content()
@@ -118,7 +108,7 @@ async def test_without_consent_nothing_is_sent(clock, client, make_tenant, setti
     uni = await make_university(client, make_tenant)
     for sub in (await _submit(client, uni, email=EMAIL, phone=PHONE), await _submit(client, uni)):
         event = await _accept(client, uni, sub["id"])
-        await _drive(db, configured(settings, smtp_port=port, sms_url=sms.url), uni.tenant.id, event["id"])
+        await deliver_all(db, configured(settings, smtp_port=port, sms_url=sms.url), uni.tenant.id, event["id"])
         assert await _deliveries(db, uni.tenant.id, sub["id"]) == []
     assert mailbox.messages == [] and sms.received == []
 
@@ -139,7 +129,7 @@ async def test_staff_registration_takes_the_contact_too(clock, client, make_tena
     r = await client.post("/api/v1/petitions/register", json=body, headers=uni.officer)
     assert r.status_code == 201, r.text
     event = await _accept(client, uni, r.json()["id"])
-    await _drive(db, configured(settings, smtp_port=port), uni.tenant.id, event["id"])
+    await deliver_all(db, configured(settings, smtp_port=port), uni.tenant.id, event["id"])
     assert mailbox.recipients == [EMAIL]
 
 
@@ -148,7 +138,7 @@ async def test_a_refusing_server_fails_the_delivery_at_once(clock, client, make_
     uni = await make_university(client, make_tenant)
     sub = await _submit(client, uni, consent=True, email=EMAIL)
     event = await _accept(client, uni, sub["id"])
-    assert await _drive(db, configured(settings, smtp_port=port), uni.tenant.id, event["id"]) == []
+    assert await deliver_all(db, configured(settings, smtp_port=port), uni.tenant.id, event["id"]) == []
     (row,) = await _deliveries(db, uni.tenant.id, sub["id"])
     assert (row.status, row.attempts) == ("failed", 1) and "550" in (row.last_error or "")
     assert EMAIL not in (row.last_error or "")
@@ -190,7 +180,7 @@ async def test_unconfigured_channels_are_recorded_as_skipped(clock, client, make
     uni = await make_university(client, make_tenant)
     sub = await _submit(client, uni, consent=True, email=EMAIL, phone=PHONE)
     event = await _accept(client, uni, sub["id"])
-    await _drive(db, configured(settings), uni.tenant.id, event["id"])
+    await deliver_all(db, configured(settings), uni.tenant.id, event["id"])
     rows = await _deliveries(db, uni.tenant.id, sub["id"])
     assert [(r.channel, r.status, r.last_error) for r in rows] == [
         ("email", "skipped", "email not configured"),
@@ -204,7 +194,7 @@ async def test_opt_out_by_lookup_code_and_by_the_link(clock, client, make_tenant
     conf = configured(settings, smtp_port=port)
     sub = await _submit(client, uni, consent=True, email=EMAIL)
     event = await _accept(client, uni, sub["id"])
-    await _drive(db, conf, uni.tenant.id, event["id"])
+    await deliver_all(db, conf, uni.tenant.id, event["id"])
     link = re.search(r"https?://\S+/notifications/opt-out/\S+", mailbox.messages[0].get_content())
     assert link is not None
     path = link.group(0).split("://", 1)[1].partition("/")[2]
@@ -221,7 +211,7 @@ async def test_opt_out_by_lookup_code_and_by_the_link(clock, client, make_tenant
     r = await client.post(f"/api/v1/t/{uni.slug}/notifications/opt-out", json=lookup)
     assert r.status_code == 200 and r.json() == {"opted_out": True}
     event = await _accept(client, uni, other["id"])
-    await _drive(db, conf, uni.tenant.id, event["id"])
+    await deliver_all(db, conf, uni.tenant.id, event["id"])
     assert await _deliveries(db, uni.tenant.id, other["id"]) == []
     assert len(mailbox.messages) == 1
     opted = [e for e in await journal_of(client, uni) if e["type"] == "notification.opted_out"]

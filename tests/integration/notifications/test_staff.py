@@ -9,12 +9,14 @@ import uuid
 from typing import Any
 
 from service.petitions.jobs import scan_tenant
+from service.supervision.jobs import scan_tenant as scan_supervision
 from tenants import journal
+from tenants.clock import utcnow
 from tenants.tenancy import provision
-from tests.integration.notifications.conftest import configured
-from tests.integration.notifications.test_petitioner import _drive
-from tests.integration.petitions.conftest import journal_of, make_account, make_university, petition_body
-from tests.integration.petitions.test_workflow import do
+from tests.support.casework import do, make_university, petition_body
+from tests.support.journal import journal_of
+from tests.support.notifications import configured, deliver_all
+from tests.support.people import make_account
 
 
 async def _staff_in(client: Any, uni: Any, unit: str) -> tuple[dict[str, str], str, str, str]:
@@ -62,7 +64,7 @@ async def test_assigned_and_transferred_reach_the_units_accounts_by_feed_and_ema
     pid = r.json()["id"]
     assert (await do(client, uni, pid, "accept", 1)).status_code == 201
     assert (await do(client, uni, pid, "assign", 2)).status_code == 201
-    await _drive(db, conf, uni.tenant.id, (await _event(client, uni, pid, "petition.assigned"))["id"])
+    await deliver_all(db, conf, uni.tenant.id, (await _event(client, uni, pid, "petition.assigned"))["id"])
     assert mailbox.recipients == [a_email]
     assert "交办" in mailbox.messages[0]["Subject"] and "李四" not in mailbox.messages[0].get_content()
     items = (await _feed(client, a_headers, unread=True))["items"]
@@ -71,7 +73,7 @@ async def test_assigned_and_transferred_reach_the_units_accounts_by_feed_and_ema
 
     assert (await do(client, uni, pid, "start", 3)).status_code == 201
     assert (await do(client, uni, pid, "transfer", 4)).status_code == 201
-    await _drive(db, conf, uni.tenant.id, (await _event(client, uni, pid, "petition.transferred"))["id"])
+    await deliver_all(db, conf, uni.tenant.id, (await _event(client, uni, pid, "petition.transferred"))["id"])
     assert mailbox.recipients == [a_email] and b_email not in mailbox.recipients  # B chose no email for it
     (item,) = (await _feed(client, b_headers, unread=True))["items"]
     assert item["event_type"] == "petition.transferred"
@@ -98,13 +100,13 @@ async def test_deadline_reminder_and_overdue_task_and_paging(clock, client, make
     for type_ in ("petition.deadline_reminder", "petition.overdue", "petition.assigned"):
         for e in await journal_of(client, uni, pid):
             if e["type"] == type_:
-                await _drive(db, conf, uni.tenant.id, e["id"])
+                await deliver_all(db, conf, uni.tenant.id, e["id"])
     async with db.transaction(uni.tenant.id) as session:
         await journal.record(
             session, "task.assigned", org_unit_id=uuid.UUID(uni.unit_a), subject_id=uuid.uuid4(), assignee="unit",
             step="response", due_at=None, reassigned_from=None, drill=False,
         )  # fmt: skip
-    await _drive(db, conf, uni.tenant.id, (await _event(client, uni, None, "task.assigned"))["id"])
+    await deliver_all(db, conf, uni.tenant.id, (await _event(client, uni, None, "task.assigned"))["id"])
 
     kinds = []
     page = await _feed(client, a_headers, limit=2)
@@ -136,7 +138,7 @@ async def test_a_drafted_bulletin_reaches_the_release_groups_leader(clock, clien
     async with db.transaction(uni.tenant.id) as session:
         await journal.record(session, "bulletin.drafted", subject_id=uuid.uuid4(), audience="public", kind="initial",
                              drill=False)  # fmt: skip
-    await _drive(
+    await deliver_all(
         db,
         configured(settings, smtp_port=port),
         uni.tenant.id,
@@ -145,6 +147,54 @@ async def test_a_drafted_bulletin_reaches_the_release_groups_leader(clock, clien
     assert mailbox.recipients == [leader_email]
     assert [n["kind"] for n in (await _feed(client, leader))["items"]] == ["bulletin"]
     assert (await _feed(client, member))["items"] == []
+
+
+async def test_supervision_orders_reach_the_unit_and_overdue_ones_its_head_and_the_leadership_group(
+    clock, client, make_tenant, settings, db, smtp
+):
+    mailbox, port = smtp
+    conf = configured(settings, smtp_port=port)
+    uni = await make_university(client, make_tenant)
+    clerk, _, clerk_email, _ = await _staff_in(client, uni, uni.unit_b)
+    outsider, _, _, _ = await _staff_in(client, uni, uni.unit_a)
+    head, _, head_email, head_person = await _staff_in(client, uni, uni.unit_b)
+    r = await client.patch(f"/api/v1/org/people/{head_person}", json={"title_zh": "处长"}, headers=uni.admin)
+    assert r.status_code == 200, r.text
+    leader, _, leader_email, leader_person = await _staff_in(client, uni, uni.unit_a)
+    async with db.transaction(uni.tenant.id) as session:
+        await provision(session, uni.tenant.id)
+    r = await client.post(
+        "/api/v1/org/groups/leadership/members", json={"person_id": leader_person, "role": "leader"}, headers=uni.admin
+    )
+    assert r.status_code == 201, r.text
+
+    r = await client.post("/api/v1/petitions", json=petition_body(), headers=uni.petitioner)
+    pid = r.json()["id"]
+    due = utcnow() + dt.timedelta(minutes=3)
+    r = await client.post(
+        "/api/v1/supervision-orders",
+        json={"petition_id": pid, "org_unit_id": uni.unit_b, "expected": "报送结果", "due_at": due.isoformat()},
+        headers=uni.officer,
+    )
+    assert r.status_code == 201, r.text
+    await deliver_all(db, conf, uni.tenant.id, (await _event(client, uni, pid, "supervision.issued"))["id"])
+    assert sorted(mailbox.recipients) == sorted([clerk_email, head_email])  # the unit's accounts
+    assert "督办" in mailbox.messages[0]["Subject"]
+    assert [n["kind"] for n in (await _feed(client, clerk))["items"]] == ["supervision"]
+    assert (await _feed(client, outsider))["items"] == [] and (await _feed(client, leader))["items"] == []
+
+    clock.move_to(due + dt.timedelta(minutes=1))
+    assert await scan_supervision(db, uni.tenant.id) == 1
+    mailbox.recipients.clear()
+    await deliver_all(db, conf, uni.tenant.id, (await _event(client, uni, pid, "supervision.overdue"))["id"])
+    # The head of the unit (not every clerk) and the leadership group hear of the escalation.
+    assert sorted(mailbox.recipients) == sorted([head_email, leader_email])
+    assert "逾期" in mailbox.messages[-1]["Subject"]
+    assert [n["event_type"] for n in (await _feed(client, leader))["items"]] == ["supervision.overdue"]
+    assert [n["event_type"] for n in (await _feed(client, clerk))["items"]] == ["supervision.issued"]
+    head_feed = [n["event_type"] for n in (await _feed(client, head))["items"]]
+    assert head_feed == ["supervision.overdue", "supervision.issued"]  # newest first
+    assert (await _feed(client, outsider))["items"] == []
 
 
 async def test_preferences_are_validated(client, make_tenant):

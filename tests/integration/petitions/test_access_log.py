@@ -12,8 +12,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.integration.petitions.conftest import petition_body
 from tests.integration.petitions.test_scope import NAME, SECRETS, World, leaked, make_world, office_routes, submit
+from tests.support.casework import petition_body
 
 DETAIL = "/api/v1/petitions/{petition_id}"
 PERSONAL = ["petitioner.name", "petitioner.phone", "petitioner.number", "representatives"]
@@ -175,15 +175,15 @@ async def test_the_scan_job_purges_expired_rows(client: Any, world: World, db: A
 async def test_the_tenant_archive_carries_the_access_log(
     client: Any, world: World, database_url: str, tmp_path: Path
 ) -> None:
-    from service import tenant_archive
-    from tests.integration.deploy.test_tenant_archive import KEY, _tables
+    from service.ops import tenant_archive
+    from tests.support.archive import KEY, archive_tables
 
     w = world
     assert (await client.get(f"/api/v1/petitions/{w.complaint['id']}", headers=w.staff_a)).status_code == 200
     archive = tmp_path / "u.tar.gz"
     with psycopg.connect(database_url, autocommit=True) as conn:
         tenant_archive.export_tenant(conn, w.uni.slug, archive, data_key=KEY)
-    rows = _tables(archive)["petition_access_log"]
+    rows = archive_tables(archive)["petition_access_log"]
     assert len(rows) == 3 and {r["petition_id"] for r in rows} == {w.complaint["id"]}
     assert [r["route"] for r in rows if r["account_id"] == w.ids["staff_a"]] == [DETAIL]
     assert not [s for s in SECRETS if s in str(rows)]

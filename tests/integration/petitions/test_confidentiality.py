@@ -1,6 +1,8 @@
 import json
 
-from tests.integration.petitions.conftest import journal_of, make_account, petition_body
+from tests.support.casework import petition_body
+from tests.support.journal import journal_of
+from tests.support.people import make_account
 
 SECRETS = ("李四", "13800000000", "2024001234", "代表甲", "13911112222")
 
@@ -54,7 +56,7 @@ async def test_accuser_identity_is_sealed_through_every_route(client, uni):
 
 async def handling_staff(client, uni, pid, unit):
     """Accept and assign the petition to ``unit`` (as the office), and a staff account of that unit."""
-    from tests.integration.petitions.conftest import link_person
+    from tests.support.people import link_person
 
     for body in ({"action": "accept", "version": 1}, {"action": "assign", "version": 2, "org_unit_id": unit}):
         r = await client.post(f"/api/v1/petitions/{pid}/actions", json=body, headers=uni.officer)
@@ -108,7 +110,7 @@ async def test_another_petitioner_cannot_read(client, uni):
 
 
 async def test_the_accused_units_staff_never_see_the_accusation(client, uni):
-    from tests.integration.petitions.conftest import link_person, make_unit
+    from tests.support.people import link_person, make_unit
 
     # Staff of the accused unit (unit A) and of a unit below it; a petition officer placed in the accused unit.
     sub_unit = await make_unit(client, uni.tenant, "center", "HQGLC-SUB", uni.unit_a)

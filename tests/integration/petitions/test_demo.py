@@ -1,6 +1,6 @@
 from sqlalchemy import select
 
-from service.demo import seed_demo
+from service.ops.demo import seed_demo
 from service.petitions.models import Category
 from service.petitions.seed import DEMO_CATEGORIES
 from tenants import tenancy

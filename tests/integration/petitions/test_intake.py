@@ -3,7 +3,8 @@ import uuid
 
 from sqlalchemy import text
 
-from tests.integration.petitions.conftest import journal_of, petition_body
+from tests.support.casework import petition_body
+from tests.support.journal import journal_of
 
 
 async def test_anonymous_public_submission_and_lookup(client, uni):
@@ -211,7 +212,7 @@ async def test_attachments_checked_by_content(client, uni):
 
 
 async def test_a_suspended_university_takes_no_public_submissions(client, uni, platform_token):
-    from tests.conftest import auth
+    from tests.support.platform import auth
 
     r = await client.post(f"/api/v1/platform/tenants/{uni.tenant.id}/suspend", headers=auth(platform_token))
     assert r.status_code == 200, r.text

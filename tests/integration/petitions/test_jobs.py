@@ -2,8 +2,8 @@ from datetime import timedelta
 
 from service.petitions.jobs import scan_tenant
 from service.petitions.workflow import State
-from tests.integration.petitions.conftest import journal_of, petition_body
-from tests.integration.petitions.test_workflow import drive
+from tests.support.casework import drive, petition_body
+from tests.support.journal import journal_of
 
 
 async def test_reminders_overdue_and_followup_are_journaled_once(client, uni, db):
@@ -38,8 +38,8 @@ async def test_reminders_overdue_and_followup_are_journaled_once(client, uni, db
 
 
 def test_scan_is_registered_with_the_scheduler():
-    from analytics.scheduler import _periodic
-    from service import jobs  # noqa: F401  (what the scheduler imports)
+    from analytics.runtime.scheduler import _periodic
+    from service.ops import jobs  # noqa: F401  (what the scheduler imports)
 
     job = next(p for p in _periodic if p.name == "petitions.scan")
     [message] = job.messages("2026-11-29T03:1")

@@ -1,6 +1,7 @@
 import uuid
 
-from tests.integration.petitions.conftest import journal_of, petition_body
+from tests.support.casework import petition_body
+from tests.support.journal import journal_of
 
 
 async def test_filters_search_and_keyset_pagination(client, uni):
@@ -90,7 +91,7 @@ async def test_settings(client, uni):
 
 
 async def test_petitioner_sees_only_own_petitions(client, uni):
-    from tests.integration.petitions.conftest import make_account
+    from tests.support.people import make_account
 
     mine = (await client.post("/api/v1/petitions", json=petition_body(), headers=uni.petitioner)).json()["id"]
     other, _ = await make_account(client, uni.tenant, "petitioner")

@@ -18,10 +18,11 @@ from sqlalchemy.exc import DBAPIError
 from service.petitions import deadlines
 from service.petitions.notices import templates
 from service.petitions.workflow import State
-from tests.conftest import FIXED_NOW
-from tests.integration.petitions.conftest import journal_of, link_person, make_account, make_university, petition_body
-from tests.integration.petitions.test_workflow import do, drive
-from tests.unit.tenants.plans.test_document import docx_text, pdf_text, squeeze
+from tests.support.casework import do, drive, make_university, petition_body
+from tests.support.documents import docx_text, pdf_text, squeeze
+from tests.support.journal import journal_of
+from tests.support.people import link_person, make_account
+from tests.support.platform import FIXED_NOW
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -3,7 +3,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests.integration.petitions.conftest import petition_body
+from tests.support.casework import petition_body
 
 
 @pytest.fixture

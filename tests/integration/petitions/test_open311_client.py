@@ -8,14 +8,14 @@ import pytest
 import uvicorn
 from georeport import GeoReport
 
-from tests.integration.petitions.conftest import University
+from tests.support.casework import University
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 async def server(settings):
-    from service.app import create_app
+    from service.http.app import create_app
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

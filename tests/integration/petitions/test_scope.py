@@ -11,14 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration.petitions.conftest import (
-    University,
-    link_person,
-    make_account,
-    make_unit,
-    make_university,
-    petition_body,
-)
+from tests.support.casework import University, make_university, petition_body
+from tests.support.people import link_person, make_account, make_unit
 
 NAME, PHONE, NUMBER = "欧阳秘密", "13987654321", "ZX998877"
 REP_NAME, REP_PHONE = "代表乙秘", "13566667777"

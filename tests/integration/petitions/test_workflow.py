@@ -1,69 +1,8 @@
 import pytest
 
-from service.petitions.workflow import PETITIONER_ACTIONS, TRANSITIONS, Action, State
-from tests.integration.petitions.conftest import journal_of, petition_body
-
-PATHS: dict[State, list[str]] = {
-    State.received: [],
-    State.accepted: ["accept"],
-    State.not_accepted: ["not_accept"],
-    State.assigned: ["accept", "assign"],
-    State.in_progress: ["accept", "assign", "start"],
-    State.transferred: ["accept", "assign", "transfer"],
-    State.replied: ["accept", "assign", "start", "reply"],
-    State.closed: ["accept", "assign", "start", "reply", "close"],
-    State.review_requested: ["accept", "assign", "start", "reply", "request_review"],
-    State.reviewed: ["accept", "assign", "start", "reply", "request_review", "answer_review"],
-    State.rereview_requested: [
-        "accept",
-        "assign",
-        "start",
-        "reply",
-        "request_review",
-        "answer_review",
-        "request_rereview",
-    ],
-    State.final: [
-        "accept",
-        "assign",
-        "start",
-        "reply",
-        "request_review",
-        "answer_review",
-        "request_rereview",
-        "answer_rereview",
-    ],
-}
-
-
-def fields(uni, action: str) -> dict:
-    return {
-        "not_accept": {"reason": "不属于本校信访受理范围"},
-        "transfer": {"org_unit_id": uni.unit_b},
-        "object_transfer": {"reason": "不属于本单位职责"},
-        "extend": {"days": 20, "reason": "需要现场调查"},
-        "reply": {"outcome": "supported", "opinion": "已协调后勤处修复热水系统。"},
-        "answer_review": {"outcome": "explained", "opinion": "复查维持原处理意见。"},
-        "answer_rereview": {"outcome": "explained", "opinion": "复核维持复查意见。"},
-        "rate": {"rating": "satisfied"},
-    }.get(action, {})
-
-
-async def do(client, uni, pid: str, action: str, version: int, **extra):
-    headers = uni.petitioner if Action(action) in PETITIONER_ACTIONS else uni.officer
-    body = {"action": action, "version": version, **fields(uni, action), **extra}
-    return await client.post(f"/api/v1/petitions/{pid}/actions", json=body, headers=headers)
-
-
-async def drive(client, uni, target: State) -> tuple[str, int]:
-    r = await client.post("/api/v1/petitions", json=petition_body(), headers=uni.petitioner)
-    assert r.status_code == 201, r.text
-    pid, version = r.json()["id"], 1
-    for action in PATHS[target]:
-        step = await do(client, uni, pid, action, version)
-        assert step.status_code == 201, (action, step.text)
-        version = step.json()["version"]
-    return pid, version
+from service.petitions.workflow import TRANSITIONS, Action, State
+from tests.support.casework import do, drive, petition_body
+from tests.support.journal import journal_of
 
 
 @pytest.mark.parametrize("state", list(State))

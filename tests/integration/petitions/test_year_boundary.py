@@ -14,8 +14,8 @@ import pytest
 from analytics.reports import jobs as report_jobs
 from service.petitions import jobs as petition_jobs
 from service.petitions.workflow import State
-from tests.integration.petitions.conftest import journal_of, make_university, petition_body
-from tests.integration.petitions.test_workflow import drive
+from tests.support.casework import drive, make_university, petition_body
+from tests.support.journal import journal_of
 
 ZONES = ["Asia/Shanghai", "Asia/Urumqi"]
 

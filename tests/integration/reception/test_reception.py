@@ -8,7 +8,9 @@ import asyncio
 import uuid
 from typing import Any
 
-from tests.integration.petitions.conftest import journal_of, make_account, petition_body
+from tests.support.casework import petition_body
+from tests.support.journal import journal_of
+from tests.support.people import make_account
 
 SESSIONS = "/api/v1/reception-sessions"
 LEADER_NAME = "李校长"

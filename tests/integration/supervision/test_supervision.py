@@ -9,7 +9,9 @@ from typing import Any
 
 from service.supervision.jobs import scan_tenant
 from tenants.clock import utcnow
-from tests.integration.petitions.conftest import journal_of, link_person, make_account, petition_body
+from tests.support.casework import petition_body
+from tests.support.journal import journal_of
+from tests.support.people import link_person, make_account
 
 ORDERS = "/api/v1/supervision-orders"
 
@@ -145,8 +147,8 @@ async def test_a_head_of_unit_receives_the_escalation(clock, client, uni, db):
 
 
 def test_the_scan_is_registered_with_the_scheduler():
-    from analytics.scheduler import _periodic
-    from service import jobs  # noqa: F401  (what the scheduler imports)
+    from analytics.runtime.scheduler import _periodic
+    from service.ops import jobs  # noqa: F401  (what the scheduler imports)
 
     job = next(p for p in _periodic if p.name == "supervision.scan")
     [message] = job.messages("2026-11-29T03:1")

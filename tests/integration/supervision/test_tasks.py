@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from tenants.clock import utcnow
-from tests.integration.incidents.conftest import Driver, make_university
+from tests.support.emergency import Driver, make_university
 
 ORDERS = "/api/v1/supervision-orders"
 

@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
+from service.ops.synthetic.generate import Spec, generate
+from service.ops.synthetic.model import INCIDENT_EVENTS
 from service.petitions import deadlines
 from service.petitions.services import EVENT_OF
 from service.petitions.workflow import State, transition
-from service.synthetic.generate import Spec, generate
-from service.synthetic.model import INCIDENT_EVENTS
 from tenants import crypto
 from tenants.events import EVENTS
 from tenants.journal import check_payload
@@ -186,14 +186,14 @@ async def test_generated_data_feeds_the_metrics(db, generated):
     """Extraction under each tenant's context and the metrics agree with the tables the generator wrote."""
     import polars as pl
 
-    from analytics.extract import incident_frame, journal_frame, tenant_zone
+    from analytics.extract import incident_frame, journal_frame, tenant_zones
     from analytics.metrics import localize, timeliness
     from analytics.metrics.incidents import incident_timeliness, information_release, task_coordination
 
     _, report = generated
     a = report.universities[0]
     async with db.transaction(a.tenant_id) as session:
-        petitions = localize((await journal_frame(session)).lazy(), zones := await tenant_zone(session))
+        petitions = localize((await journal_frame(session)).lazy(), zones := await tenant_zones(session))
         incidents = localize((await incident_frame(session)).lazy(), zones)
     assert incidents.select(pl.col("tenant_id").unique()).collect().to_series().to_list() == [str(a.tenant_id)]
     decided = await rows(db, a.tenant_id, "select count(*) as n from petitions where accepted_at is not null "
@@ -213,7 +213,7 @@ async def test_generated_data_feeds_the_metrics(db, generated):
 
 def test_the_command_line(settings, capsys):
     """``xinfang demo generate`` prints what it wrote; a taken prefix is refused with exit code 1."""
-    from service.cli import main
+    from service.ops.cli import main
 
     prefix = f"c{uuid.uuid4().hex[:6]}"
     argv = ["demo", "generate", "--tenants", "1", "--petitions", "40", "--incidents", "2", "--seed", "4",

@@ -6,50 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
-from analytics import warning_scan
-from analytics.warnings import Method
 from service.incidents.models import Incident
 from service.petitions.models import Category, Petition
-from tenants.clock import utcnow
 from tenants.journal import JournalEvent
-from tests.integration.incidents.conftest import University, make_university
-from tests.integration.petitions.conftest import make_account
-
-SURGE = 6
-LAT, LONG = 36.0671, 120.3826
-
-
-async def _surging(client: Any, db: Any, platform_token: str) -> tuple[University, dict[str, dict[str, Any]]]:
-    """A university with a published plan and its groups, and three open warnings (category, unit, place) raised
-    by six petitions on the canteen from one place; returns the warnings by key kind."""
-    from service.petitions import services
-    from tenants.identity import Principal, Role
-
-    uni = await make_university(client, db, platform_token)
-    r = await client.post(
-        "/api/v1/petition-categories",
-        json={"code": "canteen", "name_zh": "食堂", "name_en": "Canteen", "default_org_unit_id": uni.units["HQGLC"]},
-        headers=uni.headers["admin"],
-    )
-    assert r.status_code == 201, r.text
-    staff = Principal(kind="account", role=Role.tenant_admin, subject_id=uuid.uuid4(), tenant_id=uni.tenant.id)
-    for i in range(SURGE):
-        async with db.transaction(uni.tenant.id) as session:
-            data = services.Submission(
-                kind="complaint", category="canteen", subject="饭菜", content="吃了以后不舒服", channel="online",
-                petitioner_name=f"学生{i}", petitioner_phone="13800000000", lat=LAT, long=LONG,
-            )  # fmt: skip
-            await services.submit(session, db, data, principal=staff)
-    async with db.transaction(uni.tenant.id) as session:
-        raised = await warning_scan.scan(session, now=utcnow() + timedelta(minutes=1), method=Method())
-    assert len(raised) == 3
-    listed = (await client.get("/api/v1/warnings/", headers=uni.headers["admin"])).json()
-    return uni, {w["key_kind"]: w for w in listed}
+from tests.support.emergency import University, make_university
+from tests.support.people import make_account
+from tests.support.warnings import SURGE, surging_university
 
 
 async def _events(db: Any, uni: University, type_: str) -> list[JournalEvent]:
@@ -67,7 +33,7 @@ def _url(warning: dict[str, Any]) -> str:
 
 
 async def test_open_an_incident_from_a_warning(client: Any, db: Any, platform_token: str) -> None:
-    uni, warnings = await _surging(client, db, platform_token)
+    uni, warnings = await surging_university(client, db, platform_token)
     category = warnings["category"]
     member = uni.headers["hand_member"]
     # The summaries name the category and the unit, never by code or id.
@@ -140,7 +106,7 @@ async def test_open_an_incident_from_a_warning(client: Any, db: Any, platform_to
 
 
 async def test_refusals_write_nothing(client: Any, db: Any, platform_token: str) -> None:
-    uni, warnings = await _surging(client, db, platform_token)
+    uni, warnings = await surging_university(client, db, platform_token)
     unit = warnings["org_unit"]
     url = _url(unit) + "/incident"
     member = uni.headers["hand_member"]

@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from analytics import warning_scan
-from analytics.scheduler import _periodic
-from analytics.warnings import Method
-from tests.conftest import auth
-from tests.integration.petitions.conftest import link_person, make_account, make_unit
+from analytics.runtime.scheduler import _periodic
+from analytics.warnings import jobs as warning_jobs
+from analytics.warnings import services as warning_scan
+from analytics.warnings.rules import Method
+from tests.support.people import link_person, make_account, make_unit
+from tests.support.platform import auth
 
 METHOD = Method()
 
@@ -192,8 +193,8 @@ async def test_the_scan_is_scheduled_every_five_minutes(db: Any, tenant: Any) ->
     [message] = job.messages("2026-11-29T08:10")
     assert message.actor_name == "warning_sweep"
     # The per-university job scans an active university and skips a missing one.
-    assert await warning_scan.scan_university(tenant.id) == 0
-    assert await warning_scan.scan_university(uuid.uuid4()) == 0
+    assert await warning_jobs.scan_university(tenant.id) == 0
+    assert await warning_jobs.scan_university(uuid.uuid4()) == 0
 
 
 _ = (auth, link_person)

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from service.webhooks import services
 from service.webhooks.models import Subscription
 from tenants.errors import Invalid
-from tests.conftest import sign_in
-from tests.integration.webhooks.conftest import drive, subscribe
+from tests.support.platform import sign_in
+from tests.support.webhooks import drive, subscribe
 
 BASE = "/api/v1/webhooks"
 

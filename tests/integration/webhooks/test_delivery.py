@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from analytics import relay
+from analytics.runtime import relay
 from service.webhooks import dispatch
 from service.webhooks.models import Attempt, Delivery, Subscription
 from tenants.journal import JournalEvent
-from tests.integration.webhooks.conftest import drive, feed_event, subscribe
-from tests.webhook_receiver import Receiver
+from tests.support.receiver import Receiver
+from tests.support.webhooks import drive, feed_event, subscribe
 
 BASE = "/api/v1/webhooks"
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from service.webhooks import dispatch
 from tenants.events import EVENTS
 from tenants.journal import JournalEvent
-from tests.integration.webhooks.conftest import drive, subscribe
+from tests.support.webhooks import drive, subscribe
 
 VALIDATOR = jsonschema.Draft202012Validator
 

@@ -15,11 +15,11 @@ import psycopg
 import pytest
 from sqlalchemy import select, text
 
-from analytics import relay
+from analytics.runtime import relay
 from service.webhooks.models import Delivery
-from tests.conftest import ROOT
-from tests.integration.webhooks.conftest import drive, subscribe
-from tests.webhook_receiver import Receiver
+from tests.support.platform import ROOT
+from tests.support.receiver import Receiver
+from tests.support.webhooks import drive, subscribe
 
 BASE = "/api/v1/webhooks"
 
@@ -77,7 +77,7 @@ def _start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
             sys.executable,
             "-m",
             "dramatiq",
-            "service.jobs",
+            "service.ops.jobs",
             "--processes",
             "1",
             "--threads",

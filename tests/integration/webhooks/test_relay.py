@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from analytics import relay
+from analytics.runtime import relay
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def test_redelivery_requests_resume_their_subscription(jobs):
 
 
 def test_the_sweeper_runs_every_minute(jobs):
-    from analytics.scheduler import _periodic
+    from analytics.runtime.scheduler import _periodic
 
     [sweep] = [p for p in _periodic if p.name == "webhooks.sweep"]
     assert sweep.period_key(datetime(2026, 11, 29, 8, 1, 59, tzinfo=UTC)) != sweep.period_key(

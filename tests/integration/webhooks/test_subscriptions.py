@@ -5,7 +5,7 @@ import uuid
 from sqlalchemy import select
 
 from tenants.journal import JournalEvent
-from tests.integration.webhooks.conftest import subscribe
+from tests.support.webhooks import subscribe
 
 BASE = "/api/v1/webhooks"
 

@@ -12,7 +12,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics.disclosure import TOTAL, protect, protect_column, protect_long, suppression_pattern
+from analytics.province.disclosure import TOTAL, protect, protect_column, protect_long, suppression_pattern
 
 
 def test_one_way_table_hides_a_small_cell_and_its_cheapest_complement() -> None:

@@ -8,7 +8,14 @@ import polars as pl
 import pytest
 
 from analytics.metrics import JOURNAL_SCHEMA
-from analytics.province import UNIT_SCHEMA, UNIVERSITY_SCHEMA, ProvinceData, Window, rankings, university_metrics
+from analytics.province.statistics import (
+    UNIT_SCHEMA,
+    UNIVERSITY_SCHEMA,
+    ProvinceData,
+    Window,
+    rankings,
+    university_metrics,
+)
 
 
 def test_windows() -> None:

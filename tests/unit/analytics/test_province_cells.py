@@ -13,7 +13,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analytics.metrics import JOURNAL_SCHEMA, localize
-from analytics.province import (
+from analytics.province.cells import (
+    CELL_SCHEMA,
+    SUMS,
+    fold_delta,
+    published_metrics,
+    published_statistics,
+    window_cells,
+    windows_between,
+)
+from analytics.province.statistics import (
     BASES,
     METRICS,
     SCORES,
@@ -23,15 +32,6 @@ from analytics.province import (
     Window,
     statistics,
     university_metrics,
-)
-from analytics.province_cells import (
-    CELL_SCHEMA,
-    SUMS,
-    fold_delta,
-    published_metrics,
-    published_statistics,
-    window_cells,
-    windows_between,
 )
 
 TYPES = [
@@ -189,7 +189,8 @@ def test_every_count_is_a_cell_and_bases_are_counts() -> None:
 def test_the_relay_asks_for_one_fold_per_university_with_petition_events() -> None:
     import uuid
 
-    from analytics import province_jobs, relay
+    from analytics.province import jobs as province_jobs
+    from analytics.runtime import relay
 
     a, b = uuid.uuid4(), uuid.uuid4()
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
-from analytics import readiness, relay
-from analytics.scheduler import _periodic
+from analytics.runtime import relay
+from analytics.runtime.scheduler import _periodic
+from service.plans import jobs as readiness
 
 
 def test_daily_period_key_is_the_utc_date() -> None:

@@ -15,6 +15,7 @@ import pypdf
 import pytest
 
 from analytics.metrics import JOURNAL_SCHEMA, localize
+from analytics.metrics.supervision import SUPERVISION_SCHEMA
 from analytics.reports import compute, findings, periods, render
 
 T = "00000000-0000-0000-0000-000000000001"
@@ -115,6 +116,48 @@ def test_sections_give_the_period_s_hand_computed_values() -> None:
     trend = tables["scores.trend"].get_column("period").to_list()
     assert trend == [dt.date(2026, 9, 1), dt.date(2026, 10, 1)]
     assert {r["kind"] for r in tables["petitions.kind"].iter_rows(named=True)} == {"complaint", "suggestion"}
+
+
+def _order(at: dt.datetime, type: str, order: str, unit: str, on_time: bool | None = None) -> dict[str, Any]:
+    return {"tenant_id": T, "occurred_at": at, "type": f"supervision.{type}", "subject_id": order,
+            "org_unit_id": unit, "on_time": on_time}  # fmt: skip
+
+
+def test_supervision_orders_have_their_section_and_join_the_coordination_score() -> None:
+    # October (Shanghai): U1 answers its order on time; U2's order goes overdue; a September order (trend only).
+    orders = pl.DataFrame(
+        [
+            _order(at(2), "issued", "o1", U1),
+            _order(at(3), "answered", "o1", U1, True),
+            _order(at(4), "issued", "o2", U2),
+            _order(at(9), "overdue", "o2", U2),
+            _order(at(30, 9, 15), "issued", "o0", U2),  # 23:00 on 30 September in Shanghai
+        ],
+        schema=SUPERVISION_SCHEMA,
+    )
+    ctx = compute.Context(kind="monthly", start=dt.date(2026, 10, 1), weights=WEIGHTS)
+    zones = {T: "Asia/Shanghai"}
+    tables = compute.compute(localize(journal().lazy(), zones), ctx, None, localize(orders.lazy(), zones))
+    total = tables["supervision.total"].row(0, named=True)
+    assert (total["supervision_orders"], total["supervision_overdue"], total["supervision_on_time_share"]) == (
+        2, 1, 0.5,
+    )  # fmt: skip
+    assert tables["supervision.trend"].get_column("supervision_orders").to_list() == [1, 2]
+    units = {r["org_unit_id"]: r for r in tables["supervision.org_unit"].iter_rows(named=True)}
+    assert (units[U1]["supervision_on_time_share"], units[U2]["supervision_on_time_share"]) == (1.0, 0.0)
+    scores = {r["org_unit_id"]: r for r in tables["scores.org_unit"].iter_rows(named=True)}
+    # U1's coordination: mean(1 − bounced 1, 1 − objections 0, on-time orders 1); without orders it was 50.
+    assert scores[U1]["coordination_score"] == pytest.approx(200 / 3)
+    # U2's: mean(1 − bounced 0, its overdue order 0) = 50 (no objection rate: nothing it replied was objected to
+    # or not); without orders it was 100.
+    assert scores[U2]["coordination_score"] == pytest.approx(50.0)
+    before = {r["org_unit_id"]: r["coordination_score"] for r in october()["scores.org_unit"].iter_rows(named=True)}
+    assert before == {U1: 50.0, U2: 100.0}
+    page = render.render(content_of(tables), "zh-CN", "html").decode()
+    assert "十、督查督办" in page and "逾期督办单数" in page
+    assert (
+        "No supervision order was issued in this period." in render.render(content_of(october()), "en", "html").decode()
+    )
 
 
 def test_findings_name_the_weakest_units_and_steps_in_both_languages() -> None:

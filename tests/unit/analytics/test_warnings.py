@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import pytest
 
-from analytics.warnings import SUBMISSIONS_SCHEMA, Method, place_cell, poisson_tail, same_surge, surges
+from analytics.warnings.rules import SUBMISSIONS_SCHEMA, Method, place_cell, poisson_tail, same_surge, surges
 
 NOW = datetime(2026, 5, 10, 12, tzinfo=UTC)
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import msgspec
 
-from service.body_errors import entry, json_body_errors
+from service.http.body_errors import entry, json_body_errors
 
 
 class Person(msgspec.Struct, forbid_unknown_fields=True):

@@ -10,7 +10,7 @@ from litestar import Litestar, get
 from litestar.params import FromPath
 from litestar.testing import TestClient
 
-from service.errors import EXCEPTION_HANDLERS
+from service.http.errors import EXCEPTION_HANDLERS
 
 RAISED: dict[str, Exception] = {
     "unique": asyncpg.UniqueViolationError("duplicate key"),

@@ -49,7 +49,7 @@ def test_bad_values_name_the_variable(env, variable):
 
 
 def test_cli_prints_one_line_and_exits(monkeypatch, capsys):
-    from service import cli
+    from service.ops import cli
     from tenants.settings import get_settings
 
     monkeypatch.setenv("XINFANG_PORT", "not-a-port")

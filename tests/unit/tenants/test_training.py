@@ -7,7 +7,7 @@ import uuid
 
 from tenants.plans.defaults import default_plan
 from tenants.training import Held, SessionKind, compliance, members
-from tests.unit.tenants.plans.rosters import roster
+from tests.support.rosters import roster
 
 TODAY = dt.date(2026, 11, 29)
 CADENCE = default_plan().training  # training every 180 days, drill every 365

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from service.ops.synthetic import model
+from service.ops.synthetic.universities import university
 from service.petitions.services import EVENT_OF
 from service.petitions.workflow import State, transition
-from service.synthetic import model
-from service.synthetic.universities import university
 
 ACTION_OF = {event: action for action, event in EVENT_OF.items()}
 UNITS = [uuid.UUID(int=i + 1) for i in range(12)]
@@ -104,7 +104,7 @@ def test_universities_span_provinces_and_zones():
 def test_volumes_split_unevenly_but_exactly_and_the_window_counts_months_back():
     import random
 
-    from service.synthetic.generate import Spec, split
+    from service.ops.synthetic.generate import Spec, split
 
     counts = split(1_000_003, 50, random.Random(1))
     assert sum(counts) == 1_000_003 and len(counts) == 50 and max(counts) > 1.5 * min(counts)
@@ -118,7 +118,7 @@ def test_the_default_window_ends_at_this_month_in_china_across_the_new_year():
 
     import time_machine
 
-    from service.synthetic.generate import Spec
+    from service.ops.synthetic.generate import Spec
 
     spec = Spec(tenants=1, petitions=1, incidents=0, months=12)
     # 23:59 on 31 December in Shanghai: December is still the month under way, so it is not generated.

@@ -20,7 +20,7 @@ from tenants.plans.content import (
     Text,
 )
 from tenants.plans.defaults import default_plan
-from tests.unit.tenants.plans.rosters import DEFAULT_GROUPS, filled, roster
+from tests.support.rosters import DEFAULT_GROUPS, filled, roster
 
 
 def replace(content: PlanContent, **sections: object) -> PlanContent:

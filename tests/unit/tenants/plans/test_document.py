@@ -6,12 +6,12 @@ import datetime as dt
 import io
 
 import pytest
-from docx import Document
 from pypdf import PdfReader
 
 from tenants.plans.content import Text
 from tenants.plans.defaults import default_plan
 from tenants.plans.document import DocumentData, GroupView, StockView, UnitView, render
+from tests.support.documents import docx_text, pdf_text, squeeze
 
 ZH_HEADINGS = [
     "一、预案目标与范围",
@@ -68,23 +68,6 @@ def data(**changes: object) -> DocumentData:
         "stock": [StockView(code="COMM-RADIO", available=12), StockView(code="LOG-WATER", available=50)],
     }
     return DocumentData(**(base | changes))  # type: ignore[arg-type]
-
-
-def pdf_text(body: bytes) -> str:
-    reader = PdfReader(io.BytesIO(body))
-    return "\n".join(page.extract_text() for page in reader.pages)
-
-
-def docx_text(body: bytes) -> str:
-    doc = Document(io.BytesIO(body))
-    parts = [p.text for p in doc.paragraphs]
-    parts += [cell.text for table in doc.tables for row in table.rows for cell in row.cells]
-    return "\n".join(parts)
-
-
-def squeeze(text: str) -> str:
-    """Text without line breaks and spaces (PDF lines wrap anywhere in Chinese)."""
-    return "".join(text.split())
 
 
 ZH_EXPECTED = [

@@ -7,7 +7,7 @@ import datetime as dt
 from tenants.plans.content import MaterialMinimum, Text
 from tenants.plans.defaults import default_plan
 from tenants.plans.readiness import readiness
-from tests.unit.tenants.plans.stock import item
+from tests.support.stock import item
 
 TODAY = dt.date(2026, 11, 29)
 

@@ -1,0 +1,1 @@
+"""Accounts of a university: create, roles and units, deactivation, password resets, API keys."""

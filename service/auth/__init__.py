@@ -1,0 +1,1 @@
+"""Sign-in, token refresh, sign-out and password changes."""

@@ -1,0 +1,1 @@
+"""The provincial education bureau's aggregate views (never personal data)."""

@@ -1,0 +1,1 @@
+"""The materials inventory's HTTP (the rules live in ``tenants.materials``)."""

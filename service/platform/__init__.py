@@ -1,0 +1,1 @@
+"""The platform: universities onboarded, suspended, reactivated; bureau accounts; the provisioning job."""

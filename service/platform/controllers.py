@@ -1,0 +1,169 @@
+"""Platform administration: universities (onboarding, suspension) and platform accounts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from sqlalchemy import select
+
+from service.http.deps import Caller, Input, Page
+from service.http.security import requires
+from tenants import identity, paging, tenancy
+from tenants.errors import Invalid
+from tenants.identity import Role
+from tenants.ids import new_id
+from tenants.provinces import is_valid_code
+from tenants.tenancy import Tenant, TenantStatus
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class TenantCreate(Input):
+    slug: Annotated[str, msgspec.Meta(min_length=1, max_length=63)]
+    name_zh: Name
+    name_en: Name
+    province_code: Annotated[str, msgspec.Meta(pattern=r"^\d{6}$")]
+    admin_email: Annotated[str, msgspec.Meta(max_length=254)]
+    timezone: Annotated[str, msgspec.Meta(max_length=64)] = "Asia/Shanghai"
+
+
+class TenantOut(msgspec.Struct):
+    id: uuid.UUID
+    slug: str
+    name_zh: str
+    name_en: str
+    province_code: str
+    timezone: str
+    status: str
+    created_at: datetime
+    provisioned_at: datetime | None
+
+    @classmethod
+    def of(cls, t: Tenant) -> TenantOut:
+        return cls(
+            t.id,
+            t.slug,
+            t.name_zh,
+            t.name_en,
+            t.province_code,
+            t.timezone,
+            t.status,
+            t.created_at,
+            t.provisioned_at,
+        )
+
+
+class AdminCredential(msgspec.Struct):
+    email: str
+    password: str
+    note: str = "shown once; the admin should change it at first sign-in"
+
+
+class TenantCreated(msgspec.Struct):
+    tenant: TenantOut
+    admin: AdminCredential
+
+
+class PlatformAccountCreate(Input):
+    email: Annotated[str, msgspec.Meta(max_length=254)]
+    password: Annotated[str, msgspec.Meta(min_length=12, max_length=200)]
+    role: Role
+    province_code: Annotated[str, msgspec.Meta(pattern=r"^\d{6}$")] | None = None
+
+
+class PlatformAccountOut(msgspec.Struct):
+    id: uuid.UUID
+    email: str
+    role: str
+    province_code: str | None
+
+
+ADMIN = requires(Role.platform_admin)
+
+
+class PlatformController(Controller):
+    path = "/api/v1/platform"
+    tags = ["platform"]
+
+    @post("/tenants", summary="Onboard a university (returns its first admin's one-time password)", **ADMIN)
+    async def create_tenant(self, data: JSONBody[TenantCreate], state: State, principal: Caller) -> TenantCreated:
+        tenant_id = new_id()
+        async with state.db.transaction(tenant_id) as session:
+            tenant, admin, password = await tenancy.create_tenant(
+                session,
+                slug=data.slug,
+                name_zh=data.name_zh,
+                name_en=data.name_en,
+                province_code=data.province_code,
+                timezone=data.timezone,
+                admin_email=data.admin_email,
+                actor_id=principal.subject_id,
+            )
+        return TenantCreated(TenantOut.of(tenant), AdminCredential(admin.email, password))
+
+    @get("/tenants", summary="List universities", **ADMIN)
+    async def list_tenants(
+        self,
+        state: State,
+        cursor: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        status: FromQuery[TenantStatus | None] = None,
+    ) -> Page[TenantOut]:
+        query = select(Tenant)
+        if status:
+            query = query.where(Tenant.status == status)
+        async with state.db.transaction() as session:
+            rows, after = await paging.keyset(session, query, Tenant.slug, after=cursor or None, limit=limit)
+        return Page([TenantOut.of(t) for t in rows], after)
+
+    @get("/tenants/{tenant_id:uuid}", summary="Show a university", **ADMIN)
+    async def get_tenant(self, tenant_id: FromPath[uuid.UUID], state: State) -> TenantOut:
+        async with state.db.transaction() as session:
+            return TenantOut.of(await tenancy.get_tenant(session, tenant_id))
+
+    @post("/tenants/{tenant_id:uuid}/suspend", summary="Suspend a university", status_code=200, **ADMIN)
+    async def suspend(self, tenant_id: FromPath[uuid.UUID], state: State, principal: Caller) -> TenantOut:
+        return await self._set_status(state, tenant_id, TenantStatus.suspended, principal)
+
+    @post("/tenants/{tenant_id:uuid}/reactivate", summary="Reactivate a university", status_code=200, **ADMIN)
+    async def reactivate(self, tenant_id: FromPath[uuid.UUID], state: State, principal: Caller) -> TenantOut:
+        return await self._set_status(state, tenant_id, TenantStatus.active, principal)
+
+    @staticmethod
+    async def _set_status(
+        state: State, tenant_id: FromPath[uuid.UUID], status: TenantStatus, principal: Caller
+    ) -> TenantOut:
+        async with state.db.transaction(tenant_id) as session:
+            tenant = await tenancy.get_tenant(session, tenant_id)
+            await tenancy.set_status(session, tenant, status, actor_id=principal.subject_id)
+        state.authenticator.tenants.clear()
+        state.authenticator.keys.clear()
+        return TenantOut.of(tenant)
+
+    @post("/accounts", summary="Create a platform admin or a bureau viewer", **ADMIN)
+    async def create_account(self, data: JSONBody[PlatformAccountCreate], state: State) -> PlatformAccountOut:
+        if data.role is Role.bureau_viewer and not (data.province_code and is_province(data.province_code)):
+            raise Invalid(
+                "a bureau viewer needs a province",
+                errors=[{"field": "province_code", "message": "a GB/T 2260 province code such as 440000"}],
+            )
+        async with state.db.transaction() as session:
+            account = await identity.create_platform_account(
+                session,
+                email=data.email,
+                password=data.password,
+                role=data.role,
+                province_code=data.province_code,
+                must_change_password=True,  # issued by an admin: its owner chooses their own at first sign-in
+            )
+        return PlatformAccountOut(account.id, account.email, account.role, account.province_code)
+
+
+def is_province(code: str) -> bool:
+    return is_valid_code(code) and code.endswith("0000")

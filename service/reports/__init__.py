@@ -1,0 +1,1 @@
+"""Evaluation reports' HTTP: request, list, show, renditions (computed by ``analytics.reports``)."""

@@ -1,1 +1,0 @@
-from tests.integration.petitions.conftest import uni  # noqa: F401  (fixture)

@@ -1,0 +1,43 @@
+"""A university with open warnings raised by a surge of petitions, for the tests that act on warnings."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from analytics.warnings import services as warning_scan
+from analytics.warnings.rules import Method
+from tenants.clock import utcnow
+from tests.support.emergency import University, make_university
+
+SURGE = 6
+LAT, LONG = 36.0671, 120.3826
+
+
+async def surging_university(client: Any, db: Any, platform_token: str) -> tuple[University, dict[str, dict[str, Any]]]:
+    """A university with a published plan and its groups, and three open warnings (category, unit, place) raised
+    by six petitions on the canteen from one place; returns the warnings by key kind."""
+    from service.petitions import services
+    from tenants.identity import Principal, Role
+
+    uni = await make_university(client, db, platform_token)
+    r = await client.post(
+        "/api/v1/petition-categories",
+        json={"code": "canteen", "name_zh": "食堂", "name_en": "Canteen", "default_org_unit_id": uni.units["HQGLC"]},
+        headers=uni.headers["admin"],
+    )
+    assert r.status_code == 201, r.text
+    staff = Principal(kind="account", role=Role.tenant_admin, subject_id=uuid.uuid4(), tenant_id=uni.tenant.id)
+    for i in range(SURGE):
+        async with db.transaction(uni.tenant.id) as session:
+            data = services.Submission(
+                kind="complaint", category="canteen", subject="饭菜", content="吃了以后不舒服", channel="online",
+                petitioner_name=f"学生{i}", petitioner_phone="13800000000", lat=LAT, long=LONG,
+            )  # fmt: skip
+            await services.submit(session, db, data, principal=staff)
+    async with db.transaction(uni.tenant.id) as session:
+        raised = await warning_scan.scan(session, now=utcnow() + timedelta(minutes=1), method=Method())
+    assert len(raised) == 3
+    listed = (await client.get("/api/v1/warnings/", headers=uni.headers["admin"])).json()
+    return uni, {w["key_kind"]: w for w in listed}
