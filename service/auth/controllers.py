@@ -14,6 +14,7 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.params import JSONBody
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.http.deps import Caller, Input, Session
 from service.http.security import requires
@@ -64,52 +65,7 @@ class AuthController(Controller):
 
     @post("/login", summary="Sign in with email and password", status_code=200)
     async def login(self, data: JSONBody[Login], state: State, request: Request[Any, Any, Any]) -> TokenPair:
-        settings: Settings = state.settings
-        client = (request.client.host if request.client else "?") or "?"
-        keys = identity.throttle_keys(data.tenant, data.email, client)
-        async with state.db.transaction() as session:
-            wait = await identity.sign_in_wait(session, keys)
-        if wait is not None:
-            raise RateLimited(
-                "too many failed sign-ins; wait before trying again", retry_after=wait, code="sign-in-throttled"
-            )
-        try:
-            pair = await self._sign_in(state, data)
-        except Unauthorized:
-            async with state.db.transaction() as session:
-                await identity.record_sign_in_failure(session, keys, settings)
-            raise
-        async with state.db.transaction() as session:
-            await identity.clear_sign_in_failures(session, keys[0])
-        return pair
-
-    @staticmethod
-    async def _sign_in(state: State, data: Login) -> TokenPair:
-        tokens: identity.Tokens = state.tokens
-        if data.tenant is None:
-            async with state.db.transaction() as session:
-                platform_account = await identity.authenticate_platform(session, data.email, data.password)
-                return tokens.issue(
-                    identity.platform_principal(platform_account),
-                    platform_account.token_version,
-                    password_change_required=platform_account.must_change_password,
-                )
-        async with state.db.sessionmaker() as lookup:
-            tenant = await tenancy.find_tenant_by_slug(lookup, data.tenant)
-        if tenant is None:
-            # Spend the time a real check takes, and answer as for a wrong password: slugs are not enumerable.
-            await identity.verify_password_async(identity.DUMMY_HASH, data.password)
-            raise _bad_credentials()
-        async with state.db.transaction(tenant.id) as session:
-            account = await identity.authenticate(session, data.email, data.password)
-            # Only someone who knows the password learns that the university is suspended.
-            if tenant.status == tenancy.TenantStatus.suspended:
-                raise TenantSuspended("this university's account is suspended")
-            return tokens.issue(
-                identity.account_principal(account),
-                account.token_version,
-                password_change_required=account.must_change_password,
-            )
+        return await sign_in(state, data, client_of(request))
 
     @post("/refresh", summary="Exchange a refresh token for a new token pair", status_code=200)
     async def refresh(self, data: JSONBody[Refresh], state: State) -> TokenPair:
@@ -151,29 +107,91 @@ class AuthController(Controller):
         state: State,
         request: Request[Any, Any, Any],
     ) -> TokenPair:
-        # Guessing the current password with a stolen token is throttled like signing in.
-        client = (request.client.host if request.client else "?") or "?"
-        keys = identity.throttle_keys(f"account:{principal.subject_id}", "", client)
-        async with state.db.transaction() as session:
-            wait = await identity.sign_in_wait(session, keys)
-        if wait is not None:
-            raise RateLimited(
-                "too many wrong passwords; wait before trying again", retry_after=wait, code="sign-in-throttled"
-            )
-        try:
-            account = await identity.change_password(
-                db_session, principal, current_password=data.current_password, new_password=data.new_password
-            )
-        except Unauthorized:
-            async with state.db.transaction() as session:
-                await identity.record_sign_in_failure(session, keys, state.settings)
-            raise
-        base = msgspec.structs.replace(principal, must_change_password=False)
-        return state.tokens.issue(base, account.token_version)
+        return await change_own_password(state, db_session, principal, data, client_of(request))
 
     @get("/me", summary="The authenticated caller", opt=PENDING_OK, **requires())
     async def me(self, principal: Caller) -> Me:
         return _me(principal)
+
+
+def client_of(request: Request[Any, Any, Any]) -> str:
+    return (request.client.host if request.client else "?") or "?"
+
+
+async def sign_in(state: State, data: Login, client: str) -> TokenPair:
+    """Sign in, throttled per account and per client address (the API's login and the console's).
+
+    Every wrong university, email or password is the same ``Unauthorized``; too many failures ``RateLimited``."""
+    settings: Settings = state.settings
+    keys = identity.throttle_keys(data.tenant, data.email, client)
+    async with state.db.transaction() as session:
+        wait = await identity.sign_in_wait(session, keys)
+    if wait is not None:
+        raise RateLimited(
+            "too many failed sign-ins; wait before trying again", retry_after=wait, code="sign-in-throttled"
+        )
+    try:
+        pair = await _authenticate(state, data)
+    except Unauthorized:
+        async with state.db.transaction() as session:
+            await identity.record_sign_in_failure(session, keys, settings)
+        raise
+    async with state.db.transaction() as session:
+        await identity.clear_sign_in_failures(session, keys[0])
+    return pair
+
+
+async def _authenticate(state: State, data: Login) -> TokenPair:
+    tokens: identity.Tokens = state.tokens
+    if data.tenant is None:
+        async with state.db.transaction() as session:
+            platform_account = await identity.authenticate_platform(session, data.email, data.password)
+            return tokens.issue(
+                identity.platform_principal(platform_account),
+                platform_account.token_version,
+                password_change_required=platform_account.must_change_password,
+            )
+    async with state.db.sessionmaker() as lookup:
+        tenant = await tenancy.find_tenant_by_slug(lookup, data.tenant)
+    if tenant is None:
+        # Spend the time a real check takes, and answer as for a wrong password: slugs are not enumerable.
+        await identity.verify_password_async(identity.DUMMY_HASH, data.password)
+        raise _bad_credentials()
+    async with state.db.transaction(tenant.id) as session:
+        account = await identity.authenticate(session, data.email, data.password)
+        # Only someone who knows the password learns that the university is suspended.
+        if tenant.status == tenancy.TenantStatus.suspended:
+            raise TenantSuspended("this university's account is suspended")
+        return tokens.issue(
+            identity.account_principal(account),
+            account.token_version,
+            password_change_required=account.must_change_password,
+        )
+
+
+async def change_own_password(
+    state: State, db_session: AsyncSession, principal: Principal, data: PasswordChange, client: str
+) -> TokenPair:
+    """Change the caller's own password; every other session of the account ends (its version moves on), and
+    the new tokens carry the new version. Guessing the current password with a stolen session is throttled like
+    signing in."""
+    keys = identity.throttle_keys(f"account:{principal.subject_id}", "", client)
+    async with state.db.transaction() as session:
+        wait = await identity.sign_in_wait(session, keys)
+    if wait is not None:
+        raise RateLimited(
+            "too many wrong passwords; wait before trying again", retry_after=wait, code="sign-in-throttled"
+        )
+    try:
+        account = await identity.change_password(
+            db_session, principal, current_password=data.current_password, new_password=data.new_password
+        )
+    except Unauthorized:
+        async with state.db.transaction() as session:
+            await identity.record_sign_in_failure(session, keys, state.settings)
+        raise
+    base = msgspec.structs.replace(principal, must_change_password=False)
+    return state.tokens.issue(base, account.token_version)  # type: ignore[no-any-return]
 
 
 def _me(principal: Principal) -> Me:

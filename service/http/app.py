@@ -18,6 +18,8 @@ from analytics.runtime.broker import ensure_broker
 from service.accounts import controllers as accounts
 from service.auth import controllers as auth
 from service.bureau import controllers as bureau
+from service.console import errors as console_errors
+from service.console import routes as console
 from service.http import health
 from service.http.deps import provide_principal, provide_session
 from service.http.errors import EXCEPTION_HANDLERS
@@ -117,7 +119,7 @@ def create_app(
         return config
 
     return Litestar(
-        route_handlers=[*ROUTE_HANDLERS, PrometheusController, *(extra_handlers or [])],
+        route_handlers=[*ROUTE_HANDLERS, *console.routers(settings), PrometheusController, *(extra_handlers or [])],
         lifespan=[app_resources],
         on_app_init=[on_app_init],
         dependencies={
@@ -125,7 +127,9 @@ def create_app(
             "principal": Provide(provide_principal, sync_to_thread=False),
         },
         middleware=[prometheus.middleware, RequestContextMiddleware()],
-        exception_handlers=EXCEPTION_HANDLERS,
+        # On the console's paths the same errors are pages in the user's language (service/console/errors.py).
+        exception_handlers=console_errors.for_pages(EXCEPTION_HANDLERS),
+        template_config=console.template_config(),
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Xinfang 信訪 API",

@@ -106,15 +106,26 @@ class Authenticator:
             principal = await self._platform_token(credential)
         else:
             principal, version = self._access_token(credential)
+        await self._check_tenant(principal)
+        if principal.kind in ("account", "platform_account"):
+            principal = await self._session(principal, version)
+        return principal
+
+    async def authenticate_session(self, raw: str) -> Principal:
+        """A browser session (the console's cookie carries a refresh token) as a Principal, held to the same
+        per-account session version as an access token: signing out, a role change, deactivation and a password
+        change end it the same way."""
+        principal, version = self.tokens.verify(raw, typ="refresh")
+        await self._check_tenant(principal)
+        return await self._session(principal, version)
+
+    async def _check_tenant(self, principal: Principal) -> None:
         if principal.tenant_id is not None:
             status = await self.tenant_status(principal.tenant_id)
             if status is None:
                 raise Unauthorized("unknown university", code="invalid-token")
             if status == TenantStatus.suspended:
                 raise TenantSuspended("this university's account is suspended")
-        if principal.kind in ("account", "platform_account"):
-            principal = await self._session(principal, version)
-        return principal
 
     def _access_token(self, raw: str) -> tuple[Principal, int]:
         # A mobile client sends the same token for minutes: checking its signature and claims once per process
@@ -256,7 +267,9 @@ class RequestContextMiddleware(ASGIMiddleware):
     async def _refuse(scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
         """Answer a refusal raised before the route ran with the app's own problem handlers, through ``send``
         (which adds the request id and records the status for the access log)."""
-        handler = next((EXCEPTION_HANDLERS[c] for c in type(exc).__mro__ if c in EXCEPTION_HANDLERS), None)
+        # The app's own handlers (the console answers pages on its paths), else the problem handlers.
+        handlers = getattr(scope.get("litestar_app"), "exception_handlers", None) or EXCEPTION_HANDLERS
+        handler = next((handlers[c] for c in type(exc).__mro__ if c in handlers), None)
         if handler is None:  # pragma: no cover  (Exception is always mapped)
             raise exc
         request: Request[Any, Any, Any] = Request(scope, receive)
@@ -292,6 +305,17 @@ class RequestContextMiddleware(ASGIMiddleware):
 # --- guards -----------------------------------------------------------------------------------------------------
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+
+
+def adopt(scope: Scope, principal: Principal) -> None:
+    """Make ``principal`` the caller of this request (the console, authenticated by its session cookie rather
+    than a header): the guards, the request's transaction and the logs then see it as the API's callers."""
+    scope["user"] = principal
+    scope["auth"] = principal
+    _caller.set(principal)
+    set_tenant(principal.tenant_id)
+    if principal.tenant_id:
+        structlog.contextvars.bind_contextvars(tenant_id=str(principal.tenant_id))
 
 
 def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:

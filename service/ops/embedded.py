@@ -106,6 +106,7 @@ def run_stack() -> int:
         print(
             f"\nXinfang is running.\n  API        {base}/api/v1\n  API docs   {base}/schema\n"
             f"  Health     {base}/health   Ready {base}/ready   Metrics {base}/metrics\n"
+            f"  Console    {base}/console   Student pages {base}/t/{creds.get('tenant_slug', 'demo')}/\n"
             f"  Demo credentials ({data_dir() / 'demo-credentials.json'}):\n"
             + "\n".join(f"    {k:24} {v}" for k, v in creds.items())
             + "\nPress Ctrl-C to stop.\n",

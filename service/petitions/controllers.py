@@ -14,7 +14,6 @@ from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.datastructures import State, UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
-from sqlalchemy import func, select
 
 from service.http.deps import Caller, Page, Session
 from service.http.guards import (
@@ -31,16 +30,15 @@ from service.http.public import enter_tenant
 from service.petitions import access_log, scope, services
 from service.petitions import schemas as s
 from service.petitions.access_log import Via
-from service.petitions.models import CHANNELS, KINDS, Attachment, Petition
-from service.petitions.storage import EXTENSIONS, sniff, storage_from_settings
+from service.petitions.models import CHANNELS, KINDS, Petition
+from service.petitions.storage import EXTENSIONS, storage_from_settings
 from service.petitions.workflow import Action
 from service.petitions.workflow import State as PState
-from tenants import idempotency, journal
+from tenants import idempotency
 from tenants.clock import utcnow
 from tenants.db import require_tenant
 from tenants.errors import Invalid, RateLimited
 from tenants.identity import Principal
-from tenants.ids import new_id
 
 # Guessing a lookup code: per tracking number and per client, per minute.
 LOOKUPS_PER_NUMBER = 10
@@ -455,55 +453,13 @@ class PublicPetitionController(Controller):
         )
         files = data.get("files")
         files = files if isinstance(files, list) else [files] if files is not None else []
-        settings = state.settings
-        errors = []
         if not files or not all(isinstance(f, UploadFile) for f in files):
-            errors.append({"field": "files", "message": "one or more files"})
-        existing = int(await db_session.scalar(select(func.count()).where(Attachment.petition_id == petition.id)) or 0)
-        if existing + len(files) > settings.attachment_max_count:
-            errors.append({"field": "files", "message": f"at most {settings.attachment_max_count} files a petition"})
-        if errors:
-            raise Invalid("the attachments cannot be stored", errors=errors)
-        blobs = []
-        for i, upload in enumerate(files):
-            content = await upload.read()
-            if len(content) > settings.attachment_max_bytes:
-                errors.append({"field": f"files[{i}]", "message": f"larger than {settings.attachment_max_bytes} bytes"})
-                continue
-            media_type = sniff(content)
-            if media_type is None:
-                errors.append(
-                    {"field": f"files[{i}]", "message": "not a jpeg, png, pdf, docx or mp3 file (by content)"}
-                )
-                continue
-            blobs.append((content, media_type))
-        if errors:
-            raise Invalid("the attachments cannot be stored", code="unsupported-attachment", errors=errors)
-        storage = storage_from_settings(settings)
-        out = []
-        for content, media_type in blobs:
-            attachment = Attachment(
-                id=new_id(),
-                petition_id=petition.id,
-                media_type=media_type,
-                size=len(content),
-                sha256=hashlib.sha256(content).hexdigest(),
-                storage_key="",
+            raise Invalid(
+                "the attachments cannot be stored", errors=[{"field": "files", "message": "one or more files"}]
             )
-            attachment.storage_key = f"{petition.tenant_id}/{petition.id}/{attachment.id}"
-            await storage.put(attachment.storage_key, content, media_type)
-            db_session.add(attachment)
-            await journal.record(
-                db_session,
-                "petition.attachment_added",
-                petition_id=petition.id,
-                subject_id=attachment.id,
-                media_type=media_type,
-                size=len(content),
-            )
-            out.append({"id": str(attachment.id), "media_type": media_type, "size": len(content)})
-        await db_session.flush()
-        return out
+        contents = [await upload.read() for upload in files]
+        stored = await services.attach_files(db_session, state.settings, petition, contents)
+        return [{"id": str(a.id), "media_type": a.media_type, "size": a.size} for a in stored]
 
 
 class CategoryController(Controller):

@@ -7,6 +7,7 @@ caller's transaction.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import secrets
 import unicodedata
@@ -36,6 +37,7 @@ from service.petitions.models import (
 )
 from service.petitions.notices import services as notices
 from service.petitions.search import index_terms, query_terms
+from service.petitions.storage import sniff, storage_from_settings
 from service.petitions.workflow import PETITIONER_ACTIONS, Action, State, transition
 from tenants import idempotency, journal, org, paging
 from tenants.cache import TTLCache
@@ -45,6 +47,7 @@ from tenants.db import Database, driver_connection, require_tenant
 from tenants.errors import Conflict, Forbidden, Invalid, NotFound
 from tenants.identity import Principal
 from tenants.ids import new_id
+from tenants.settings import Settings
 from tenants.tenancy import tenant_zone
 
 STAFF_ROLES = scope.STAFF_ROLES
@@ -546,6 +549,58 @@ async def get_attachment(
     return attachment
 
 
+async def attach_files(
+    session: AsyncSession, settings: Settings, petition: Petition, contents: list[bytes]
+) -> list[Attachment]:
+    """Store files on a petition already authorized otherwise (its lookup code): at most the configured count a
+    petition and size a file, each accepted by its content (jpeg, png, pdf, docx, mp3), never its name; each
+    journaled. Nothing is stored unless every file is accepted (422 naming each refused one)."""
+    existing = int(await session.scalar(select(func.count()).where(Attachment.petition_id == petition.id)) or 0)
+    if existing + len(contents) > settings.attachment_max_count:
+        raise Invalid(
+            "the attachments cannot be stored",
+            errors=[{"field": "files", "message": f"at most {settings.attachment_max_count} files a petition"}],
+        )
+    errors: list[dict[str, str]] = []
+    blobs = []
+    for i, content in enumerate(contents):
+        if len(content) > settings.attachment_max_bytes:
+            errors.append({"field": f"files[{i}]", "message": f"larger than {settings.attachment_max_bytes} bytes"})
+            continue
+        media_type = sniff(content)
+        if media_type is None:
+            errors.append({"field": f"files[{i}]", "message": "not a jpeg, png, pdf, docx or mp3 file (by content)"})
+            continue
+        blobs.append((content, media_type))
+    if errors:
+        raise Invalid("the attachments cannot be stored", code="unsupported-attachment", errors=errors)
+    storage = storage_from_settings(settings)
+    out = []
+    for content, media_type in blobs:
+        attachment = Attachment(
+            id=new_id(),
+            petition_id=petition.id,
+            media_type=media_type,
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            storage_key="",
+        )
+        attachment.storage_key = f"{petition.tenant_id}/{petition.id}/{attachment.id}"
+        await storage.put(attachment.storage_key, content, media_type)
+        session.add(attachment)
+        await journal.record(
+            session,
+            "petition.attachment_added",
+            petition_id=petition.id,
+            subject_id=attachment.id,
+            media_type=media_type,
+            size=len(content),
+        )
+        out.append(attachment)
+    await session.flush()
+    return out
+
+
 async def reveal_identity(
     session: AsyncSession, petition_id: uuid.UUID, *, principal: Principal, reason_code: str, via: access_log.Via
 ) -> Petition:
@@ -622,6 +677,19 @@ async def list_petitions(
         return [(p, c) for p, c in (await session.execute(query.limit(n))).all()]
 
     return await paging.page(fetch, limit, key=lambda row: row[0].id)
+
+
+async def count_by_state(session: AsyncSession, *, within: ColumnElement[bool]) -> dict[str, int]:
+    """How many petitions of the caller's scope (``within``, as for ``list_petitions``) are in each state."""
+    rows = await session.execute(select(Petition.state, func.count()).where(within).group_by(Petition.state))
+    return {state: int(n) for state, n in rows.all()}
+
+
+async def timeline(session: AsyncSession, petition_id: uuid.UUID, principal: Principal) -> list[journal.JournalEvent]:
+    """The journal of a petition in the caller's scope (404 otherwise), oldest first."""
+    await find_petition(session, petition_id, principal)
+    query = select(journal.JournalEvent).where(journal.JournalEvent.petition_id == petition_id)
+    return list(await session.scalars(query.order_by(journal.JournalEvent.seq)))
 
 
 async def person_name(session: AsyncSession, person_id: uuid.UUID) -> str | None:

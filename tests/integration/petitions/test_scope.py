@@ -245,6 +245,14 @@ NOT_ABOUT_ONE_PETITION = {
         "the office only (a staff role gets 403 before any petition is read); test_notices.py"
     ),
     ("GET", "/api/v1/incidents"): "no petitions in the list rows",
+    # The console's pages read through the same services and scope; their 404s: console/test_queue_and_petition.py
+    ("GET", "/console/petitions/{petition_id:uuid}"): "console page; console/test_queue_and_petition.py",
+    ("POST", "/console/petitions/{petition_id:uuid}/actions"): "console form; console/test_queue_and_petition.py",
+    ("POST", "/console/petitions/{petition_id:uuid}/identity"): "console form; console/test_queue_and_petition.py",
+    ("GET", "/console/petitions/{petition_id:uuid}/attachments/{attachment_id:uuid}"): (
+        "console file (services.get_attachment); console/test_queue_and_petition.py"
+    ),
+    ("POST", "/t/{slug:str}/petitions"): "intake (the student's page)",
     ("GET", "/api/v1/incidents/{incident_id:uuid}"): "linked petitions filtered: incidents/test_petitions_*",
 }
 

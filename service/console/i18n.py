@@ -1,0 +1,325 @@
+"""The console's words in zh-CN (first) and English: one catalogue, one lookup.
+
+The language is the ``lang`` query parameter (``?lang=en`` switches and is remembered in a cookie), else the
+cookie, else zh-CN.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+
+from tenants.events import EVENTS
+
+LANGS = ("zh-CN", "en")
+DEFAULT = "zh-CN"
+COOKIE = "xf_lang"
+
+# key -> (zh-CN, en)
+MESSAGES: dict[str, tuple[str, str]] = {
+    "app.name": ("信访平台", "Xinfang petitions"),
+    "app.console": ("信访工作台", "Petition console"),
+    "lang.switch": ("English", "中文"),
+    "nav.queue": ("我的待办", "My queue"),
+    "nav.password": ("修改密码", "Change password"),
+    "nav.logout": ("退出登录", "Sign out"),
+    "nav.skip": ("跳到正文", "Skip to content"),
+    "login.title": ("登录", "Sign in"),
+    "login.slug": ("学校代码", "University code"),
+    "login.email": ("电子邮箱", "Email"),
+    "login.password": ("密码", "Password"),
+    "login.submit": ("登录", "Sign in"),
+    "login.bad": ("学校代码、邮箱或密码不正确。", "The university code, email or password is wrong."),
+    "login.throttled": ("登录失败次数过多，请 {seconds} 秒后再试。", "Too many failed sign-ins: wait {seconds} s."),
+    "login.suspended": ("该校账户已暂停。", "This university's account is suspended."),
+    "login.ended": ("会话已结束，请重新登录。", "Your session has ended; please sign in again."),
+    "logout.done": ("您已退出登录。", "You are signed out."),
+    "password.title": ("修改密码", "Change password"),
+    "password.forced": (
+        "您的密码由管理员发放，请先设置自己的密码。",
+        "Your password was issued by an administrator: choose your own first.",
+    ),
+    "password.current": ("当前密码", "Current password"),
+    "password.new": ("新密码", "New password"),
+    "password.submit": ("保存新密码", "Save the new password"),
+    "password.wrong": ("当前密码不正确。", "The current password is wrong."),
+    "password.changed": ("密码已修改，其他设备上的登录已结束。", "Password changed; your other sessions have ended."),
+    "queue.title": ("我的待办", "My queue"),
+    "queue.counts": ("按状态统计", "Counts by state"),
+    "queue.filters": ("筛选", "Filters"),
+    "queue.any": ("全部", "Any"),
+    "queue.q": ("全文搜索", "Full-text search"),
+    "queue.overdue": ("是否超期", "Overdue"),
+    "queue.overdue_yes": ("已超期", "Overdue"),
+    "queue.overdue_no": ("未超期", "Not overdue"),
+    "queue.from": ("收到日期自", "Received from"),
+    "queue.to": ("收到日期至", "Received until"),
+    "queue.apply": ("筛选", "Apply"),
+    "queue.reset": ("清除", "Clear"),
+    "queue.empty": ("没有符合条件的信访件。", "No petition matches."),
+    "queue.next": ("下一页", "Next page"),
+    "queue.first": ("第一页", "First page"),
+    "queue.results": ("信访件列表", "Petitions"),
+    "field.tracking_number": ("受理编号", "Tracking number"),
+    "field.subject": ("标题", "Subject"),
+    "field.content": ("内容", "Content"),
+    "field.kind": ("类别", "Kind"),
+    "field.category": ("分类", "Category"),
+    "field.channel": ("渠道", "Channel"),
+    "field.state": ("状态", "State"),
+    "field.unit": ("承办单位", "Unit"),
+    "field.received_at": ("收到时间", "Received"),
+    "field.due": ("期限", "Due"),
+    "field.location": ("地点", "Place"),
+    "field.petitioner": ("信访人", "Petitioner"),
+    "field.name": ("姓名", "Name"),
+    "field.phone": ("电话", "Phone"),
+    "field.number": ("学号/工号", "Student or staff number"),
+    "field.anonymous": ("匿名", "Anonymous"),
+    "field.participants": ("人数", "Participants"),
+    "field.reason": ("理由", "Reason"),
+    "field.days": ("延长天数", "Days of extension"),
+    "field.outcome": ("处理结果", "Outcome"),
+    "field.opinion": ("处理意见", "Opinion"),
+    "field.agreement": ("调解协议（可选）", "Agreement (optional)"),
+    "field.rating": ("评价", "Rating"),
+    "field.comment": ("留言（可选）", "Comment (optional)"),
+    "field.reveal_reason": ("查看理由代码", "Reason code"),
+    "field.lookup_code": ("查询码", "Lookup code"),
+    "field.attachment": ("附件（可选）", "Attachment (optional)"),
+    "field.identity": ("身份", "Identity"),
+    "due.accept": ("受理期限", "Acceptance due"),
+    "due.conclude": ("办结期限", "Conclusion due"),
+    "due.review": ("复查期限", "Review due"),
+    "due.objection": ("异议期限", "Objection due"),
+    "due.review_window": ("可申请复查至", "Review may be requested until"),
+    "due.current": ("当前期限", "Current deadline"),
+    "urgency.overdue": ("已超期", "overdue"),
+    "urgency.soon": ("3天内到期", "due within 3 days"),
+    "urgency.ok": ("正常", "on time"),
+    "petition.facts": ("基本信息", "Facts"),
+    "petition.deadlines": ("期限", "Deadlines"),
+    "petition.timeline": ("办理记录", "Timeline"),
+    "petition.attachments": ("附件", "Attachments"),
+    "petition.attachment_image": ("附件图片 {n}", "Attached image {n}"),
+    "petition.no_attachments": ("无附件。", "No attachment."),
+    "petition.actions": ("可办理的操作", "Actions available now"),
+    "petition.no_actions": ("当前状态下您没有可办理的操作。", "No action is yours to take in this state."),
+    "petition.sealed": ("信访人身份已密封。", "The petitioner's identity is sealed."),
+    "petition.reveal": ("查看密封身份（将记录在案）", "Reveal the sealed identity (journaled)"),
+    "petition.anonymous": ("匿名信访", "Anonymous petition"),
+    "petition.reply": ("答复", "Reply"),
+    "petition.not_accepted_reason": ("不予受理理由", "Reason for not accepting"),
+    "petition.stale": (
+        "该信访件已被他人更新，以下为最新状态，请核对后重试。",
+        "Someone changed this petition meanwhile: here is its current state; check and try again.",
+    ),
+    "petition.done": ("已办理。", "Done."),
+    "petition.refused": ("无法办理：{detail}", "Not possible: {detail}"),
+    "petition.invalid": ("请补充以下信息：", "Please complete:"),
+    "petition.back": ("返回待办", "Back to the queue"),
+    "action.submit": ("提交", "Submit"),
+    "action.accept": ("受理", "Accept"),
+    "action.not_accept": ("不予受理", "Do not accept"),
+    "action.assign": ("交办", "Assign to a unit"),
+    "action.start": ("开始办理", "Start handling"),
+    "action.transfer": ("转办", "Transfer"),
+    "action.object_transfer": ("对转办提出异议", "Object to the transfer"),
+    "action.extend": ("延期", "Extend the deadline"),
+    "action.reply": ("答复", "Reply"),
+    "action.close": ("办结", "Close"),
+    "action.rate": ("评价", "Rate"),
+    "action.request_review": ("申请复查", "Request a review"),
+    "action.answer_review": ("复查答复", "Answer the review"),
+    "action.request_rereview": ("申请复核", "Request a re-review"),
+    "action.answer_rereview": ("复核答复", "Answer the re-review"),
+    "state.received": ("已收到", "Received"),
+    "state.accepted": ("已受理", "Accepted"),
+    "state.not_accepted": ("不予受理", "Not accepted"),
+    "state.assigned": ("已交办", "Assigned"),
+    "state.in_progress": ("办理中", "In progress"),
+    "state.transferred": ("已转办", "Transferred"),
+    "state.replied": ("已答复", "Replied"),
+    "state.closed": ("已办结", "Closed"),
+    "state.review_requested": ("复查中", "Review requested"),
+    "state.reviewed": ("已复查", "Reviewed"),
+    "state.rereview_requested": ("复核中", "Re-review requested"),
+    "state.final": ("已终结", "Final"),
+    "kind.suggestion": ("建议意见类", "Suggestion"),
+    "kind.accusation": ("检举控告类", "Accusation"),
+    "kind.complaint": ("申诉求决类", "Complaint"),
+    "channel.online": ("网上", "Online"),
+    "channel.mobile": ("手机", "Mobile"),
+    "channel.letter": ("来信", "Letter"),
+    "channel.phone": ("来电", "Phone"),
+    "channel.fax": ("传真", "Fax"),
+    "channel.visit": ("来访", "Visit"),
+    "channel.email": ("电子邮件", "Email"),
+    "channel.open311": ("Open311", "Open311"),
+    "outcome.supported": ("支持", "Supported"),
+    "outcome.explained": ("解释说明", "Explained"),
+    "outcome.not_supported": ("不支持", "Not supported"),
+    "rating.satisfied": ("满意", "Satisfied"),
+    "rating.basically_satisfied": ("基本满意", "Basically satisfied"),
+    "rating.dissatisfied": ("不满意", "Dissatisfied"),
+    "reveal.investigation": ("核查需要", "Needed for the investigation"),
+    "reveal.safety": ("人身安全", "Someone's safety"),
+    "reveal.legal-request": ("依法调取", "A lawful request"),
+    "nav.incidents": ("突发事件", "Incidents"),
+    "nav.warnings": ("预警", "Warnings"),
+    "warning.title": ("未处理的预警", "Open warnings"),
+    "warning.none": ("暂无未处理的预警。", "No open warning."),
+    "warning.raised_at": ("发出时间", "Raised"),
+    "warning.evidence": ("依据", "Evidence"),
+    "incident.list_title": ("突发事件", "Incidents"),
+    "incident.title": ("事件", "Incident"),
+    "incident.level": ("确定等级", "Level decided"),
+    "incident.suggested_level": ("预案建议等级", "Level suggested by the plan"),
+    "incident.reported_at": ("报告时间", "Reported"),
+    "incident.drill": ("演练", "drill"),
+    "incident.none": ("暂无突发事件。", "No incident."),
+    "incident.none_yet": ("暂无。", "None yet."),
+    "incident.steps": ("处置步骤", "The steps"),
+    "incident.tasks": ("各单位任务", "Tasks by unit"),
+    "incident.measures": ("处置措施", "Measures"),
+    "incident.logistics": ("后勤保障", "Logistics"),
+    "incident.bulletins": ("信息发布", "Bulletins"),
+    "incident.petitions": ("关联信访件", "Linked petitions"),
+    "incident.shortfall": ("缺口 {n}", "short by {n}"),
+    "incident_state.reported": ("已报告", "Reported"),
+    "incident_state.assessed": ("已研判", "Assessed"),
+    "incident_state.responding": ("处置中", "Responding"),
+    "incident_state.cleanup": ("善后中", "Cleaning up"),
+    "incident_state.summary_review": ("总结审核中", "Summary in review"),
+    "incident_state.closed": ("已结束", "Closed"),
+    "step_status.pending": ("未开始", "Not started"),
+    "step_status.started": ("进行中", "Under way"),
+    "step_status.done": ("已完成", "Done"),
+    "task_state.assigned": ("已分派", "Assigned"),
+    "task_state.acknowledged": ("已确认", "Acknowledged"),
+    "task_state.done": ("已完成", "Done"),
+    "task_state.declined": ("已退回", "Declined"),
+    "logistics.water": ("饮用水", "Water"),
+    "logistics.medical": ("医疗", "Medical"),
+    "logistics.venue": ("场地", "Venue"),
+    "logistics.materials": ("物资", "Materials"),
+    "logistics_state.requested": ("已申请", "Requested"),
+    "logistics_state.fulfilled": ("已满足", "Fulfilled"),
+    "logistics_state.short": ("不足", "Short"),
+    "bulletin_state.draft": ("草稿", "Draft"),
+    "bulletin_state.approved": ("已审核", "Approved"),
+    "bulletin_state.published": ("已发布", "Published"),
+    "student.title": ("网上信访", "Petition online"),
+    "student.intro": (
+        "请如实填写。提交后您将获得受理编号和查询码，用于查询进度和评价。",
+        "Please write truthfully. You will get a tracking number and a lookup code to follow and rate your case.",
+    ),
+    "student.submit": ("提交信访", "Submit the petition"),
+    "student.named": ("实名信访", "With my name"),
+    "student.anonymous": ("匿名信访", "Anonymously"),
+    "student.how": ("署名方式", "How to sign"),
+    "student.check": ("查询进度", "Check a petition's status"),
+    "student.new": ("提交新的信访", "Submit a new petition"),
+    "student.saved_title": ("信访已提交，请保存以下信息", "Submitted: save these now"),
+    "student.saved_warning": (
+        "查询码只显示这一次，请抄写或截图保存。凭受理编号和查询码查询进度、评价和申请复查。",
+        "The lookup code is shown only this once: write it down or take a screenshot. With the tracking number "
+        "and the code you can follow, rate and ask for a review.",
+    ),
+    "student.saved_confirm": ("我已保存受理编号和查询码", "I have saved the tracking number and the lookup code"),
+    "student.saved_continue": ("继续", "Continue"),
+    "student.not_found": (
+        "没有找到该受理编号与查询码对应的信访件。",
+        "No petition has this tracking number and lookup code.",
+    ),
+    "student.status_title": ("办理进度", "Status"),
+    "student.rate_title": ("评价处理结果", "Rate the outcome"),
+    "student.rated": ("感谢您的评价。", "Thank you for rating."),
+    "student.review_title": ("申请复查", "Ask for a review"),
+    "student.review_help": (
+        "如对处理意见不服，可在期限内申请复查或复核。",
+        "If you disagree with the opinion, you may ask for a review (then a re-review) within the window.",
+    ),
+    "student.review_done": ("已提交复查申请。", "Your request for a review is registered."),
+    "student.your_rating": ("您的评价", "Your rating"),
+    "student.attachment_stored": ("附件已上传。", "The attachment is stored."),
+    "student.attachment_refused": (
+        "信访已提交，但附件未能保存：仅接受 jpeg、png、pdf、docx 或 mp3 文件。",
+        "The petition is submitted, but the attachment was not stored: jpeg, png, pdf, docx or mp3 only.",
+    ),
+    "student.attachment_help": (
+        "可上传一张照片或一份文件（jpeg、png、pdf、docx、mp3）。",
+        "One photo or file (jpeg, png, pdf, docx, mp3).",
+    ),
+    "error.title": ("出错了", "Something went wrong"),
+    "error.400": ("请求有误，请检查后重试。", "The request is not valid; check it and try again."),
+    "error.401": ("请先登录。", "Please sign in."),
+    "error.403": (
+        "您无权进行此操作，或表单已过期，请刷新页面后重试。",
+        "You may not do this, or the form expired: reload and try again.",
+    ),
+    "error.404": ("页面不存在或您无权查看。", "This page does not exist or is not yours to see."),
+    "error.405": ("不支持此操作。", "This method is not allowed here."),
+    "error.409": ("当前状态不允许此操作。", "The current state does not allow this."),
+    "error.413": ("提交的内容过大。", "What you sent is too large."),
+    "error.415": ("不支持的内容类型。", "This content type is not supported."),
+    "error.422": ("请补充或更正所填信息。", "Please complete or correct the form."),
+    "error.429": ("操作过于频繁，请稍后再试。", "Too many requests: please wait a moment."),
+    "error.500": ("系统出错，请稍后再试。", "Something failed on our side; please try again later."),
+    "error.503": ("系统暂时不可用，请稍后再试。", "The service is unavailable for a moment; please retry."),
+    "error.home": ("返回首页", "Back to the start"),
+}
+
+
+def choose(query: str | None, cookie: str | None) -> str:
+    """The page's language: the query's, else the cookie's, else zh-CN (anything unknown is zh-CN)."""
+    for candidate in (query, cookie):
+        if candidate in LANGS:
+            return candidate  # type: ignore[return-value]
+    return DEFAULT
+
+
+def translator(lang: str) -> Callable[..., str]:
+    """``t(key, **values)`` in ``lang``; an unknown key shows itself (and fails the catalogue test)."""
+    index = 1 if lang == "en" else 0
+
+    def t(key: str, **values: object) -> str:
+        pair = MESSAGES.get(key)
+        text = pair[index] if pair else key
+        return text.format(**values) if values else text
+
+    return t
+
+
+def event(lang: str, event_type: str) -> str:
+    """A journal event in words: the event catalogue's own description (``tenants.events``), in ``lang``."""
+    known = EVENTS.get(event_type)
+    if known is None:
+        return event_type
+    text = known.description if lang == "en" else known.description_zh
+    return text[:1].upper() + text[1:] if lang == "en" else text
+
+
+# The password policy's reasons (``tenants.identity.password_problems``, English) in the page's language.
+_PASSWORD_PROBLEMS = (
+    (re.compile(r"^at least (\d+) characters$"), "至少 {0} 个字符"),
+    (re.compile(r"^too common"), "过于常见：在攻击者最先尝试的密码名单上"),
+    (re.compile(r"^must not be built on your email"), "不得以您的邮箱地址为基础"),
+    (re.compile(r"^must not be built on the university"), "不得以学校代码为基础"),
+    (re.compile(r"^must differ from the current"), "必须与当前密码不同"),
+)
+
+
+def password_problem(lang: str, message: str) -> str:
+    """One reason a new password was refused, in ``lang`` (an unknown reason shows as it came)."""
+    if lang == "en":
+        return message
+    for pattern, zh in _PASSWORD_PROBLEMS:
+        if found := pattern.match(message):
+            return zh.format(*found.groups())
+    return message
+
+
+def label(lang: str, names: Mapping[str, str | None]) -> str:
+    """A bilingual record's name (``name_zh``/``name_en``) in ``lang``."""
+    return (names.get("name_en") if lang == "en" else names.get("name_zh")) or names.get("name_zh") or ""

@@ -1,0 +1,50 @@
+"""Pure helpers of the console's pages (no I/O): how urgent a deadline is, which forms a petition's page
+offers, turning a submitted form into the API's input."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from service.petitions.workflow import PETITIONER_ACTIONS, allowed_actions
+
+SOON = timedelta(days=3)
+
+
+def urgency(due: datetime | None, now: datetime) -> str | None:
+    """``overdue`` once the deadline has passed, ``soon`` within 3 days of it, ``ok`` before; None without one."""
+    if due is None:
+        return None
+    if due <= now:
+        return "overdue"
+    if due - now <= SOON:
+        return "soon"
+    return "ok"
+
+
+def staff_actions(state: str, *, handled: bool) -> list[str]:
+    """The forms a petition's page offers a member of staff: the workflow table's actions for the state, without
+    the petitioner's own, and none unless the caller handles the petition (``scope.handles``)."""
+    if not handled:
+        return []
+    return [a for a in allowed_actions(state) if a not in PETITIONER_ACTIONS]
+
+
+def form_values(form: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """The named fields of a form, trimmed; empty ones left out (an optional field not filled in)."""
+    out: dict[str, Any] = {}
+    for name in names:
+        value = form.get(name)
+        if isinstance(value, str):
+            value = value.strip()
+            if value:
+                out[name] = value
+    return out
+
+
+def page_url(path: str, params: Mapping[str, str | None], **changes: str | None) -> str:
+    """``path`` with the query ``params`` (empty ones dropped) updated by ``changes``."""
+    merged = {k: v for k, v in {**params, **changes}.items() if v}
+    return f"{path}?{urlencode(merged)}" if merged else path
