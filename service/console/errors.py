@@ -34,7 +34,7 @@ def for_pages(handlers: dict[Any, Handler]) -> dict[Any, Handler]:
             answer = original(request, exc)
             if not is_page(request.url.path):
                 return answer
-            status = answer.status_code
+            status = answer.status_code or 500
             key = f"error.{status}" if f"error.{status}" in _KNOWN else ("error.400" if status < 500 else "error.500")
             headers = {k: v for k, v in answer.headers.items() if k.lower() == "retry-after"}
             body = answer.content if isinstance(answer.content, dict) else {}

@@ -274,8 +274,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
 def choose(query: str | None, cookie: str | None) -> str:
     """The page's language: the query's, else the cookie's, else zh-CN (anything unknown is zh-CN)."""
     for candidate in (query, cookie):
-        if candidate in LANGS:
-            return candidate  # type: ignore[return-value]
+        if candidate is not None and candidate in LANGS:
+            return candidate
     return DEFAULT
 
 

@@ -47,7 +47,9 @@ class IncidentController(Controller):
         d = await services.detail(db_session, incident_id, principal)
         content = await services.plan_of(db_session, d.incident)
         lang = pages.lang_of(request)
-        step_names = {st.key: (st.name.en if lang == "en" else st.name.zh) or st.key for st in content.steps}
+        step_names: dict[str, str] = {
+            st.key: (st.name.en if lang == "en" else st.name.zh) or st.key for st in content.steps
+        }
         units = {u.id: (u.name_en if lang == "en" else u.name_zh) for u in await org.all_units(db_session)}
         now = utcnow()
         steps = [

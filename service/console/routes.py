@@ -27,7 +27,7 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
     return TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine)
 
 
-def routers(settings: Settings) -> list[object]:
+def routers(settings: Settings) -> list[Router]:
     """The console (``/console``) and the student's pages (``/t/{slug}``), with CSRF protection on every form
     (a double-submit cookie checked against the form's ``_csrf_token``), and the static files."""
     csrf = CSRFConfig(
