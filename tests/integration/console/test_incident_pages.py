@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.integration.console.conftest import Browser
 from tests.support.emergency import Driver, make_university
+from tests.support.forms import Browser
 
 
 async def test_the_list_and_the_board_of_an_incident(web, client: Any, db: Any, platform_token: str):
@@ -36,7 +36,9 @@ async def test_open_warnings_with_their_evidence_in_words(web, client: Any, db: 
     from datetime import timedelta
 
     from tenants.clock import utcnow
-    from tests.integration.warnings.test_warnings import _scan, _setup, _submit
+    from tests.support.warnings import scan_at as _scan
+    from tests.support.warnings import submit_petitions as _submit
+    from tests.support.warnings import warning_university as _setup
 
     tenant = await make_tenant()
     await _setup(client, db, tenant)

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration.console.conftest import Browser
 from tests.support.casework import University, make_university, petition_body
+from tests.support.forms import Browser
 from tests.support.people import link_person
 from tests.support.platform import FIXED_NOW, sign_in
 

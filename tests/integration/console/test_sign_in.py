@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.integration.console.conftest import Browser
+from tests.support.forms import Browser
 from tests.support.platform import changed
 
 

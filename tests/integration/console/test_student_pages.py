@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.integration.console.conftest import Browser
 from tests.support.casework import University
+from tests.support.forms import Browser
 
 
 def field(html: str, name: str) -> str:

@@ -14,60 +14,11 @@ from sqlalchemy import select
 from analytics.runtime.scheduler import _periodic
 from analytics.warnings import jobs as warning_jobs
 from analytics.warnings import services as warning_scan
-from analytics.warnings.rules import Method
-from tests.support.people import link_person, make_account, make_unit
+from tests.support.people import link_person, make_account
 from tests.support.platform import auth
-
-METHOD = Method()
-
-
-async def _setup(client: Any, db: Any, tenant: Any) -> dict[str, Any]:
-    from tenants import tenancy
-
-    async with db.transaction(tenant.id) as session:
-        await tenancy.provision(session, tenant.id)
-    root = await make_unit(client, tenant, "university", "ROOT", None)
-    canteen = await make_unit(client, tenant, "office", "HQ", root)
-    r = await client.post(
-        "/api/v1/petition-categories",
-        json={"code": "canteen", "name_zh": "食堂", "name_en": "Canteen", "default_org_unit_id": canteen},
-        headers=tenant.headers,
-    )
-    assert r.status_code == 201, r.text
-    member, member_id = await make_account(client, tenant, "staff")
-    outsider, _ = await make_account(client, tenant, "staff")
-    person = await client.post(
-        "/api/v1/org/people",
-        json={"staff_number": uuid.uuid4().hex[:10], "name_zh": "值班员", "unit_id": canteen, "account_id": member_id},
-        headers=tenant.headers,
-    )
-    assert person.status_code == 201, person.text
-    r = await client.post(
-        "/api/v1/org/groups/handling/members",
-        json={"person_id": person.json()["id"], "role": "member"},
-        headers=tenant.headers,
-    )
-    assert r.status_code == 201, r.text
-    return {"unit": canteen, "member": member, "outsider": outsider}
-
-
-async def _submit(db: Any, tenant: Any, n: int, *, lat: float | None = None, long: float | None = None) -> None:
-    from service.petitions import services
-    from tenants.identity import Principal, Role
-
-    staff = Principal(kind="account", role=Role.tenant_admin, subject_id=uuid.uuid4(), tenant_id=tenant.id)
-    for i in range(n):
-        async with db.transaction(tenant.id) as session:
-            data = services.Submission(
-                kind="complaint", category="canteen", subject="饭菜", content="吃了以后不舒服", channel="online",
-                petitioner_name=f"学生{i}", petitioner_phone="13800000000", lat=lat, long=long,
-            )  # fmt: skip
-            await services.submit(session, db, data, principal=staff)
-
-
-async def _scan(db: Any, tenant: Any, at: Any) -> list[Any]:
-    async with db.transaction(tenant.id) as session:
-        return await warning_scan.scan(session, now=at, method=METHOD)
+from tests.support.warnings import scan_at as _scan
+from tests.support.warnings import submit_petitions as _submit
+from tests.support.warnings import warning_university as _setup
 
 
 async def _events(db: Any, tenant: Any, type_: str) -> list[Any]:
