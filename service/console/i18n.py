@@ -219,6 +219,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "student.anonymous": ("匿名信访", "Anonymously"),
     "student.how": ("署名方式", "How to sign"),
     "student.check": ("查询进度", "Check a petition's status"),
+    "student.reception": ("领导接访日", "Leaders' reception days"),
+    "student.reception_help": (
+        "学校领导定期接待来访群众。可凭受理编号和查询码预约，或到场登记新的信访事项。",
+        "University leaders receive petitioners in person. Book a place with your tracking number and lookup code, "
+        "or come and register a new petition.",
+    ),
+    "student.reception_none": ("近期没有安排领导接访。", "No reception day is scheduled at the moment."),
+    "reception.date": ("日期", "Date"),
+    "reception.time": ("时间", "Time"),
+    "reception.place": ("地点", "Place"),
+    "reception.leader": ("接访领导", "Received by"),
+    "reception.leader_unnamed": ("学校领导", "A university leader"),
+    "reception.available": ("剩余名额", "Places left"),
     "student.new": ("提交新的信访", "Submit a new petition"),
     "student.saved_title": ("信访已提交，请保存以下信息", "Submitted: save these now"),
     "student.saved_warning": (

@@ -23,6 +23,7 @@ from service.petitions import services
 from service.petitions.models import KINDS, RATINGS, Petition
 from service.petitions.workflow import Action
 from service.petitions.workflow import State as PState
+from service.reception.controllers import public_schedule
 from tenants.clock import utcnow
 from tenants.errors import Conflict, Invalid, NotFound
 
@@ -78,6 +79,14 @@ class StudentController(Controller):
         return pages.page(
             request, "student_saved.html", status_code=201, zone=zone, slug=slug, done=submitted, stored=stored
         )
+
+    @get("/reception")
+    async def reception(
+        self, request: Request[Any, Any, Any], slug: FromPath[str], state: State, db_session: Session
+    ) -> Template:
+        """The leaders' reception days (领导接访), public: when, where, which post receives, places left."""
+        await enter_tenant(state, slug)
+        return pages.page(request, "student_reception.html", slug=slug, sessions=await public_schedule(db_session))
 
     @get("/status")
     async def status_form(self, request: Request[Any, Any, Any], slug: FromPath[str], state: State) -> Template:

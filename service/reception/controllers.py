@@ -97,19 +97,7 @@ class PublicReceptionController(Controller):
     @get("/", summary="The upcoming leaders' reception sessions (public; no personal data)", **PUBLIC)
     async def schedule(self, slug: FromPath[str], state: State, db_session: Session) -> list[s.PublicSessionOut]:
         await enter_tenant(state, slug)
-        zone = await tenant_zone(db_session)
-        rows = await services.list_sessions(db_session, upcoming_only=True, include_cancelled=False)
-        titles = dict(
-            (p, (zh, en))
-            for p, zh, en in (
-                await db_session.execute(
-                    select(org.Person.id, org.Person.title_zh, org.Person.title_en).where(
-                        org.Person.id.in_([r.leader_person_id for r in rows])
-                    )
-                )
-            ).all()
-        )
-        return [s.PublicSessionOut.of(r, zone, *titles.get(r.leader_person_id, (None, None))) for r in rows]
+        return await public_schedule(db_session)
 
     @post("/{session_id:uuid}/bookings", summary="Book a slot: with a tracking number and lookup code, or a new "
           "petition", **PUBLIC)  # fmt: skip
@@ -147,3 +135,20 @@ class PublicReceptionController(Controller):
             tracking_number=booked.tracking_number,
             lookup_code=booked.lookup_code,
         )
+
+
+async def public_schedule(db_session: Session) -> list[s.PublicSessionOut]:
+    """The upcoming sessions as the public sees them (the API and the student's page alike): the leader by post,
+    never by name; times in the university's zone."""
+    zone = await tenant_zone(db_session)
+    rows = await services.list_sessions(db_session, upcoming_only=True, include_cancelled=False)
+    leaders = [r.leader_person_id for r in rows]
+    titles = {
+        p: (zh, en)
+        for p, zh, en in (
+            await db_session.execute(
+                select(org.Person.id, org.Person.title_zh, org.Person.title_en).where(org.Person.id.in_(leaders))
+            )
+        ).all()
+    }
+    return [s.PublicSessionOut.of(r, zone, *titles.get(r.leader_person_id, (None, None))) for r in rows]
