@@ -14,7 +14,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from analytics.broker import ensure_broker
-from service import accounts, auth, bureau, health, materials, org, plans, platform, reports, warnings
+from service import accounts, auth, bureau, health, materials, openapi, org, plans, platform, reports, warnings
 from service.deps import provide_principal, provide_session
 from service.errors import EXCEPTION_HANDLERS
 from service.incidents import controllers as incidents
@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None, *, extra_handlers: list[object]
         )
         return config
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[*ROUTE_HANDLERS, PrometheusController, *(extra_handlers or [])],
         lifespan=[app_resources],
         on_app_init=[on_app_init],
@@ -141,3 +141,5 @@ def create_app(settings: Settings | None = None, *, extra_handlers: list[object]
         ),
         debug=False,
     )
+    openapi.install(app)
+    return app

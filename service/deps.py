@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.params import HeaderParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tenants.idempotency import KEY_PATTERN
 from tenants.identity import ANONYMOUS, Principal
 
 T = TypeVar("T")
@@ -34,6 +36,17 @@ def provide_principal(request: Request[Any, Any, Any]) -> Principal:
 # Handler parameter types for the app-wide dependencies (declared explicitly, as Litestar 3 requires).
 Session = NamedDependency[AsyncSession]
 Caller = NamedDependency[Principal]
+
+# The retry-safe key of a write (``tenants.idempotency``), declared once: its pattern is the one the server checks.
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        required=False,
+        pattern=KEY_PATTERN.pattern,
+        description="retry-safe key (a UUID is ideal: 8 to 200 visible ASCII characters); 24 h",
+    ),
+]
 
 
 class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -16,11 +16,12 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.openapi import ResponseSpec
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from analytics.reports import render, store
 from analytics.reports.periods import Kind
-from service.deps import Caller, Input, Page, Session
+from service.deps import Caller, IdempotencyKey, Input, Page, Session
 from service.security import requires
 from tenants import idempotency
 from tenants.clock import utcnow
@@ -30,10 +31,6 @@ from tenants.tenancy import get_tenant
 
 REQUEST = requires(Role.tenant_admin, Role.petition_officer)
 READ = requires(Role.tenant_admin, Role.petition_officer, Role.staff, scopes=("reports:read",))
-IdempotencyKey = Annotated[
-    str | None,
-    HeaderParameter(name="Idempotency-Key", required=False, description="retry-safe key (a UUID); 24 h"),
-]
 FILE = re.compile(r"^report\.(html|pdf|csv|xlsx|parquet)$")
 BASE = "/api/v1/reports"
 
@@ -113,7 +110,18 @@ class ReportController(Controller):
     path = BASE
     tags = ["reports"]
 
-    @post("", summary="Request the report of a closed period (computed in the background)", **REQUEST)
+    @post(
+        "",
+        summary="Request the report of a closed period (computed in the background)",
+        status_code=202,
+        responses={
+            202: ResponseSpec(
+                data_container=ReportRequestOut, description="Accepted: follow Location", generate_examples=False
+            )
+        },
+        location=True,
+        **REQUEST,
+    )
     async def request(
         self,
         data: JSONBody[ReportRequestIn],
@@ -177,6 +185,7 @@ class ReportController(Controller):
     @get(
         "/{report_id:uuid}/{file:str}",
         summary="The report rendered: report.html, report.pdf, report.csv, report.xlsx or report.parquet",
+        produces=("html", "pdf", "csv", "xlsx", "parquet"),
         **READ,
     )
     async def rendered(

@@ -16,7 +16,6 @@ the client got: a refusal raised here is rendered here, through the same problem
 from __future__ import annotations
 
 import hashlib
-import re
 import time
 import uuid
 from collections.abc import Callable
@@ -32,7 +31,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import EXCEPTION_HANDLERS
+from service.errors import EXCEPTION_HANDLERS, REQUEST_ID_PATTERN
 from tenants import identity
 from tenants.clock import utcnow
 from tenants.db import Database, set_tenant
@@ -44,7 +43,6 @@ from tenants.tenancy import Tenant, TenantStatus
 log = structlog.get_logger("xinfang.access")
 # The caller of the current request, for code that is not handed the request (the public tenant entry).
 _caller: ContextVar[Principal] = ContextVar("xinfang_caller", default=ANONYMOUS)
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 MEDIA = {
     "json": ("application/json", "application/merge-patch+json"),
@@ -221,7 +219,7 @@ class RequestContextMiddleware(ASGIMiddleware):
         started = time.perf_counter()
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         request_id = headers.get("x-request-id", "")
-        if not _REQUEST_ID.match(request_id):
+        if not REQUEST_ID_PATTERN.match(request_id):
             request_id = uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.clear_contextvars()

@@ -7,16 +7,17 @@ import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.datastructures import State, UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.openapi import ResponseSpec
+from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import func, select
 
-from service.deps import Caller, Page, Session
+from service.deps import Caller, IdempotencyKey, Page, Session
 from service.petitions import access_log, scope, services
 from service.petitions import schemas as s
 from service.petitions.access_log import Via
@@ -48,10 +49,12 @@ ANY_OR_READER = requires(
 ADMIN = requires(Role.tenant_admin)
 # Public routes: anonymous callers welcome (OpenAPI: no credentials, or a bearer token).
 PUBLIC: dict[str, Any] = {"security": [{}, {"bearer": []}]}
-IdempotencyKey = Annotated[
-    str | None,
-    HeaderParameter(name="Idempotency-Key", required=False, description="retry-safe key (a UUID); 24 h"),
-]
+# What a submission answers (its handlers return the stored bytes, which Litestar cannot read a schema from).
+SUBMITTED = {
+    201: ResponseSpec(
+        data_container=s.SubmittedOut, description="Received: tracking number, lookup code", generate_examples=False
+    )
+}
 # Guessing a lookup code: per tracking number and per client, per minute.
 LOOKUPS_PER_NUMBER = 10
 LOOKUPS_PER_CLIENT = 30
@@ -170,6 +173,7 @@ class PetitionController(Controller):
         "/",
         summary="Submit a petition (signed-in petitioner or staff member, or the university's app with a "
         "petitions:write key on behalf of its signed-in user)",
+        responses=SUBMITTED,
         **SUBMITTER,
     )
     async def submit(
@@ -182,7 +186,12 @@ class PetitionController(Controller):
     ) -> Response[Any]:
         return await receive(state, request, principal, data, idempotency_key)
 
-    @post("/register", summary="Register a letter, call, fax, email or visit on behalf of a petitioner", **STAFF)
+    @post(
+        "/register",
+        summary="Register a letter, call, fax, email or visit on behalf of a petitioner",
+        responses=SUBMITTED,
+        **STAFF,
+    )
     async def register(
         self,
         data: JSONBody[s.RegistrationIn],
@@ -201,22 +210,15 @@ class PetitionController(Controller):
         states: Annotated[list[PState] | None, QueryParameter(name="state", description="one or more states")] = None,
         overdue: FromQuery[bool | None] = None,
         org_unit_id: FromQuery[uuid.UUID | None] = None,
-        kind: Annotated[str | None, QueryParameter(max_length=16)] = None,
+        kind: FromQuery[Literal[KINDS] | None] = None,
         category: Annotated[str | None, QueryParameter(max_length=40)] = None,
-        channel: Annotated[str | None, QueryParameter(max_length=16)] = None,
+        channel: FromQuery[Literal[CHANNELS] | None] = None,
         received_from: FromQuery[date | None] = None,
         received_to: FromQuery[date | None] = None,
         q: Annotated[str | None, QueryParameter(max_length=200)] = None,
         cursor: FromQuery[uuid.UUID | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> Page[s.PetitionSummary]:
-        errors = []
-        if kind and kind not in KINDS:
-            errors.append({"field": "kind", "message": f"one of {list(KINDS)}"})
-        if channel and channel not in CHANNELS:
-            errors.append({"field": "channel", "message": f"one of {list(CHANNELS)}"})
-        if errors:
-            raise Invalid("bad filter", errors=errors)
         flt = services.ListFilter(
             [str(x) for x in states] if states else None,
             overdue,
@@ -258,6 +260,7 @@ class PetitionController(Controller):
         "/{petition_id:uuid}/attachments/{attachment_id:uuid}",
         summary="One attached file, to preview or download (404 out of scope)",
         media_type="application/octet-stream",
+        produces=("jpeg", "png", "pdf", "mp3", "docx"),
         **ANY_OR_READER,
     )
     async def attachment(
@@ -410,7 +413,12 @@ class PublicPetitionController(Controller):
         await enter_tenant(state, slug)
         return [s.CategoryOut.of(c) for c in await services.list_categories(db_session, active_only=True)]
 
-    @post("/petitions", summary="Submit a petition without an account (named or anonymous)", **PUBLIC)
+    @post(
+        "/petitions",
+        summary="Submit a petition without an account (named or anonymous)",
+        responses=SUBMITTED,
+        **PUBLIC,
+    )
     async def submit(
         self,
         slug: FromPath[str],
@@ -494,7 +502,17 @@ class PublicPetitionController(Controller):
     @post(
         "/petitions/attachments",
         summary="Attach files to a petition (jpeg, png, pdf, docx, mp3; checked by content)",
-        opt={"media": "multipart"},
+        opt={
+            "media": "multipart",
+            "form": {
+                "fields": {
+                    "tracking_number": {"type": "string", "minLength": 1, "maxLength": 24},
+                    "lookup_code": {"type": "string", "minLength": 1, "maxLength": 32},
+                    "files": "files",
+                },
+                "required": ["tracking_number", "lookup_code", "files"],
+            },
+        },
         request_max_body_size=32 * 1024 * 1024,
         **PUBLIC,
     )
