@@ -15,6 +15,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from analytics.broker import ensure_broker
 from service import accounts, auth, bureau, health, materials, openapi, org, plans, platform, reports, warnings
+from service.body_errors import strict_json_body
 from service.deps import provide_principal, provide_session
 from service.errors import EXCEPTION_HANDLERS
 from service.incidents import controllers as incidents
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None, *, extra_handlers: list[object]
         },
         middleware=[prometheus.middleware, RequestContextMiddleware()],
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=strict_json_body,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Xinfang 信訪 API",

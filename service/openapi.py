@@ -346,17 +346,30 @@ def _closed_structs(handlers: dict[tuple[str, str], HTTPRouteHandler]) -> dict[s
 
 
 def _dict_values_as_checked(schema: dict[str, Any], struct: type[msgspec.Struct]) -> None:
-    """Litestar drops the constraints of a mapping's keys and values (``dict[Code, NonEmpty]``); msgspec, which
-    checks them, says them: its own schema of such a field is taken."""
+    """Litestar drops the constraints of a mapping's keys and values (``dict[Code, NonEmpty]``) and of a list's
+    items (``list[NonEmpty]``); msgspec, which checks them, says them: its own schema of such a field is taken."""
     _, defs = msgspec.json.schema_components([struct], ref_template="#/components/schemas/{name}")
     own = defs.get(struct.__name__, {})
     for field, spec in (own.get("properties") or {}).items():
-        if isinstance(spec.get("additionalProperties"), dict) and "$ref" not in str(spec):
-            target = schema.get("properties", {}).get(field)
-            if isinstance(target, dict) and target.get("type") == "object":
-                target["additionalProperties"] = spec["additionalProperties"]
-                if "propertyNames" in spec:
-                    target["propertyNames"] = spec["propertyNames"]
+        target = schema.get("properties", {}).get(field)
+        if not isinstance(target, dict) or "$ref" in str(spec):
+            continue
+        if isinstance(spec.get("additionalProperties"), dict) and target.get("type") == "object":
+            target["additionalProperties"] = spec["additionalProperties"]
+            if "propertyNames" in spec:
+                target["propertyNames"] = spec["propertyNames"]
+        elif isinstance(spec.get("items"), dict) or isinstance(spec.get("anyOf"), list):
+            _copy_items(spec, target)
+
+
+def _copy_items(spec: dict[str, Any], target: dict[str, Any]) -> None:
+    """A list field's item constraints from msgspec's schema, also when the field is optional (``anyOf``)."""
+    arrays = [b for b in [spec, *spec.get("anyOf", [])] if isinstance(b, dict) and isinstance(b.get("items"), dict)]
+    if not arrays:
+        return
+    for branch in [target, *target.get("oneOf", []), *target.get("anyOf", [])]:
+        if isinstance(branch, dict) and branch.get("type") == "array":
+            branch["items"] = arrays[0]["items"]
 
 
 def _types_in(annotation: Any) -> list[Any]:
@@ -379,6 +392,23 @@ def _unique_titles(schemas: dict[str, Any]) -> None:
             schema["title"] = "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", name))
 
 
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A header's ``X | None`` is a header left out: a header has no null (``null`` is four letters the server
+    checks like any value), so the null branch is dropped. (A query parameter's ``null`` does read as None.)"""
+    for key in ("oneOf", "anyOf"):
+        branches = schema.get(key)
+        if isinstance(branches, list) and any(b.get("type") == "null" for b in branches):
+            rest = [b for b in branches if b.get("type") != "null"]
+            others = {k: v for k, v in schema.items() if k != key}
+            return {**others, **rest[0]} if len(rest) == 1 else {**others, key: rest}
+    if isinstance(schema.get("enum"), list) and None in schema["enum"]:
+        schema = {**schema, "enum": [v for v in schema["enum"] if v is not None]}
+    if isinstance(schema.get("type"), list) and "null" in schema["type"]:
+        types = [t for t in schema["type"] if t != "null"]
+        return {**schema, "type": types[0] if len(types) == 1 else types}
+    return schema
+
+
 def complete(document: dict[str, Any], app: Litestar) -> dict[str, Any]:
     """The document Litestar generated, with every route's answers, headers and media types."""
     schemas, responses = _problem_components()
@@ -398,6 +428,9 @@ def complete(document: dict[str, Any], app: Litestar) -> dict[str, Any]:
             if handler is None or not isinstance(op, dict) or "responses" not in op:
                 continue
             op["responses"].pop("400", None)  # Litestar's own shape; ours is the problem below
+            for parameter in op.get("parameters") or []:
+                if parameter.get("in") == "header":
+                    parameter["schema"] = _without_null(parameter.get("schema") or {})
             _request_body(op, handler)
             _success(op, handler, components)
             open311 = path.startswith("/open311/")
@@ -413,6 +446,23 @@ def complete(document: dict[str, Any], app: Litestar) -> dict[str, Any]:
 _ID = re.compile(r"^\{(\w+)\}$")
 
 
+def _created_id(schema: Any, path: str, schemas: dict[str, Any]) -> str | None:
+    """Where a create's answer holds the new id: ``/id``, or ``/tenant/id`` when ``POST .../tenants`` answers the
+    tenant beside other things (its first admin, a subscription's secret)."""
+
+    def resolved(s: Any) -> dict[str, Any]:
+        s = s or {}
+        return schemas.get(s["$ref"].rsplit("/", 1)[-1], {}) if "$ref" in s else s
+
+    properties = resolved(schema).get("properties") or {}
+    if "id" in properties:
+        return "/id"
+    singular = path.rstrip("/").rsplit("/", 1)[-1].removesuffix("s")
+    if "id" in (resolved(properties.get(singular)).get("properties") or {}):
+        return f"/{singular}/id"
+    return None
+
+
 def _link_creates_to_reads(document: dict[str, Any]) -> None:
     """OpenAPI links from each create (``POST /x`` answering an object with an ``id``) to the operations on
     ``/x/{id}``, so a stateful client (Schemathesis's stateful phase, a generated SDK) can follow them."""
@@ -423,10 +473,10 @@ def _link_creates_to_reads(document: dict[str, Any]) -> None:
         if not isinstance(post, dict):
             continue
         created = next((post["responses"][s] for s in ("201", "200") if s in post["responses"]), None)
-        schema = ((created or {}).get("content") or {}).get("application/json", {}).get("schema") or {}
-        if "$ref" in schema:
-            schema = schemas.get(schema["$ref"].rsplit("/", 1)[-1], {})
-        if "id" not in (schema.get("properties") or {}):
+        pointer = _created_id(
+            ((created or {}).get("content") or {}).get("application/json", {}).get("schema"), path, schemas
+        )
+        if pointer is None:
             continue
         links: dict[str, Any] = {}
         for other, other_item in paths.items():
@@ -442,7 +492,10 @@ def _link_creates_to_reads(document: dict[str, Any]) -> None:
                 if len(rest) > 1 and (method != "get" or "{" in "/".join(rest[1:])):
                     continue  # a nested read whose other parameters the create does not give
                 name = (op.get("operationId") or f"{method}{other}").replace("/", "_")
-                links[name] = {"operationId": op["operationId"], "parameters": {match.group(1): "$response.body#/id"}}
+                links[name] = {
+                    "operationId": op["operationId"],
+                    "parameters": {match.group(1): f"$response.body#{pointer}"},
+                }
         if links and created is not None:
             created["links"] = links
 

@@ -199,9 +199,13 @@ class Authenticator:
 
 
 def credential_of(headers: dict[str, str]) -> str | None:
+    auth = headers.get("authorization", "")
+    if "x-api-key" in headers and auth:
+        # Found by fuzzing: a bad bearer token beside a good key was silently ignored. Two credentials are
+        # refused, never one of them picked.
+        raise Unauthorized("send one credential: an API key or an Authorization header", code="ambiguous-credentials")
     if key := headers.get("x-api-key"):
         return key.strip()
-    auth = headers.get("authorization", "")
     scheme, _, value = auth.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()

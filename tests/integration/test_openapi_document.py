@@ -165,3 +165,53 @@ async def test_options_and_405_list_every_method_of_a_path(client, tenant):
     assert r.status_code == 204 and set(r.headers["allow"].split(", ")) == {"GET", "OPTIONS", "POST"}
     r = await client.delete("/api/v1/accounts", headers=auth(tenant.admin_token))
     assert r.status_code == 405 and set(r.headers["allow"].split(", ")) == {"GET", "OPTIONS", "POST"}
+
+
+# --- bugs the fuzzer found, fixed in the server --------------------------------------------------------------
+
+
+async def test_two_credentials_are_refused_not_one_of_them_picked(client, tenant):
+    r = await client.post("/api/v1/api-keys", json={"name": "k", "scopes": ["webhooks:manage"]}, headers=tenant.headers)
+    key = r.json()["secret"]
+    ok = await client.get("/api/v1/webhooks/subscriptions", headers={"X-API-Key": key})
+    assert ok.status_code == 200
+    both = await client.get(
+        "/api/v1/webhooks/subscriptions", headers={"X-API-Key": key, "Authorization": "Bearer not-a-token"}
+    )
+    assert both.status_code == 401 and both.json()["type"].endswith("/ambiguous-credentials")
+
+
+async def test_a_json_body_has_the_json_types_its_schema_says(client, tenant):
+    # Litestar's lenient conversion read 0 as false and "5" as 5; the document says boolean and integer
+    r = await client.put(
+        "/api/v1/notifications/preferences", json=[{"kind": "task", "feed": True, "email": 0}], headers=tenant.headers
+    )
+    assert r.status_code == 400, r.text
+    assert [e["pointer"] for e in r.json()["errors"]] == ["/0/email"]
+    r = await client.post(
+        f"/api/v1/t/{tenant.slug}/petitions",
+        json={
+            "kind": "complaint",
+            "category": "x",
+            "subject": "s",
+            "content": "c",
+            "anonymous": True,
+            "participants": "5",
+        },
+    )
+    assert r.status_code == 400 and [e["pointer"] for e in r.json()["errors"]] == ["/participants"]
+    fine = await client.put(
+        "/api/v1/notifications/preferences",
+        json=[{"kind": "task", "feed": True, "email": False}],
+        headers=tenant.headers,
+    )
+    assert fine.status_code == 200, fine.text
+
+
+async def test_an_integral_float_is_an_integer_as_json_schema_says(client, tenant):
+    # found by fuzzing the strict reading: `"participants": 3.0` is an integer to JSON Schema, so it is to us
+    body = {"kind": "complaint", "category": "x", "subject": "s", "content": "c", "anonymous": True}
+    r = await client.post(f"/api/v1/t/{tenant.slug}/petitions", json={**body, "participants": 3.0})
+    assert r.status_code == 422 and [e["pointer"] for e in r.json()["errors"]] == ["/category"], r.text
+    r = await client.post(f"/api/v1/t/{tenant.slug}/petitions", json={**body, "participants": 3.5})
+    assert r.status_code == 400 and [e["pointer"] for e in r.json()["errors"]] == ["/participants"]
