@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NAME ?=
 
-.PHONY: run test bench lint format clean
+.PHONY: run test fuzz bench lint format clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The contract tests at length: every operation as every role, many examples per operation (tests/contract/).
+fuzz: $(STAMP)
+	XINFANG_FUZZ=long $(BIN)/python -m pytest tests/contract --timeout 0 $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench $(NAME)

@@ -30,7 +30,9 @@ from tenants.identity import Principal
 from tenants.ids import new_id
 
 TTL = timedelta(hours=24)
-KEY_PATTERN = re.compile(r"^[\x21-\x7e]{8,200}$")
+# 8 to 200 visible ASCII characters. `(?![\s\S])` is the end of the input in ECMA-262 (the OpenAPI document's
+# regexes) and Python alike, where `$` would let a trailing newline through.
+KEY_PATTERN = re.compile(r"^[!-~]{8,200}(?![\s\S])")
 
 
 class IdempotencyKey(TenantOwned, Base):

@@ -20,7 +20,8 @@ from service.auth import controllers as auth
 from service.bureau import controllers as bureau
 from service.console import errors as console_errors
 from service.console import routes as console
-from service.http import health
+from service.http import health, openapi
+from service.http.body_errors import strict_json_body
 from service.http.deps import provide_principal, provide_session
 from service.http.errors import EXCEPTION_HANDLERS
 from service.http.security import Authenticator, RateLimiter, RequestContextMiddleware
@@ -118,7 +119,7 @@ def create_app(
         )
         return config
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[*ROUTE_HANDLERS, *console.routers(settings), PrometheusController, *(extra_handlers or [])],
         lifespan=[app_resources],
         on_app_init=[on_app_init],
@@ -130,6 +131,7 @@ def create_app(
         # On the console's paths the same errors are pages in the user's language (service/console/errors.py).
         exception_handlers=console_errors.for_pages(EXCEPTION_HANDLERS),
         template_config=console.template_config(),
+        before_request=strict_json_body,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Xinfang 信訪 API",
@@ -157,3 +159,5 @@ def create_app(
         ),
         debug=False,
     )
+    openapi.install(app)
+    return app

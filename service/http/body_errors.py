@@ -2,8 +2,9 @@
 
 msgspec stops at the first error it meets; a client fixing a form wants them all. When a body has failed, its
 raw JSON is checked again field by field against the handler's body struct (unknown fields, missing required
-ones, each present value converted on its own, nested structs and lists of structs walked), with the same lax
-conversion Litestar applies. Each error names its place as a JSON pointer (RFC 6901) and as a dotted field.
+ones, each present value converted on its own, nested structs and lists of structs walked), strictly: a JSON
+body has the JSON types its schema says (see ``strict_json_body``). Each error names its place as a JSON pointer
+(RFC 6901) and as a dotted field.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def struct_errors(cls: type[msgspec.Struct], raw: Any, at: list[str] | None = No
                 errors += found
                 continue
         try:
-            msgspec.convert(value, f.type, strict=False, str_keys=True)
+            msgspec.convert(integral(value), f.type, strict=True, str_keys=True)
         except msgspec.ValidationError as exc:
             message = str(exc)
             match = _AT.search(message)
@@ -95,3 +96,52 @@ def json_body_errors(body: bytes, cls: type[msgspec.Struct]) -> list[dict[str, s
     except msgspec.DecodeError:
         return []
     return struct_errors(cls, raw)
+
+
+_JSON_TYPES = ("application/json", "application/merge-patch+json")
+
+
+def integral(value: Any) -> Any:
+    """``156.0`` as ``156``: JSON (and JSON Schema's ``integer``) does not tell them apart; msgspec's strict
+    reading would."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [integral(v) for v in value]
+    if isinstance(value, dict):
+        return {k: integral(v) for k, v in value.items()}
+    return value
+
+
+async def strict_json_body(request: Any) -> None:
+    """A ``before_request`` hook: a JSON body must have the JSON types its schema says. Litestar converts
+    request data leniently (a ``0`` for ``false``, ``"5"`` for ``5``, as a query string needs), which let a body
+    the OpenAPI document refuses through; the body is decoded once more, strictly, against the handler's struct,
+    and refused (400, with its pointer) when only the lenient reading accepted it."""
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() not in _JSON_TYPES:
+        return
+    data = request.route_handler.parsed_fn_signature.parameters.get("data")
+    target = data.annotation if data is not None else None
+    if target is None or (struct_of(target) is None and _items_struct(target) is None):
+        return
+    body = await request.body()
+    if not body:
+        return
+    try:
+        raw = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        return  # not JSON at all: Litestar's own parsing answers (malformed-body)
+    try:
+        msgspec.convert(integral(raw), target, strict=True, str_keys=True)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        match = _AT.search(message)
+        steps = _pointer_of(match.group("path")) if match else []
+        from litestar.exceptions import ValidationException
+
+        found = entry(steps, message[: match.start()] if match else message)
+        raise ValidationException(
+            "the request does not match the expected schema", extra=[{**found, "source": "body"}]
+        ) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 import asyncpg
@@ -20,6 +21,8 @@ log = structlog.get_logger("xinfang.errors")
 
 PROBLEM = "application/problem+json"
 TYPE_BASE = "https://xinfang.dev/problems/"
+# A client's own request id is echoed when it looks like one; anything else is replaced.
+REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 _HTTP_CODES = {
     400: ("bad-request", "Bad request"),
@@ -58,8 +61,14 @@ def problem(
         body["detail"] = detail
     if request is not None:
         body["instance"] = request.url.path
-        if request_id := request.scope.get("state", {}).get("request_id"):
-            body["request_id"] = request_id
+        request_id = request.scope.get("state", {}).get("request_id")
+        if not request_id:
+            # No route matched (404, 405): the request never met the middleware that names requests, so name it
+            # here; every answer carries an id.
+            sent = request.headers.get("x-request-id", "")
+            request_id = sent if REQUEST_ID_PATTERN.match(sent) else uuid.uuid4().hex
+            headers = {**(headers or {}), "x-request-id": request_id}
+        body["request_id"] = request_id
     body.update({k: v for k, v in extra.items() if v is not None})
     if isinstance(body.get("errors"), list):
         body["errors"] = [_with_pointer(e) for e in body["errors"]]

@@ -12,11 +12,18 @@ from litestar.params import HeaderParameter
 
 from service.http.deps import Session
 from tenants import idempotency
+from tenants.idempotency import KEY_PATTERN
 from tenants.identity import Principal
 
+# The retry-safe key of a write (``tenants.idempotency``), declared once: its pattern is the one the server checks.
 IdempotencyKey = Annotated[
     str | None,
-    HeaderParameter(name="Idempotency-Key", required=False, description="retry-safe key (a UUID); 24 h"),
+    HeaderParameter(
+        name="Idempotency-Key",
+        required=False,
+        pattern=KEY_PATTERN.pattern,
+        description="retry-safe key (a UUID is ideal: 8 to 200 visible ASCII characters); 24 h",
+    ),
 ]
 
 

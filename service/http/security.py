@@ -16,7 +16,6 @@ the client got: a refusal raised here is rendered here, through the same problem
 from __future__ import annotations
 
 import hashlib
-import re
 import time
 import uuid
 from collections.abc import Callable
@@ -32,7 +31,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
-from service.http.errors import EXCEPTION_HANDLERS
+from service.http.errors import EXCEPTION_HANDLERS, REQUEST_ID_PATTERN
 from tenants import identity
 from tenants.cache import TTLCache
 from tenants.clock import utcnow
@@ -45,7 +44,6 @@ from tenants.tenancy import Tenant, TenantStatus
 log = structlog.get_logger("xinfang.access")
 # The caller of the current request, for code that is not handed the request (the public tenant entry).
 _caller: ContextVar[Principal] = ContextVar("xinfang_caller", default=ANONYMOUS)
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 MEDIA = {
     "json": ("application/json", "application/merge-patch+json"),
@@ -190,9 +188,13 @@ class Authenticator:
 
 
 def credential_of(headers: dict[str, str]) -> str | None:
+    auth = headers.get("authorization", "")
+    if "x-api-key" in headers and auth:
+        # Found by fuzzing: a bad bearer token beside a good key was silently ignored. Two credentials are
+        # refused, never one of them picked.
+        raise Unauthorized("send one credential: an API key or an Authorization header", code="ambiguous-credentials")
     if key := headers.get("x-api-key"):
         return key.strip()
-    auth = headers.get("authorization", "")
     scheme, _, value = auth.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
@@ -211,7 +213,7 @@ class RequestContextMiddleware(ASGIMiddleware):
         started = time.perf_counter()
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         request_id = headers.get("x-request-id", "")
-        if not _REQUEST_ID.match(request_id):
+        if not REQUEST_ID_PATTERN.match(request_id):
             request_id = uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.clear_contextvars()

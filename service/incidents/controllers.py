@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from service.http.deps import Caller, Session
@@ -45,7 +46,16 @@ class IncidentController(Controller):
     path = "/api/v1/incidents"
     tags = ["incidents"]
 
-    @post("/", summary="Report an incident (directly, from petitions or an escalation request)", **STAFF)
+    @post(
+        "/",
+        summary="Report an incident (directly, from petitions or an escalation request)",
+        responses={
+            201: ResponseSpec(
+                data_container=s.IncidentOut, description="The incident reported", generate_examples=False
+            )
+        },
+        **STAFF,
+    )
     async def report(
         self,
         data: JSONBody[s.ReportIn],

@@ -516,6 +516,7 @@ class OrgTransferController(Controller):
         ),
         status_code=200,
         media="multipart",
+        form={"fields": {"units": "file", "people": "file"}, "min_properties": 1},
         request_max_body_size=MAX_IMPORT_BYTES,
         **EDIT,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Literal, get_args
 
 from sqlalchemy import (
     ARRAY,
@@ -24,8 +25,10 @@ from tenants.clock import utcnow
 from tenants.crypto import EncryptedText
 from tenants.db import Base, TenantOwned
 
-KINDS = ("suggestion", "accusation", "complaint")
-CHANNELS = ("online", "mobile", "letter", "phone", "fax", "visit", "email", "open311")
+Kind = Literal["suggestion", "accusation", "complaint"]
+KINDS: tuple[str, ...] = get_args(Kind)
+Channel = Literal["online", "mobile", "letter", "phone", "fax", "visit", "email", "open311"]
+CHANNELS: tuple[str, ...] = get_args(Channel)
 STAFF_CHANNELS = ("letter", "phone", "fax", "visit", "email")
 OUTCOMES = ("supported", "explained", "not_supported")
 RATINGS = ("satisfied", "basically_satisfied", "dissatisfied")

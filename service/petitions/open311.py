@@ -282,11 +282,33 @@ def _int(value: str | None, name: str, default: int, low: int, high: int) -> int
     return number
 
 
+# The GeoReport v2 form of POST requests.{fmt}, as the handler reads it (for the OpenAPI document).
+_TEXT = {"type": "string", "minLength": 1, "maxLength": 200}
+OPEN311_FORM: dict[str, Any] = {
+    "fields": {
+        "jurisdiction_id": _TEXT,
+        "api_key": _TEXT,
+        "service_code": _TEXT,
+        "description": {"type": "string", "minLength": 1, "maxLength": MAX_CONTENT, "pattern": r"\S"},
+        "lat": {"type": "number", "minimum": -90, "maximum": 90},
+        "long": {"type": "number", "minimum": -180, "maximum": 180},
+        "address_string": _TEXT,
+        "address_id": _TEXT,
+        "attribute[kind]": {"type": "string", "enum": ["complaint", "suggestion", "accusation"]},
+        "first_name": _TEXT,
+        "last_name": _TEXT,
+        "phone": _TEXT,
+        "email": _TEXT,
+    },
+    "required": ["jurisdiction_id", "api_key", "service_code", "description", "address_string"],
+}
+
+
 class Open311Controller(Controller):
     path = "/open311/v2"
     tags = ["Open311 GeoReport v2"]
 
-    @get("/{name:str}", summary="services.{fmt} or requests.{fmt} (GET)", security=[{}])
+    @get("/{name:str}", summary="services.{fmt} or requests.{fmt} (GET)", security=[{}], produces=("json", "xml"))
     async def index(
         self, name: FromPath[str], request: Request[Any, Any, Any], state: State, db_session: Session
     ) -> Response[bytes]:
@@ -338,8 +360,10 @@ class Open311Controller(Controller):
     @post(
         "/{name:str}",
         summary="POST requests.{fmt}: file a petition (form-encoded, api_key required)",
-        opt={"media": "any"},
+        opt={"media": "any", "form": OPEN311_FORM},
         security=[{}],
+        status_code=201,
+        produces=("json", "xml"),
     )
     async def create(
         self, name: FromPath[str], request: Request[Any, Any, Any], state: State, db_session: Session
@@ -411,7 +435,12 @@ class Open311Controller(Controller):
 
         return await _guarded(name, work)
 
-    @get("/services/{name:str}", summary="services/{code}.{fmt}: a service definition", security=[{}])
+    @get(
+        "/services/{name:str}",
+        summary="services/{code}.{fmt}: a service definition",
+        security=[{}],
+        produces=("json", "xml"),
+    )
     async def definition(
         self, name: FromPath[str], request: Request[Any, Any, Any], state: State, db_session: Session
     ) -> Response[bytes]:
@@ -432,7 +461,12 @@ class Open311Controller(Controller):
 
         return await _guarded(name, work)
 
-    @get("/requests/{name:str}", summary="requests/{id}.{fmt}: one request (still a list)", security=[{}])
+    @get(
+        "/requests/{name:str}",
+        summary="requests/{id}.{fmt}: one request (still a list)",
+        security=[{}],
+        produces=("json", "xml"),
+    )
     async def show(
         self, name: FromPath[str], request: Request[Any, Any, Any], state: State, db_session: Session
     ) -> Response[bytes]:
@@ -455,7 +489,12 @@ class Open311Controller(Controller):
 
         return await _guarded(name, work)
 
-    @get("/tokens/{name:str}", summary="tokens/{token}.{fmt}: the request id of a token", security=[{}])
+    @get(
+        "/tokens/{name:str}",
+        summary="tokens/{token}.{fmt}: the request id of a token",
+        security=[{}],
+        produces=("json", "xml"),
+    )
     async def token(
         self, name: FromPath[str], request: Request[Any, Any, Any], state: State, db_session: Session
     ) -> Response[bytes]:

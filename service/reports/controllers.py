@@ -16,13 +16,15 @@ from typing import Annotated, Any, Literal, cast
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.openapi import ResponseSpec
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from analytics.forecasts import compute
 from analytics.forecasts import store as forecasts
 from analytics.reports import render, store
 from analytics.reports.periods import Kind
 from service.http.deps import Caller, Input, Page, Session
+from service.http.idempotency import IdempotencyKey
 from service.http.security import requires
 from tenants import idempotency
 from tenants.clock import utcnow
@@ -32,10 +34,6 @@ from tenants.tenancy import get_tenant
 
 REQUEST = requires(Role.tenant_admin, Role.petition_officer)
 READ = requires(Role.tenant_admin, Role.petition_officer, Role.staff, scopes=("reports:read",))
-IdempotencyKey = Annotated[
-    str | None,
-    HeaderParameter(name="Idempotency-Key", required=False, description="retry-safe key (a UUID); 24 h"),
-]
 FILE = re.compile(r"^report\.(html|pdf|csv|xlsx|parquet)$")
 BASE = "/api/v1/reports"
 
@@ -140,7 +138,18 @@ class ReportController(Controller):
     path = BASE
     tags = ["reports"]
 
-    @post("", summary="Request the report of a closed period (computed in the background)", **REQUEST)
+    @post(
+        "",
+        summary="Request the report of a closed period (computed in the background)",
+        status_code=202,
+        responses={
+            202: ResponseSpec(
+                data_container=ReportRequestOut, description="Accepted: follow Location", generate_examples=False
+            )
+        },
+        location=True,
+        **REQUEST,
+    )
     async def request(
         self,
         data: JSONBody[ReportRequestIn],
@@ -213,6 +222,7 @@ class ReportController(Controller):
     @get(
         "/{report_id:uuid}/{file:str}",
         summary="The report rendered: report.html, report.pdf, report.csv, report.xlsx or report.parquet",
+        produces=("html", "pdf", "csv", "xlsx", "parquet"),
         **READ,
     )
     async def rendered(

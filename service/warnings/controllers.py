@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -181,6 +182,11 @@ class WarningController(Controller):
         "/{warning_id:uuid}/incident",
         summary="Open an incident from a warning (handling group or admin; Idempotency-Key)",
         description="Body fields are optional: what is left out is pre-filled from the warning's evidence.",
+        responses={
+            201: ResponseSpec(
+                data_container=incident_schemas.IncidentOut, description="The incident opened", generate_examples=False
+            )
+        },
         **READ,
     )
     async def open_incident(

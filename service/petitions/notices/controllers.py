@@ -67,7 +67,12 @@ class NoticeController(Controller):
         await _readable(db_session, petition_id, principal)
         return await _listed(db_session, petition_id)
 
-    @get("/{file:str}", summary="Download a notice: <id>.pdf or <id>.docx, ?lang=zh-CN|en", **STAFF_OR_READER)
+    @get(
+        "/{file:str}",
+        summary="Download a notice: <id>.pdf or <id>.docx, ?lang=zh-CN|en",
+        produces=("pdf", "docx"),
+        **STAFF_OR_READER,
+    )
     async def download(
         self,
         petition_id: FromPath[uuid.UUID],
@@ -123,7 +128,13 @@ class PublicNoticeController(Controller):
         petition = await by_lookup_code(state, request, db_session, slug, data.tracking_number, data.lookup_code)
         return await _listed(db_session, petition.id)
 
-    @post("/{file:str}", summary="Download one of my notices: <id>.pdf or <id>.docx", status_code=200, **PUBLIC)
+    @post(
+        "/{file:str}",
+        summary="Download one of my notices: <id>.pdf or <id>.docx",
+        status_code=200,
+        produces=("pdf", "docx"),
+        **PUBLIC,
+    )
     async def download(
         self,
         slug: FromPath[str],
