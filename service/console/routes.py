@@ -14,6 +14,7 @@ from litestar.template.config import TemplateConfig
 
 from service.console.account import AccountController
 from service.console.incidents import IncidentController, WarningPageController
+from service.console.notifications import NotificationPageController
 from service.console.session import ConsoleSession
 from service.console.staff import StaffController
 from service.console.student import StudentController
@@ -44,6 +45,7 @@ def routers(settings: Settings) -> list[Router]:
             StaffController,
             IncidentController,
             WarningPageController,
+            NotificationPageController,
             StudentController,
         ],
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf), ConsoleSession()],

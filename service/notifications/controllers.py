@@ -13,19 +13,19 @@ import msgspec
 from litestar import Controller, Request, Response, get, post, put
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.engine import CursorResult
 
 from service.http.deps import Caller, Input, Page, Session
 from service.http.guards import PUBLIC, STAFF
 from service.http.public import enter_tenant
+from service.notifications import services
 from service.notifications.dispatch import opt_out_token, preferences
 from service.notifications.models import KINDS, Kind, Notification, Preference
 from service.petitions.controllers import by_lookup_code
 from service.petitions.models import Petition
 from service.petitions.schemas import LookupIn
-from tenants import journal, paging
+from tenants import journal
 from tenants.clock import utcnow
 from tenants.errors import Invalid, NotFound
 from tenants.identity import Principal
@@ -97,38 +97,18 @@ class NotificationController(Controller):
         cursor: FromQuery[uuid.UUID | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> Page[NotificationOut]:
-        query = select(Notification).where(Notification.account_id == _account(principal))
-        if unread:
-            query = query.where(Notification.read_at.is_(None))
-        rows, after = await paging.keyset(
-            db_session, query, Notification.id, after=cursor, limit=limit, newest_first=True
-        )
+        rows, after = await services.feed(db_session, _account(principal), unread=unread, cursor=cursor, limit=limit)
         return Page([NotificationOut.of(n) for n in rows], str(after) if after else None)
 
     @post("/{notification_id:uuid}/read", summary="Mark one of my notifications read", status_code=200, **STAFF)
     async def read(
         self, notification_id: FromPath[uuid.UUID], db_session: Session, principal: Caller
     ) -> NotificationOut:
-        n = await db_session.scalar(
-            select(Notification).where(
-                Notification.id == notification_id, Notification.account_id == _account(principal)
-            )
-        )
-        if n is None:
-            raise NotFound("no such notification")
-        if n.read_at is None:
-            n.read_at = utcnow()
-        return NotificationOut.of(n)
+        return NotificationOut.of(await services.mark_read(db_session, _account(principal), notification_id))
 
     @post("/read-all", summary="Mark all my notifications read", status_code=200, **STAFF)
     async def read_all(self, db_session: Session, principal: Caller) -> ReadAllOut:
-        result = await db_session.execute(
-            update(Notification)
-            .where(Notification.account_id == _account(principal), Notification.read_at.is_(None))
-            .values(read_at=utcnow())
-        )
-        assert isinstance(result, CursorResult)  # DML gives a CursorResult; execute is typed Result
-        return ReadAllOut(int(result.rowcount or 0))
+        return ReadAllOut(await services.mark_all_read(db_session, _account(principal)))
 
     @get("/preferences", summary="Which kinds reach me, in the feed and by email", **STAFF)
     async def get_preferences(self, db_session: Session, principal: Caller) -> builtins.list[PreferenceIO]:
@@ -158,12 +138,7 @@ class NotificationController(Controller):
 
     @get("/unread-count", summary="How many of my notifications are unread", **STAFF)
     async def unread_count(self, db_session: Session, principal: Caller) -> dict[str, int]:
-        count = await db_session.scalar(
-            select(func.count())
-            .select_from(Notification)
-            .where(Notification.account_id == _account(principal), Notification.read_at.is_(None))
-        )
-        return {"unread": int(count or 0)}
+        return {"unread": await services.unread_count(db_session, _account(principal))}
 
 
 async def _opt_out(session: Session, petition: Petition) -> None:

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from tests.support.casework import University, make_university, petition_body
-from tests.support.forms import Browser
-from tests.support.people import link_person
-from tests.support.platform import FIXED_NOW, sign_in
+from tests.support.forms import console_account as _account
+from tests.support.forms import signed_in
+from tests.support.platform import FIXED_NOW
 
 
 @dataclass
@@ -23,28 +23,6 @@ class Desk:
     officer: tuple[str, str]  # email, password (already changed)
     staff_a: tuple[str, str]
     staff_b: tuple[str, str]
-
-
-async def _account(client: Any, uni: University, role: str, unit: str | None) -> tuple[str, str]:
-    email = f"{role}-{uuid.uuid4().hex[:8]}@{uni.slug}.edu.cn"
-    r = await client.post(
-        "/api/v1/accounts",
-        json={"email": email, "password": "a-long-password-1", "role": role, "display_name": "张三"},
-        headers=uni.admin,
-    )
-    assert r.status_code == 201, r.text
-    if unit:
-        await link_person(client, uni.tenant, r.json()["id"], unit)
-    # Choose the account's own password once (through the API), so every console sign-in goes straight in.
-    return email, (await sign_in(client, uni.slug, email, "a-long-password-1")).password
-
-
-async def signed_in(web: Any, uni: University, who: tuple[str, str]) -> Browser:
-    """A browser signed in to the console."""
-    b: Browser = web()
-    r = await b.sign_in(uni.slug, *who)
-    assert r.status_code == 303 and r.headers["location"] == "/console/queue", r.text
-    return b
 
 
 @pytest.fixture
