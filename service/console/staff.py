@@ -23,8 +23,8 @@ from service.http.deps import Caller, Session
 from service.petitions import schemas as s
 from service.petitions import scope, services
 from service.petitions.access_log import Via
+from service.petitions.controllers import serve_attachment
 from service.petitions.models import CHANNELS, KINDS, OUTCOMES
-from service.petitions.storage import EXTENSIONS, storage_from_settings
 from service.petitions.workflow import State as PState
 from tenants import org
 from tenants.clock import utcnow
@@ -216,15 +216,7 @@ class StaffController(Controller):
         principal: Caller,
         state: State,
     ) -> Response[bytes]:
-        found = await services.get_attachment(db_session, petition_id, attachment_id, principal)
-        content = await storage_from_settings(state.settings).get(found.storage_key)
-        # Shown inline for a preview, never run as a page of ours (as the API serves it).
-        headers = {
-            "Content-Disposition": f'inline; filename="{found.id}{EXTENSIONS.get(found.media_type, "")}"',
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "sandbox",
-        }
-        return Response(content, media_type=found.media_type, headers=headers)
+        return await serve_attachment(state, db_session, petition_id, attachment_id, principal)
 
 
 async def _petition_page(

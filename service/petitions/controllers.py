@@ -216,15 +216,7 @@ class PetitionController(Controller):
         principal: Caller,
         state: State,
     ) -> Response[bytes]:
-        found = await services.get_attachment(db_session, petition_id, attachment_id, principal)
-        content = await storage_from_settings(state.settings).get(found.storage_key)
-        # Shown inline for a preview, but never run as a page of ours: a sandboxed, unsniffed document.
-        headers = {
-            "Content-Disposition": f'inline; filename="{found.id}{EXTENSIONS.get(found.media_type, "")}"',
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "sandbox",
-        }
-        return Response(content, media_type=found.media_type, headers=headers)
+        return await serve_attachment(state, db_session, petition_id, attachment_id, principal)
 
     @get("/mine", summary="The caller's own petitions, newest first", **ANY_ACCOUNT)
     async def my_list(
@@ -546,3 +538,18 @@ class AccessLogController(Controller):
             limit=limit,
         )
         return Page([s.AccessOut.of(r) for r in rows], str(nxt) if nxt else None)
+
+
+async def serve_attachment(
+    state: State, db_session: Session, petition_id: uuid.UUID, attachment_id: uuid.UUID, principal: Principal
+) -> Response[bytes]:
+    """One attached file of a petition in the caller's scope (404 otherwise), for the API and the console alike:
+    shown inline for a preview, but never run as a page of ours (a sandboxed, unsniffed document)."""
+    found = await services.get_attachment(db_session, petition_id, attachment_id, principal)
+    content = await storage_from_settings(state.settings).get(found.storage_key)
+    headers = {
+        "Content-Disposition": f'inline; filename="{found.id}{EXTENSIONS.get(found.media_type, "")}"',
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "sandbox",
+    }
+    return Response(content, media_type=found.media_type, headers=headers)
