@@ -54,6 +54,14 @@ def _first(column: str, event: str) -> pl.Expr:
     return pl.col(column).filter(_is(event)).min()
 
 
+def _submitted(column: str) -> pl.Expr:
+    """A dimension from the petition's submission: the earliest one (a journal holds one; should it hold more,
+    the earliest wins, ties broken by the value's text, so the answer never depends on row order)."""
+    sub = _is("submitted")
+    value = pl.col(column).filter(sub)
+    return value.sort_by(pl.col("occurred_at").filter(sub), value.cast(pl.String), nulls_last=True).first()
+
+
 def petition_facts(journal: pl.LazyFrame) -> pl.LazyFrame:
     """One row per petition: its dimensions and the instants (UTC and local) of its milestones."""
     events = journal.filter(pl.col("petition_id").is_not_null() & pl.col("type").str.starts_with(_T))
@@ -64,15 +72,16 @@ def petition_facts(journal: pl.LazyFrame) -> pl.LazyFrame:
     units = (
         events.filter(pl.col("org_unit_id").is_not_null())
         .group_by(keys)
-        .agg(pl.col("org_unit_id").sort_by("occurred_at").last())
+        # Ties at one instant are broken by the unit id's text, so the answer never depends on row order.
+        .agg(pl.col("org_unit_id").sort_by(pl.col("occurred_at"), pl.col("org_unit_id").cast(pl.String)).last())
     )
     return (
         events.group_by(keys)
         .agg(
             # Dimensions come from the submission (one per petition).
-            pl.col("kind").filter(_is("submitted")).first(),
-            pl.col("category").filter(_is("submitted")).first(),
-            pl.col("channel").filter(_is("submitted")).first(),
+            _submitted("kind"),
+            _submitted("category"),
+            _submitted("channel"),
             received_at=_first("occurred_at", "submitted"),
             received_local=_first("local_at", "submitted"),
             decided_at=pl.col("occurred_at").filter(decided).min(),
