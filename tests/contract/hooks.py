@@ -8,7 +8,6 @@ from typing import Any
 
 import schemathesis
 
-
 # The documented bounds of the two (service.petitions.schemas.LookupIn): a value outside them is the fuzzer's
 # invalid case, kept as it is, so that the server's refusal of it is what gets checked.
 LONGEST = {"tracking_number": 24, "lookup_code": 32}
