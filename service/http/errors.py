@@ -136,6 +136,8 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
     return problem(request, status, detail=detail, headers=headers or None)
 
 
+# character_not_in_repertoire, untranslatable_character: text PostgreSQL cannot store (a NUL character).
+_UNSTORABLE_TEXT = {"22021", "22P05"}
 _UNAVAILABLE_STATES = {"08000", "08001", "08003", "08004", "08006", "57P01", "57P02", "57P03", "53300"}
 
 
@@ -209,6 +211,12 @@ def _by_state(
             code="constraint",
             title="Invalid reference or value",
             detail="the request violates a data rule (unknown reference or out-of-range value)",
+        )
+    if state in _UNSTORABLE_TEXT:
+        # Found by fuzzing: a NUL character (JSON's "\u0000") is valid JSON and a valid Python string, but
+        # PostgreSQL's text cannot hold it. The statement failed, so the transaction wrote nothing.
+        return problem(
+            request, 400, code="invalid-request", title="Invalid request", detail="text must not contain NUL (U+0000)"
         )
     if state == "42501":
         return problem(request, 403, code="forbidden", detail="not permitted")

@@ -349,31 +349,30 @@ def _closed_structs(handlers: dict[tuple[str, str], HTTPRouteHandler]) -> dict[s
     return names
 
 
-def _dict_values_as_checked(schema: dict[str, Any], struct: type[msgspec.Struct]) -> None:
-    """Litestar drops the constraints of a mapping's keys and values (``dict[Code, NonEmpty]``) and of a list's
-    items (``list[NonEmpty]``); msgspec, which checks them, says them: its own schema of such a field is taken."""
+def _as_checked(schema: dict[str, Any], struct: type[msgspec.Struct]) -> None:
+    """Each property of a request struct as msgspec, which checks the body, describes it. Litestar drops
+    constraints it cannot carry: a mapping's keys and values (``dict[Code, NonEmpty]``), a list's items
+    (``list[NonEmpty]``), and a bound of 0 on an optional number (``Count | None``: ``minimum`` 0 is falsy to it).
+    Properties naming another struct keep Litestar's (its component names are Litestar's); their own
+    components are completed the same way."""
     _, defs = msgspec.json.schema_components([struct], ref_template="#/components/schemas/{name}")
     own = defs.get(struct.__name__, {})
     for field, spec in (own.get("properties") or {}).items():
         target = schema.get("properties", {}).get(field)
         if not isinstance(target, dict) or "$ref" in str(spec):
             continue
-        if isinstance(spec.get("additionalProperties"), dict) and target.get("type") == "object":
-            target["additionalProperties"] = spec["additionalProperties"]
-            if "propertyNames" in spec:
-                target["propertyNames"] = spec["propertyNames"]
-        elif isinstance(spec.get("items"), dict) or isinstance(spec.get("anyOf"), list):
-            _copy_items(spec, target)
+        kept = {k: target[k] for k in ("description", "examples", "title") if k in target and k not in spec}
+        formats = _formats_by_type(target)  # msgspec leaves out a constrained datetime's "date-time"
+        target.clear()
+        target.update({**spec, **kept})
+        for branch in [target, *target.get("anyOf", [])]:
+            if isinstance(branch, dict) and "format" not in branch and branch.get("type") in formats:
+                branch["format"] = formats[branch["type"]]
 
 
-def _copy_items(spec: dict[str, Any], target: dict[str, Any]) -> None:
-    """A list field's item constraints from msgspec's schema, also when the field is optional (``anyOf``)."""
-    arrays = [b for b in [spec, *spec.get("anyOf", [])] if isinstance(b, dict) and isinstance(b.get("items"), dict)]
-    if not arrays:
-        return
-    for branch in [target, *target.get("oneOf", []), *target.get("anyOf", [])]:
-        if isinstance(branch, dict) and branch.get("type") == "array":
-            branch["items"] = arrays[0]["items"]
+def _formats_by_type(schema: dict[str, Any]) -> dict[str, str]:
+    branches = [schema, *schema.get("oneOf", []), *schema.get("anyOf", [])]
+    return {b["type"]: b["format"] for b in branches if isinstance(b, dict) and "format" in b and "type" in b}
 
 
 def _types_in(annotation: Any) -> list[Any]:
@@ -425,7 +424,7 @@ def complete(document: dict[str, Any], app: Litestar) -> dict[str, Any]:
     for name, schema in components.get("schemas", {}).items():
         if name in closed and schema.get("type") == "object":
             schema["additionalProperties"] = False
-            _dict_values_as_checked(schema, closed[name])
+            _as_checked(schema, closed[name])
     for path, item in document.get("paths", {}).items():
         for method, op in item.items():
             handler = handlers.get((path, method))

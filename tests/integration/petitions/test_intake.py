@@ -104,6 +104,19 @@ async def test_every_error_names_the_place_in_the_body_the_client_sent(client, u
     assert {e["pointer"] for e in r.json()["errors"]} == {"/participants", "/anonymous", "/petitioner/phone"}
 
 
+async def test_a_nul_character_is_a_400_and_writes_nothing(client, uni):
+    # Valid JSON and a valid string, but PostgreSQL's text cannot hold it (found by `make fuzz`: a 500 before).
+    before = len(await journal_of(client, uni))
+    r = await client.post(f"/api/v1/t/{uni.slug}/petitions", json=petition_body(subject="宿舍\u0000热水"))
+    assert r.status_code == 400 and r.json()["type"].endswith("/invalid-request"), r.text
+    assert "NUL" in r.json()["detail"]
+    r = await client.post(
+        f"/api/v1/t/{uni.slug}/petitions/status", json={"tracking_number": "XF-\u0000", "lookup_code": "X"}
+    )
+    assert r.status_code == 400, r.text
+    assert len(await journal_of(client, uni)) == before
+
+
 async def test_group_petition_with_five_representatives(client, uni):
     reps = [{"name": f"代表{i}", "contact": f"1390000000{i}"} for i in range(5)]
     r = await client.post(
