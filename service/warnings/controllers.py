@@ -120,6 +120,21 @@ async def _key_names(session: AsyncSession, w: EarlyWarning) -> tuple[str, str]:
     return (row.name_zh, row.name_en) if row else (w.key, w.key)
 
 
+async def prefilled(session: AsyncSession, warning: EarlyWarning) -> OpenIncidentIn:
+    """What an incident opened from ``warning`` says unless told otherwise: the title, the facts (the evidence in
+    both languages), the peak count as the people involved, and the place of a place key."""
+    name_zh, name_en = await _key_names(session, warning)
+    zh_kind, en_kind = KIND_LABELS[warning.key_kind]
+    title = f"信访激增预警：{zh_kind}“{name_zh}” / Petition surge: {en_kind} {name_en}"
+    summary = describe(warning, name_zh, name_en)
+    return OpenIncidentIn(
+        title=title[:200],
+        facts=f"{summary.zh}\n{summary.en}",
+        people_count=warning.peak_count,
+        place=f"{name_zh} / {name_en}"[:200] if warning.key_kind == "place" else None,
+    )
+
+
 async def open_incident(
     session: AsyncSession, warning_id: uuid.UUID, *, principal: Principal, data: OpenIncidentIn
 ) -> Incident:
@@ -129,16 +144,12 @@ async def open_incident(
     or already opened its incident; a retry with the same Idempotency-Key gets the first answer back.
     """
     warning = await warning_scan.lock_for_incident(session, warning_id, principal=principal)
-    name_zh, name_en = await _key_names(session, warning)
-    zh_kind, en_kind = KIND_LABELS[warning.key_kind]
-    title = f"信访激增预警：{zh_kind}“{name_zh}” / Petition surge: {en_kind} {name_en}"
-    summary = describe(warning, name_zh, name_en)
-    facts = f"{summary.zh}\n{summary.en}"
+    pre = await prefilled(session, warning)
     report = incidents.IncidentReport(
-        title=data.title or title[:200],
-        facts=data.facts or facts,
-        people_count=data.people_count if data.people_count is not None else warning.peak_count,
-        place=data.place or (f"{name_zh} / {name_en}"[:200] if warning.key_kind == "place" else None),
+        title=data.title or pre.title or "",
+        facts=data.facts or pre.facts or "",
+        people_count=data.people_count if data.people_count is not None else (pre.people_count or 0),
+        place=data.place or pre.place,
         impact=data.impact,
         people_groups=[incidents.PeopleGroup(g.kind, g.count, g.org_unit_id) for g in data.people_groups],
         risk_categories=data.risk_categories,

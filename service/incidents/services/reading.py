@@ -21,7 +21,7 @@ from service.incidents.models import (
     Task,
 )
 from service.incidents.services.common import get_incident
-from service.incidents.services.logistics import available_for
+from service.incidents.services.logistics import available_in, inventory
 from service.incidents.workflow import LogisticsState
 from service.petitions import scope as petition_scope
 from service.petitions.models import Petition
@@ -83,12 +83,17 @@ async def detail(session: AsyncSession, incident_id: uuid.UUID, viewer: Principa
         logistics,
         await _children(session, Bulletin, incident_id, [Bulletin.drafted_at, Bulletin.id]),
         await _children(session, ActionItem, incident_id, [ActionItem.position]),
-        {
-            r.id: await available_for(session, r.category, r.item_id)
-            for r in logistics
-            if r.state == LogisticsState.requested
-        },
+        await _available(session, logistics),
     )
+
+
+async def _available(session: AsyncSession, logistics: list[LogisticsRequest]) -> dict[uuid.UUID, int | None]:
+    """Stock that could meet each open request now, from one read of the inventory (whatever their number)."""
+    waiting = [r for r in logistics if r.state == LogisticsState.requested]
+    if not waiting:
+        return {}
+    stock = await inventory(session)
+    return {r.id: available_in(stock, r.category, r.item_id) for r in waiting}
 
 
 async def incidents_of_petition(session: AsyncSession, petition_id: uuid.UUID) -> list[uuid.UUID]:
