@@ -279,3 +279,57 @@ async def test_the_board_reads_a_fixed_number_of_queries(web: Any, app: Any, cli
             event.remove(engine, "before_cursor_execute", count)
         counts.append(len(seen))
     assert counts[0] == counts[1], counts
+
+
+async def test_report_an_incident_from_the_list(web: Any, client: Any, db: Any, platform_token: str):
+    uni = await make_university(client, db, platform_token)
+    b = await member(web, uni, "outsider")  # anyone on duty reports
+    html = (await b.get("/console/incidents")).text
+    assert "报告突发事件" in html and "群体性事件" in html  # the plan's risk categories
+    r = await b.post("/console/incidents/new", {"title": "", "facts": "x", "people_count": "many"})
+    assert r.status_code == 422 and "事件标题" in r.text and "涉及人数" in r.text
+    assert 'value="x"' not in r.text and ">x</textarea>" in r.text  # what was typed comes back
+    r = await b.post(
+        "/console/incidents/new",
+        {"title": "图书馆门前聚集", "facts": "约三十名学生", "people_count": "30", "risk_categories": "group_event"},
+    )
+    assert r.status_code == 303, r.text[:2000]
+    incident_id = r.headers["location"].split("/")[-1].split("?")[0]
+    r = await client.get(f"/api/v1/incidents/{incident_id}", headers=uni.headers["admin"])
+    assert r.json()["title"] == "图书馆门前聚集" and r.json()["risk_categories"] == ["group_event"]
+    r = await client.get(f"/api/v1/incidents/{incident_id}/timeline", headers=uni.headers["admin"])
+    assert r.json()[0]["type"] == "incident.reported" and r.json()[0]["actor_id"] == uni.account_ids["outsider"]
+
+
+async def test_warnings_are_dismissed_or_opened_as_incidents(web: Any, client: Any, db: Any, platform_token: str):
+    from tests.support.warnings import surging_university
+
+    uni, warnings = await surging_university(client, db, platform_token)
+    hand, outsider = await member(web, uni, "hand_member"), await member(web, uni, "outsider")
+    html = (await hand.get("/console/warnings")).text
+    assert html.count('action="/console/warnings/') == 6  # two forms for each of three warnings
+    assert "信访激增预警" in html  # the incident's title pre-filled from the evidence
+    html = (await outsider.get("/console/warnings")).text
+    assert 'action="/console/warnings/' not in html  # not the handling group
+    category, unit = warnings["category"], warnings["org_unit"]
+    r = await outsider.post(f"/console/warnings/{category['id']}/dismiss", {"reason": "误报"})
+    assert r.status_code == 403 and "限应急处置小组和管理员" in r.text
+    r = await hand.post(f"/console/warnings/{category['id']}/dismiss", {"reason": " "})
+    assert r.status_code == 422 and "理由" in r.text
+    r = await hand.post(f"/console/warnings/{category['id']}/dismiss", {"reason": "食堂已核实，系同一批学生重复反映"})
+    assert r.status_code == 303 and r.headers["location"] == "/console/warnings?done=1"
+    shown = (await client.get(f"/api/v1/warnings/{category['id']}", headers=uni.headers["admin"])).json()
+    assert shown["state"] == "dismissed" and shown["dismiss_reason"].startswith("食堂已核实")
+    assert "预警已排除" in (await hand.get("/console/warnings?done=1")).text
+
+    body = {"title": unit["summary"]["zh"][:60], "facts": "食堂聚集", "people_count": "12", "place": "二食堂"}
+    r = await hand.post(f"/console/warnings/{unit['id']}/incident", body)
+    assert r.status_code == 303, r.text[:2000]
+    incident_id = r.headers["location"].split("/")[-1].split("?")[0]
+    inc = (await client.get(f"/api/v1/incidents/{incident_id}", headers=uni.headers["admin"])).json()
+    assert (inc["source"], inc["people_count"], inc["place"]) == ("warning", 12, "二食堂")
+    assert len(inc["petition_ids"]) == 6
+    shown = (await client.get(f"/api/v1/warnings/{unit['id']}", headers=uni.headers["admin"])).json()
+    assert (shown["state"], shown["incident_id"]) == ("incident_opened", incident_id)
+    r = await hand.post(f"/console/warnings/{unit['id']}/incident", body)  # a second time
+    assert r.status_code == 409 and "该预警已被处理" in r.text
