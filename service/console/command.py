@@ -177,7 +177,8 @@ async def board_context(
         "units": units,
         "unit_names": unit_names,
         "measure_kinds": measure_kinds,
-        "measure_names": dict(measure_kinds),
+        # Measures are stored under the contract's kinds (``MEASURE_KINDS``): named by the plan's measure.
+        "measure_names": {services.MEASURE_KINDS.get(k, k): name for k, name in measure_kinds},
         "categories": LOGISTICS_CATEGORIES,
         "audiences": AUDIENCES,
         "decline_reasons": DECLINE_REASONS,
@@ -209,6 +210,7 @@ async def board_page(
         notice=notice,
         refused=refused,
         problems=problems,
+        switch_url=pages.switch_to(request, f"/console/incidents/{incident_id}"),
         **await board_context(request, session, principal, incident_id),
     )
 

@@ -86,6 +86,7 @@ class IncidentController(Controller):
             problems=problems,
             refused=refused,
             form=form or {},
+            switch_url=pages.switch_to(request, "/console/incidents"),
         )
 
     @post("/new")
@@ -166,6 +167,7 @@ class WarningPageController(Controller):
             notice=notice,
             refused=refused,
             problems=problems,
+            switch_url=pages.switch_to(request, "/console/warnings"),
         )
 
     @get("/")

@@ -71,7 +71,7 @@ async def summary_data(session: AsyncSession, incident_id: uuid.UUID) -> documen
         proposals=[(p["proposal"], unit(p["owner_unit_id"]), p["due_on"]) for p in proposals],
         names=document.Names(
             levels={lv.code: (lv.name.zh, lv.name.en) for lv in content.severity_levels},
-            measures={m.key: (m.name.zh, m.name.en) for m in content.measures},
+            measures={services.MEASURE_KINDS.get(m.key, m.key): (m.name.zh, m.name.en) for m in content.measures},
         ),
         zone=tenant.timezone or "Asia/Shanghai",
     )

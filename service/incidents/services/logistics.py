@@ -55,7 +55,7 @@ async def inventory(session: AsyncSession) -> list[tuple[uuid.UUID, str, int, bo
             materials.MaterialItem.active,
         )
     )
-    return [(i, c, int(q), bool(a)) for i, c, q, a in rows.tuples().all()]
+    return [(i, c, int(q), bool(a)) for i, c, q, a in rows.all()]
 
 
 async def available_for(session: AsyncSession, category: str, item_id: uuid.UUID | None) -> int | None:

@@ -246,4 +246,4 @@ async def open_tasks_for(
         .order_by(Task.due_at.asc().nulls_last(), Task.assigned_at, Task.id)
         .limit(limit)
     )
-    return [(t, i) for t, i in rows.tuples().all()]
+    return [(t, i) for t, i in rows.all()]

@@ -86,7 +86,9 @@ async def test_the_whole_flow_through_the_boards_forms(web: Any, client: Any, db
     await do(hand, d, "task", task_id=new["id"], action="complete", version=2, note="已送达")
 
     # Measures and logistics: requested by the handling group, issued by the logistics group; the shortfall.
-    await do(hand, d, "record_measure", kind="order", count="3", notes="派出保卫人员")
+    await do(hand, d, "record_measure", kind="keeping_order", count="3", notes="派出保卫人员")
+    assert (await d.get())["measures"][0]["kind"] == "order"
+    assert "维持秩序 · 派出保卫人员" in await board(hand, d)
     await do(hand, d, "request_logistics", category="medical", quantity="5")
     html = await board(logi, d)
     assert "fulfil_logistics" in forms(html) and "缺口 3" in html and "库存 2" in html
