@@ -82,7 +82,7 @@ async def board_context(
     now = utcnow()
     closed = i.state == workflow.State.closed
 
-    step_names = {st.key: (st.name.en if en else st.name.zh) or st.key for st in content.steps}
+    step_names: dict[str, str] = {st.key: (st.name.en if en else st.name.zh) or st.key for st in content.steps}
     levels = {lv.code: (lv.name.en if en else lv.name.zh) for lv in content.severity_levels}
     suggested = i.suggested_level
     if suggested is None:  # before the assessment: what the plan says of the facts reported so far
@@ -546,7 +546,7 @@ class CommandController(Controller):
             **await board_context(request, db_session, principal, incident_id),
         )
         page.headers["X-Board-Stamp"] = stamp
-        return page  # type: ignore[return-value]
+        return page
 
     @post("/do")
     async def act(

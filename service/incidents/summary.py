@@ -33,7 +33,7 @@ async def summary_data(session: AsyncSession, incident_id: uuid.UUID) -> documen
         u = units.get(uuid.UUID(str(uid))) if uid else None
         return (u.name_zh, u.name_en) if u else ("—", "—")
 
-    def row(e: services.TimelineEntry) -> document.Row:
+    def entry(e: services.TimelineEntry) -> document.Row:
         p = e.payload
         facts = [document.Fact(k, str(p[k])) for k in _FACTS if p.get(k) is not None]
         return document.Row(
@@ -44,7 +44,7 @@ async def summary_data(session: AsyncSession, incident_id: uuid.UUID) -> documen
             unit=unit(e.org_unit_id) if e.org_unit_id else None,
         )
 
-    timeline = [row(e) for e in await services.timeline(session, incident_id) if e.type not in _QUIET]
+    timeline = [entry(e) for e in await services.timeline(session, incident_id) if e.type not in _QUIET]
     by_cat: dict[str, list[int]] = {}
     for r in d.logistics:
         row = by_cat.setdefault(r.category, [0, 0, 0])
