@@ -28,8 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.console import i18n, pages, views
 from service.console.session import staff_only
 from service.http.deps import Caller, Session
-from service.incidents import services, workflow
+from service.incidents import document, services, workflow
 from service.incidents.models import AUDIENCES, LOGISTICS_CATEGORIES
+from service.incidents.summary import summary_data
 from service.incidents.workflow import Action, BulletinState, LogisticsState, TaskAction, TaskState
 from service.petitions import services as petitions
 from tenants import materials, org
@@ -547,6 +548,16 @@ class CommandController(Controller):
         )
         page.headers["X-Board-Stamp"] = stamp
         return page
+
+    @get("/summary.pdf", media_type="application/pdf")
+    async def summary(
+        self, request: Request[Any, Any, Any], incident_id: FromPath[uuid.UUID], db_session: Session
+    ) -> Response[bytes]:
+        """The summary report as the API renders it (``GET /api/v1/incidents/{id}/summary``), in the page's
+        language: a PDF, so the console's strict CSP has nothing to say about its styles."""
+        lang = "en" if pages.lang_of(request) == "en" else "zh-CN"
+        body = document.render(await summary_data(db_session, incident_id), lang, "pdf")
+        return Response(body, media_type="application/pdf", headers=pages.SECURITY_HEADERS)
 
     @post("/do")
     async def act(

@@ -325,7 +325,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "board.checklist": ("清理事项", "Cleanup checklist"),
     "board.cleanup_later": ("现场处置结束后列出清理事项。", "The checklist opens when the response ends."),
     "board.summary": ("总结报告", "Summary report"),
-    "board.summary_document": ("查看总结报告", "Open the summary report"),
+    "board.summary_document": ("总结报告（PDF）", "The summary report (PDF)"),
     "board.proposal": ("改进建议 {n}", "Proposal {n}"),
     "board.action_items": ("整改事项", "Action items"),
     "board.item_done": ("已完成（{when}）", "done ({when})"),

@@ -6,9 +6,11 @@ the warnings' dismiss and open-an-incident forms."""
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
+from pypdf import PdfReader
 from sqlalchemy import event
 
 from tests.support.emergency import Driver, University, make_university
@@ -96,6 +98,11 @@ async def test_the_whole_flow_through_the_boards_forms(web: Any, client: Any, db
     await do(logi, d, "fulfil_logistics", request_id=req["id"], version=1, item_id=uni.items["MED-KIT"])
     req = (await d.get())["logistics"][0]
     assert (req["state"], req["issued"]) == ("short", 2)
+    assert "return_logistics" in forms(await board(logi, d))
+    await do(logi, d, "return_logistics", request_id=req["id"], quantity="1")
+    assert (await d.get())["logistics"][0]["returned"] == 1
+    r = await do(logi, d, "return_logistics", expect=422, request_id=req["id"], quantity="5")
+    assert "归还数量" in r.text
 
     # Bulletins: drafted by a member, approved by the release group's leader (never by its author), published.
     draft = {
@@ -118,6 +125,10 @@ async def test_the_whole_flow_through_the_boards_forms(web: Any, client: Any, db
     await do(info, d, "publish_bulletin", bulletin_id=b["id"], version=2)
     html = await board(info, d)
     assert "已发布" in html and "起草更正" in html
+    fix = {**draft, "title_zh": "更正：情况通报", "corrects_id": b["id"]}
+    await do(info, d, "draft_bulletin", **fix)
+    correction = next(x for x in (await d.get())["bulletins"] if x["corrects_id"] == b["id"])
+    assert (correction["kind"], correction["state"]) == ("correction", "draft")
 
     # A stale form: the board as it stands now and a message, not an error page.
     inc = await d.get()
@@ -160,8 +171,13 @@ async def test_the_whole_flow_through_the_boards_forms(web: Any, client: Any, db
     html = await board(logi, d)
     assert forms(html) == set() and "已完成（" in html
 
-    # The timeline, in words.
+    # The timeline, in words; the summary report as a PDF in the page's language.
     assert "领导小组已批准总结报告" in html
+    r = await logi.get(f"/console/incidents/{d.id}/summary.pdf")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    assert "突发信访事件总结报告" in "".join(
+        "".join(p.extract_text() for p in PdfReader(io.BytesIO(r.content)).pages).split()
+    )
 
 
 async def test_bad_input_is_a_message_in_the_users_language(web: Any, client: Any, db: Any, platform_token: str):
