@@ -38,6 +38,7 @@ from tenants.clock import utcnow
 from tenants.errors import Conflict, Forbidden, Invalid
 from tenants.identity import Principal
 from tenants.plans.content import STEP_KEYS
+from tenants.plans.document import Lang
 
 # Why a unit declines a task (codes journaled; their words in the catalogue, ``decline.<code>``).
 DECLINE_REASONS = ("not_our_remit", "no_capacity", "needs_other_unit", "other")
@@ -555,7 +556,7 @@ class CommandController(Controller):
     ) -> Response[bytes]:
         """The summary report as the API renders it (``GET /api/v1/incidents/{id}/summary``), in the page's
         language: a PDF, so the console's strict CSP has nothing to say about its styles."""
-        lang = "en" if pages.lang_of(request) == "en" else "zh-CN"
+        lang: Lang = "en" if pages.lang_of(request) == "en" else "zh-CN"
         body = document.render(await summary_data(db_session, incident_id), lang, "pdf")
         return Response(body, media_type="application/pdf", headers=pages.SECURITY_HEADERS)
 
