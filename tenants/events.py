@@ -78,6 +78,12 @@ FIELDS: dict[str, Field] = {
     "hours": _f("integer", "hours before the deadline", 24),
     "key": _f("string", "a key: an emergency group key, or a warning's surging key", "handling"),
     "key_kind": _f("string", "what a warning's key is: category, unit or place", "category"),
+    "related_keys": _f(
+        "array",
+        "the other keys of the same surge, as kind:key",
+        ["org_unit:0196a0f1-7e4a-7b2c-9d3e-4f5a6b7c8d9e"],
+        "string",
+    ),
     "kind": _f("string", "the kind of the subject (its values depend on the event type)", "complaint"),
     "lang": _f("string", "a language: zh-CN or en", "zh-CN"),
     "level": _f("string|null", "a severity level key of the plan", "II"),
@@ -456,17 +462,18 @@ EVENTS: dict[str, EventType] = {
         "period_start",
         "revision",
     ),
-    # Early warning (subject_id: the warning; org_unit_id when the surging key is a unit). Evidence only: the key
-    # is a category code, a unit id or a grid cell, never a petition or a person.
+    # Early warning (subject_id: the warning; org_unit_id when one of the surge's keys is a unit). Evidence only:
+    # the keys are category codes, unit ids or grid cells, never a petition or a person.
     "warning.raised": _e(
-        "a surge of petitions on one key was flagged",
-        "发现某一维度的信访激增",
+        "a surge of petitions was flagged (its leading key, and the other keys of the same petitions)",
+        "发现信访激增（主要维度及同一批信访涉及的其他维度）",
         "key_kind",
         "key",
         "window_count",
         "baseline",
         "score",
         "window_hours",
+        "related_keys",
     ),
     "warning.dismissed": _e(
         "a warning was dismissed by the handling group or an admin", "应急处置小组或管理员已解除预警", "key_kind"

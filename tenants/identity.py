@@ -23,7 +23,7 @@ from typing import Any, Literal, TypeVar
 
 import jwt
 import msgspec
-from argon2 import PasswordHasher
+from argon2 import Parameters, PasswordHasher, Type, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import (
     ARRAY,
@@ -180,16 +180,27 @@ ANONYMOUS = Principal(kind="anonymous")
 
 # --- passwords --------------------------------------------------------------------------------------------------
 
-_hasher = PasswordHasher()
+_PROFILES = {
+    "rfc9106-low-memory": profiles.RFC_9106_LOW_MEMORY,
+    # argon2id still, at its cheapest cost (1 pass over 1 MiB): verifying and hashing behave the same.
+    "test": Parameters(Type.ID, 19, salt_len=16, hash_len=32, time_cost=1, memory_cost=1024, parallelism=1),
+}
+
+
+@lru_cache(maxsize=1)
+def _hasher() -> PasswordHasher:
+    """The hasher of the configured profile. Verifying reads the cost from the hash itself, so a hash made
+    under another profile still verifies."""
+    return PasswordHasher.from_parameters(_PROFILES[get_settings().password_hash_profile])
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -197,15 +208,17 @@ def verify_password(password_hash: str, password: str) -> bool:
 # argon2 is deliberately slow (tenths of a second): never run it on the event loop, where it would stall
 # every other request of the process. argon2-cffi releases the GIL, so a thread runs it in parallel.
 async def hash_password_async(password: str) -> str:
-    return await asyncio.to_thread(_hasher.hash, password)
+    return await asyncio.to_thread(hash_password, password)
 
 
 async def verify_password_async(password_hash: str, password: str) -> bool:
     return await asyncio.to_thread(verify_password, password_hash, password)
 
 
-# A hash to verify against when the account does not exist, so timing does not reveal which emails exist.
-DUMMY_HASH = _hasher.hash("not-a-real-password")
+@lru_cache(maxsize=1)
+def dummy_hash() -> str:
+    """A hash to verify against when the account does not exist, so timing does not reveal which emails exist."""
+    return hash_password("not-a-real-password")
 
 
 def generate_password() -> str:
@@ -425,7 +438,7 @@ BAD_CREDENTIALS = "wrong university, email or password"
 async def _authenticate(session: AsyncSession, model: type[_A], email: str, password: str) -> _A:
     account = await session.scalar(select(model).where(model.email == email.strip().lower()))
     # Verify even when there is no such account, so timing does not tell which emails exist.
-    valid = await verify_password_async(account.password_hash if account else DUMMY_HASH, password)
+    valid = await verify_password_async(account.password_hash if account else dummy_hash(), password)
     if account is None or not valid or not account.active:
         raise Unauthorized(BAD_CREDENTIALS, code="bad-credentials")
     return account

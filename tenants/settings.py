@@ -78,6 +78,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     s3_region: str = ""
     attachment_max_bytes: int = 5 * 1024 * 1024
     attachment_max_count: int = 5
+    # Password hashing: argon2id with RFC 9106's second recommended (low-memory) parameters. "test" is argon2id
+    # at its cheapest, for test suites that create hundreds of accounts (refused in production).
+    password_hash_profile: Literal["rfc9106-low-memory", "test"] = "rfc9106-low-memory"
     # Webhooks: development/test only allowance for loopback receivers (refused in production).
     webhook_allow_loopback: bool = False
     webhook_connect_timeout: float = 5.0
@@ -219,6 +222,8 @@ def _validate(s: Settings) -> None:
         ZoneInfo(s.default_timezone)
     except (ZoneInfoNotFoundError, ValueError):
         fail("default_timezone", f"unknown time zone {s.default_timezone!r}")
+    if s.env == "production" and s.password_hash_profile == "test":
+        fail("password_hash_profile", "only for tests")
     if s.env == "production" and s.webhook_allow_loopback:
         fail("webhook_allow_loopback", "only for development and tests")
     try:

@@ -31,6 +31,8 @@ os.environ.setdefault("XINFANG_LOG_FORMAT", "json")
 os.environ.setdefault("XINFANG_LOG_LEVEL", "warning")
 os.environ.setdefault("XINFANG_BROKER_URL", "postgres")
 os.environ.setdefault("XINFANG_TENANT_CACHE_SECONDS", "0")
+# argon2id at its cheapest: the suite creates thousands of accounts (production keeps RFC 9106's cost).
+os.environ.setdefault("XINFANG_PASSWORD_HASH_PROFILE", "test")
 # Every test signs in from the same client address: per-client sign-in throttling is tested on an app of its own.
 os.environ.setdefault("XINFANG_SIGN_IN_CLIENT_FAILURES", "1000000")
 # Webhook tests deliver to receivers on 127.0.0.1 (the development/test allowance).

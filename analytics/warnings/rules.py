@@ -15,6 +15,11 @@ The method (pure Polars over a submissions frame; no I/O):
 - **Test.** Under "nothing unusual", ``c`` is Poisson(λ); the tail probability ``p = P(X ≥ c)`` is computed
   exactly. A surge is ``c ≥ min_count`` (5 by default: a handful of petitions is never a group event) and
   ``p ≤ alpha`` (1e-4). ``score = −log10 p``.
+- **One warning per surge.** One burst of petitions on the same matter usually surges on all three keys at once
+  (its category, the unit handling it, the place it comes from). Keys of one university surging in the same scan
+  are one surge when at least half of the smaller key's window petitions are the same petitions
+  (``group_surges``, transitively); the surge's warning leads with its highest-scoring key and carries the others
+  as evidence.
 - **Once per surge.** A key that keeps surging on later scans is the same surge as long as it was last seen
   surging within one window (``same_surge``); the scan then updates that warning instead of raising another.
 
@@ -49,6 +54,8 @@ SURGES_SCHEMA: dict[str, pl.DataType] = {
     "score": pl.Float64(),
 }
 CELL_DEGREES = 0.005  # about 550 m north-south
+# Two surging keys are one surge when this share of the smaller key's window petitions are the same petitions.
+SAME_PETITIONS = 0.5
 
 
 @dataclass(frozen=True)
@@ -143,3 +150,54 @@ def surges(submissions: pl.DataFrame | pl.LazyFrame, now: datetime, method: Meth
 def same_surge(last_seen: datetime | None, now: datetime, method: Method = Method()) -> bool:
     """A key surging at ``now`` continues the surge last seen at ``last_seen`` when that is within one window."""
     return last_seen is not None and now - last_seen <= method.window
+
+
+def group_surges(
+    submissions: pl.DataFrame | pl.LazyFrame, found: pl.DataFrame, now: datetime, method: Method = Method()
+) -> list[list[dict[str, object]]]:
+    """The rows of ``found`` (``surges`` at ``now``) as surges: lists of rows, the highest score first, keys of
+    one university sharing at least ``SAME_PETITIONS`` of the smaller key's window petitions joined
+    transitively. Surges come in the order of their leading key."""
+    rows = list(found.iter_rows(named=True))
+    if not rows:
+        return []
+    ids = {(r["tenant_id"], r["key_kind"], r["key"]): i for i, r in enumerate(rows)}
+    window = (
+        submissions.lazy()
+        .filter(pl.col("received_at").is_between(now - method.window, now, closed="none"))
+        .with_row_index("row")
+    )
+    keyed = window.unpivot(index=["tenant_id", "row"], on=list(KEY_KINDS), variable_name="key_kind", value_name="key")
+    keyed = keyed.join(
+        found.lazy().select("tenant_id", "key_kind", "key"), on=["tenant_id", "key_kind", "key"], how="inner"
+    )
+    keyed = keyed.with_columns(kid=pl.concat_str("key_kind", pl.lit("\x1f"), "key")).select("tenant_id", "row", "kid")
+    pairs = (
+        keyed.join(keyed, on=["tenant_id", "row"], suffix="_b")
+        .filter(pl.col("kid") < pl.col("kid_b"))
+        .group_by("tenant_id", "kid", "kid_b")
+        .agg(shared=pl.len())
+        .collect()
+    )
+    parent = list(range(len(rows)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for tenant, a, b, shared in pairs.iter_rows():
+        i, j = (ids[(tenant, *k.split("\x1f", 1))] for k in (a, b))
+        if shared >= SAME_PETITIONS * min(rows[i]["window_count"], rows[j]["window_count"]):
+            parent[root(i)] = root(j)
+    groups: dict[int, list[dict[str, object]]] = {}
+    for i, r in enumerate(rows):
+        groups.setdefault(root(i), []).append(r)
+    order = {kind: n for n, kind in enumerate(KEY_KINDS)}
+
+    def rank(r: dict[str, object]) -> tuple[float, int, str]:
+        return (-float(r["score"]), order[str(r["key_kind"])], str(r["key"]))  # type: ignore[arg-type]
+
+    surges_ = [sorted(g, key=rank) for g in groups.values()]
+    return sorted(surges_, key=lambda g: (str(g[0]["tenant_id"]), rank(g[0])))

@@ -14,14 +14,16 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 import polars as pl
 import structlog
-from sqlalchemy import Float, ForeignKeyConstraint, Integer, String, select, text
+from sqlalchemy import Float, ForeignKeyConstraint, Integer, String, Text, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from analytics.warnings.rules import CELL_DEGREES, SUBMISSIONS_SCHEMA, Method, same_surge, surges
+from analytics.warnings.rules import CELL_DEGREES, SUBMISSIONS_SCHEMA, Method, group_surges, same_surge, surges
 from tenants import journal, org
 from tenants.clock import utcnow
 from tenants.db import Base, TenantOwned, require_tenant
@@ -62,6 +64,10 @@ class EarlyWarning(TenantOwned, Base):
     dismiss_reason: Mapped[str | None] = mapped_column(String(500))
     incident_id: Mapped[uuid.UUID | None]
     updated_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
+    # The other keys of the same burst, each with its evidence: [{key_kind, key, window_count, baseline, score}].
+    related: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
+    # Every key of the warning as "kind:key" (the lead's first): how a later scan recognizes the surge.
+    keys: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, default=list)
 
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
@@ -106,39 +112,64 @@ async def submissions_frame(session: AsyncSession, since: datetime) -> pl.DataFr
     )  # fmt: skip
 
 
-# The petitions behind a warning: those of its key received from the start of its window to its last sighting.
+# The petitions behind a warning: those of its keys received from the start of its window to its last sighting.
 _KEY_CONDITION = {
-    "category": "c.code = :key",
-    "org_unit": "coalesce(p.org_unit_id, c.default_org_unit_id)::text = :key",
+    "category": "c.code = :{p}",
+    "org_unit": "coalesce(p.org_unit_id, c.default_org_unit_id)::text = :{p}",
     "place": "p.lat is not null and p.long is not null and to_char(floor(p.lat / :cell) * :cell, 'FM990.000') || ','"
-    " || to_char(floor(p.long / :cell) * :cell, 'FM990.000') = :key",
+    " || to_char(floor(p.long / :cell) * :cell, 'FM990.000') = :{p}",
 }
 SURGE_PETITIONS_MAX = 100  # what an incident report links at most
 
 
+def key_of(kind: str, key: str) -> str:
+    return f"{kind}:{key}"
+
+
+def warning_keys(warning: EarlyWarning) -> list[tuple[str, str]]:
+    """The warning's keys as (kind, key), its lead first."""
+    return [(warning.key_kind, warning.key)] + [(r["key_kind"], r["key"]) for r in warning.related]
+
+
 async def surge_petitions(session: AsyncSession, warning: EarlyWarning) -> list[uuid.UUID]:
     """The ids of the current university's petitions that make up ``warning``'s surge (oldest first, at most
-    ``SURGE_PETITIONS_MAX``): same key, received within its window or since, up to its last sighting."""
+    ``SURGE_PETITIONS_MAX``): on any of its keys, received within its window or since, up to its last sighting."""
+    until = max(warning.window_end, warning.last_seen_at)
+    params: dict[str, Any] = {"cell": CELL_DEGREES, "start": warning.window_start, "until": until}
+    params["n"] = SURGE_PETITIONS_MAX
+    conditions = []
+    for i, (kind, key) in enumerate(warning_keys(warning)):
+        params[f"key{i}"] = key
+        conditions.append("(" + _KEY_CONDITION[kind].format(p=f"key{i}") + ")")
     rows = await session.execute(
         text(
             "select p.id from petitions p join petition_categories c on c.tenant_id = p.tenant_id "
-            f"and c.id = p.category_id where {_KEY_CONDITION[warning.key_kind]} "
+            f"and c.id = p.category_id where ({' or '.join(conditions)}) "
             "and p.received_at >= :start and p.received_at <= :until "
             "order by p.received_at, p.id limit :n"
         ),
-        {"key": warning.key, "cell": CELL_DEGREES, "start": warning.window_start,
-         "until": max(warning.window_end, warning.last_seen_at), "n": SURGE_PETITIONS_MAX},
-    )  # fmt: skip
+        params,
+    )
     return [r[0] for r in rows]
 
 
 # --- the scan --------------------------------------------------------------------------------------------------
 
 
+def _evidence(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "key_kind": row["key_kind"],
+        "key": row["key"],
+        "window_count": row["window_count"],
+        "baseline": round(row["baseline"], 4),
+        "score": round(row["score"], 3),
+    }
+
+
 async def scan(
     session: AsyncSession, *, now: datetime | None = None, method: Method | None = None
 ) -> list[EarlyWarning]:
-    """Scan the current university at ``now``; returns the warnings raised (new surges only)."""
+    """Scan the current university at ``now``; returns the warnings raised (new surges only), one per surge."""
     tenant_id = require_tenant()
     now = now or utcnow()
     method = method or method_of(get_settings())
@@ -146,38 +177,49 @@ async def scan(
         text("select pg_advisory_xact_lock(hashtextextended('warnings:' || :t, 0))"), {"t": str(tenant_id)}
     )
     since = now - method.window * (method.bins + 1)
-    found = surges(await submissions_frame(session, since), now, method)
+    frame = await submissions_frame(session, since)
     raised: list[EarlyWarning] = []
-    for row in found.iter_rows(named=True):
+    for surge in group_surges(frame, surges(frame, now, method), now, method):
+        keys = [key_of(str(r["key_kind"]), str(r["key"])) for r in surge]
+        peak = max(int(r["window_count"]) for r in surge)  # type: ignore[call-overload]
         latest = await session.scalar(
             select(EarlyWarning)
-            .where(EarlyWarning.key_kind == row["key_kind"], EarlyWarning.key == row["key"])
+            .where(EarlyWarning.keys.overlap(keys))
             .order_by(EarlyWarning.last_seen_at.desc())
             .limit(1)
         )
         if latest is not None and (latest.last_seen_at >= now or same_surge(latest.last_seen_at, now, method)):
-            # The same surge, still going (or a rerun of a scan already done): no new warning.
+            # The same surge, still going (or a rerun of a scan already done): no new warning; a key the surge
+            # has spread to joins its evidence.
             if now > latest.last_seen_at:
                 latest.last_seen_at = now
-                latest.peak_count = max(latest.peak_count, row["window_count"])
+                latest.peak_count = max(latest.peak_count, peak)
+                new = [r for r in surge if key_of(str(r["key_kind"]), str(r["key"])) not in latest.keys]
+                if new:
+                    latest.related = [*latest.related, *(_evidence(r) for r in new)]
+                    latest.keys = [*latest.keys, *(key_of(str(r["key_kind"]), str(r["key"])) for r in new)]
                 latest.updated_at = utcnow()
             continue
-        unit = uuid.UUID(row["key"]) if row["key_kind"] == "org_unit" else None
+        lead, others = surge[0], surge[1:]
+        unit = next((uuid.UUID(str(r["key"])) for r in surge if r["key_kind"] == "org_unit"), None)
+        evidence = _evidence(lead)
         warning = EarlyWarning(
             id=new_id(),
-            key_kind=row["key_kind"],
-            key=row["key"],
+            key_kind=evidence["key_kind"],
+            key=evidence["key"],
             org_unit_id=unit,
             raised_at=now,
-            window_start=row["window_start"],
-            window_end=row["window_end"],
-            window_count=row["window_count"],
-            baseline=round(row["baseline"], 4),
-            score=round(row["score"], 3),
-            peak_count=row["window_count"],
+            window_start=lead["window_start"],
+            window_end=lead["window_end"],
+            window_count=evidence["window_count"],
+            baseline=evidence["baseline"],
+            score=evidence["score"],
+            peak_count=peak,
             last_seen_at=now,
             state=WarningState.open,
             updated_at=utcnow(),
+            related=[_evidence(r) for r in others],
+            keys=keys,
         )
         session.add(warning)
         await session.flush()
@@ -192,6 +234,7 @@ async def scan(
             baseline=warning.baseline,
             score=warning.score,
             window_hours=round(method.window / timedelta(hours=1), 2),
+            related_keys=keys[1:],
         )
         raised.append(warning)
     if raised:

@@ -155,7 +155,7 @@ async def _authenticate(state: State, data: Login) -> TokenPair:
         tenant = await tenancy.find_tenant_by_slug(lookup, data.tenant)
     if tenant is None:
         # Spend the time a real check takes, and answer as for a wrong password: slugs are not enumerable.
-        await identity.verify_password_async(identity.DUMMY_HASH, data.password)
+        await identity.verify_password_async(identity.dummy_hash(), data.password)
         raise _bad_credentials()
     async with state.db.transaction(tenant.id) as session:
         account = await identity.authenticate(session, data.email, data.password)

@@ -136,12 +136,15 @@ async def strict_json_body(request: Any) -> None:
     try:
         msgspec.convert(integral(raw), target, strict=True, str_keys=True)
     except msgspec.ValidationError as exc:
-        message = str(exc)
-        match = _AT.search(message)
-        steps = _pointer_of(match.group("path")) if match else []
         from litestar.exceptions import ValidationException
 
-        found = entry(steps, message[: match.start()] if match else message)
+        cls = struct_of(target)
+        found = struct_errors(cls, raw) if cls is not None else []
+        if not found:  # a list body, or an error the field-by-field walk does not see: msgspec's first one
+            message = str(exc)
+            match = _AT.search(message)
+            steps = _pointer_of(match.group("path")) if match else []
+            found = [entry(steps, message[: match.start()] if match else message)]
         raise ValidationException(
-            "the request does not match the expected schema", extra=[{**found, "source": "body"}]
+            "the request does not match the expected schema", extra=[{**e, "source": "body"} for e in found]
         ) from None

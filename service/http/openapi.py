@@ -335,7 +335,11 @@ def _closed_structs(handlers: dict[tuple[str, str], HTTPRouteHandler]) -> dict[s
                 continue
             seen.add(tp)
             if tp.__struct_config__.forbid_unknown_fields:
-                names.update({tp.__name__: tp, f"{tp.__module__}.{tp.__qualname__}": tp})
+                # Litestar names a struct by its class name, or, when two modules have one of that name, by the
+                # shortest unique tail of its dotted path joined with "_" (``incidents_schemas_ActionIn``).
+                parts = f"{tp.__module__}.{tp.__qualname__}".split(".")
+                names.update({"_".join(parts[i:]): tp for i in range(len(parts))})
+                names[".".join(parts)] = tp
             for f in msgspec.structs.fields(tp):
                 walk(f.type)
 

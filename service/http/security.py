@@ -45,6 +45,7 @@ log = structlog.get_logger("xinfang.access")
 # The caller of the current request, for code that is not handed the request (the public tenant entry).
 _caller: ContextVar[Principal] = ContextVar("xinfang_caller", default=ANONYMOUS)
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+KEY_HEADER = "x-api-key"
 MEDIA = {
     "json": ("application/json", "application/merge-patch+json"),
     "form": ("application/x-www-form-urlencoded",),
@@ -238,7 +239,8 @@ class RequestContextMiddleware(ASGIMiddleware):
                 if credential:
                     principal = await app_state.authenticator.authenticate(credential)
                 scope["user"] = principal
-                scope["auth"] = principal
+                # The security scheme the credential came by (a route's guard holds it to the route's schemes).
+                scope["auth"] = (KEY_HEADER if "x-api-key" in headers else "bearer") if credential else None
                 _caller.set(principal)
                 set_tenant(principal.tenant_id)
                 if principal.tenant_id:
@@ -313,7 +315,7 @@ def adopt(scope: Scope, principal: Principal) -> None:
     """Make ``principal`` the caller of this request (the console, authenticated by its session cookie rather
     than a header): the guards, the request's transaction and the logs then see it as the API's callers."""
     scope["user"] = principal
-    scope["auth"] = principal
+    scope["auth"] = "session"
     _caller.set(principal)
     set_tenant(principal.tenant_id)
     if principal.tenant_id:
@@ -347,11 +349,20 @@ def requires(*roles: Role, scopes: tuple[str, ...] = ()) -> dict[str, Any]:
     Use as ``@get("/path", **requires(Role.tenant_admin))``; the OpenAPI document shows the security.
     """
 
+    takes_key_header = bool(scopes) or not roles  # the route's schemes include apiKey (see ``security`` below)
+
     # Async on purpose: Litestar runs a sync guard in a worker thread, a thread hop on every request.
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = principal_of(connection)
         if principal.is_anonymous:
             raise Unauthorized("authentication required")
+        if connection.scope.get("auth") == KEY_HEADER and not takes_key_header:
+            # The route's only scheme is a bearer token: a key in X-API-Key is not a credential it takes (as the
+            # OpenAPI document says), so the caller is not authenticated here. A key sent as a bearer token is,
+            # and is then refused for its role (403).
+            raise Unauthorized(
+                "this route takes an Authorization: Bearer token, not X-API-Key", code="scheme-not-accepted"
+            )
         if not roles and not scopes:
             return
         if principal.role is not None and principal.role in roles:

@@ -337,7 +337,7 @@ async def submit(
     if data.anonymous and (data.petitioner_name or data.petitioner_phone or data.petitioner_number):
         errors.append({"field": "anonymous", "message": "an anonymous petition carries no petitioner details"})
     if not data.anonymous and petitioner_account is None and not data.petitioner_name:
-        errors.append({"field": "petitioner_name", "message": "required unless anonymous or signed in"})
+        errors.append({"field": "petitioner.name", "message": "required unless anonymous or signed in"})
     if data.anonymous and (data.notify_email or data.notify_phone):
         errors.append({"field": "notify", "message": "an anonymous petition carries no contact"})
     if data.notify_consent and not (data.notify_email or data.notify_phone):

@@ -42,16 +42,44 @@ class Summary(msgspec.Struct):
     en: str
 
 
-def describe(w: EarlyWarning, name_zh: str, name_en: str) -> Summary:
-    """The warning's evidence in a sentence per language (``name_*``: how the key is named)."""
+class RelatedKeyOut(msgspec.Struct):
+    """Another key of the same surge: mostly the same petitions, seen from another side."""
+
+    key_kind: str
+    key: str
+    name: Summary
+    window_count: int
+    baseline: float
+    score: float
+
+
+Names = dict[tuple[str, str], tuple[str, str]]
+
+
+def describe(w: EarlyWarning, names: Names) -> Summary:
+    """The warning's evidence in a sentence per language: its leading key, then the other keys of the same
+    petitions (``names``: how each (kind, key) is named, zh and en; the key itself when absent)."""
     hours = round((w.window_end - w.window_start) / dt.timedelta(hours=1))
     zh_kind, en_kind = KIND_LABELS[w.key_kind]
-    return Summary(
-        zh=f"过去{hours}小时内{zh_kind}“{name_zh}”收到{w.window_count}件信访，"
-        f"平时每{hours}小时约{w.baseline:.1f}件（异常分值{w.score:.1f}）。",
-        en=f"{w.window_count} petitions on {en_kind} '{name_en}' in {hours} h, against about {w.baseline:.1f} "
-        f"usually (score {w.score:.1f}).",
+    name_zh, name_en = names.get((w.key_kind, w.key), (w.key, w.key))
+    zh = (
+        f"过去{hours}小时内{zh_kind}“{name_zh}”收到{w.window_count}件信访，"
+        f"平时每{hours}小时约{w.baseline:.1f}件（异常分值{w.score:.1f}）。"
     )
+    en = (
+        f"{w.window_count} petitions on {en_kind} '{name_en}' in {hours} h, against about {w.baseline:.1f} "
+        f"usually (score {w.score:.1f})."
+    )
+    if w.related:
+        zh_parts, en_parts = [], []
+        for r in w.related:
+            rz, re_ = names.get((r["key_kind"], r["key"]), (r["key"], r["key"]))
+            kz, ke = KIND_LABELS[r["key_kind"]]
+            zh_parts.append(f"{kz}“{rz}”{r['window_count']}件")
+            en_parts.append(f"{ke} '{re_}' ({r['window_count']})")
+        zh += f"同一批信访还集中于：{'，'.join(zh_parts)}。"
+        en += f" The same petitions also concentrate on {', '.join(en_parts)}."
+    return Summary(zh=zh, en=en)
 
 
 class WarningOut(msgspec.Struct):
@@ -73,15 +101,27 @@ class WarningOut(msgspec.Struct):
     dismiss_reason: str | None
     incident_id: uuid.UUID | None
     summary: Summary
+    name: Summary
+    related: list[RelatedKeyOut]
 
     @classmethod
-    def of(cls, w: EarlyWarning, names: tuple[str, str] | None = None) -> WarningOut:
-        """The warning as JSON; ``names`` (zh, en) name its key in the summary (default: the key itself)."""
-        name_zh, name_en = names or (w.key, w.key)
+    def of(cls, w: EarlyWarning, names: Names | None = None) -> WarningOut:
+        """The warning as JSON; ``names`` name its keys as people do (default: the keys themselves)."""
+        names = names or {}
+
+        def name(kind: str, key: str) -> Summary:
+            zh, en = names.get((kind, key), (key, key))
+            return Summary(zh=zh, en=en)
+
+        related = [
+            RelatedKeyOut(r["key_kind"], r["key"], name(r["key_kind"], r["key"]), r["window_count"], r["baseline"],
+                          r["score"])
+            for r in w.related
+        ]  # fmt: skip
         return cls(
             w.id, w.key_kind, w.key, w.org_unit_id, w.raised_at, w.window_start, w.window_end, w.window_count,
             w.baseline, w.score, w.peak_count, w.last_seen_at, w.state, w.dismissed_at, w.dismissed_by,
-            w.dismiss_reason, w.incident_id, describe(w, name_zh, name_en),
+            w.dismiss_reason, w.incident_id, describe(w, names), name(w.key_kind, w.key), related,
         )  # fmt: skip
 
 
@@ -107,31 +147,43 @@ class OpenIncidentIn(Input):
     risk_categories: Annotated[list[incident_schemas.Code], msgspec.Meta(max_length=20)] = []
 
 
-async def _key_names(session: AsyncSession, w: EarlyWarning) -> tuple[str, str]:
-    """The warning's key as people name it: the category's or unit's names, or the grid cell."""
-    if w.key_kind == "place":
-        return f"{w.key}（约500米网格）", f"{w.key} (grid cell of about 500 m)"
-    query = (
-        select(Category.name_zh, Category.name_en).where(Category.code == w.key)
-        if w.key_kind == "category"
-        else select(OrgUnit.name_zh, OrgUnit.name_en).where(OrgUnit.id == w.org_unit_id)
-    )
-    row = (await session.execute(query)).first()
-    return (row.name_zh, row.name_en) if row else (w.key, w.key)
+async def _key_names(session: AsyncSession, w: EarlyWarning) -> Names:
+    """Each key of the warning as people name it: the category's or unit's names, or the grid cell."""
+    keys = warning_scan.warning_keys(w)
+    codes = [k for kind, k in keys if kind == "category"]
+    units = [uuid.UUID(k) for kind, k in keys if kind == "org_unit"]
+    names: Names = {
+        ("place", k): (f"{k}（约500米网格）", f"{k} (grid cell of about 500 m)") for kind, k in keys if kind == "place"
+    }
+    if codes:
+        for code, zh, en in await session.execute(
+            select(Category.code, Category.name_zh, Category.name_en).where(Category.code.in_(codes))
+        ):
+            names[("category", code)] = (zh, en)
+    if units:
+        for unit_id, zh, en in await session.execute(
+            select(OrgUnit.id, OrgUnit.name_zh, OrgUnit.name_en).where(OrgUnit.id.in_(units))
+        ):
+            names[("org_unit", str(unit_id))] = (zh, en)
+    return names
 
 
 async def prefilled(session: AsyncSession, warning: EarlyWarning) -> OpenIncidentIn:
-    """What an incident opened from ``warning`` says unless told otherwise: the title, the facts (the evidence in
-    both languages), the peak count as the people involved, and the place of a place key."""
-    name_zh, name_en = await _key_names(session, warning)
+    """What an incident opened from ``warning`` says unless told otherwise: the title (its leading key), the facts
+    (the evidence in both languages), the peak count as the people involved, and the place of a place key."""
+    names = await _key_names(session, warning)
+    name_zh, name_en = names.get((warning.key_kind, warning.key), (warning.key, warning.key))
     zh_kind, en_kind = KIND_LABELS[warning.key_kind]
     title = f"信访激增预警：{zh_kind}“{name_zh}” / Petition surge: {en_kind} {name_en}"
-    summary = describe(warning, name_zh, name_en)
+    summary = describe(warning, names)
     return OpenIncidentIn(
         title=title[:200],
         facts=f"{summary.zh}\n{summary.en}",
         people_count=warning.peak_count,
-        place=f"{name_zh} / {name_en}"[:200] if warning.key_kind == "place" else None,
+        place=next(
+            (" / ".join(names[k])[:200] for k in warning_scan.warning_keys(warning) if k[0] == "place" and k in names),
+            None,
+        ),
     )
 
 

@@ -416,9 +416,9 @@ def render_pdf(content: list[Block], lang: str) -> bytes:
 
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)
-    # One face serves both styles: table headings ask for bold, and the font has no bold of its own.
-    for style in ("", "B"):
-        pdf.add_font("cjk", style, str(font_path()), collection_font_number=0)
+    # One face, regular only (the font has no bold; table headings are set to regular below). Parsing the CJK
+    # font is most of a document's CPU time: registering it once per style would parse it twice.
+    pdf.add_font("cjk", "", str(font_path()), collection_font_number=0)
     pdf.set_lang("zh-CN" if lang == "zh-CN" else "en")
     pdf.add_page()
     # Chinese has no spaces to break at: wrap anywhere between characters.

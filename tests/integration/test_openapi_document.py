@@ -120,6 +120,12 @@ async def test_request_bodies_say_what_the_server_takes(document):
     # a struct that refuses unknown fields says so
     units = document["components"]["schemas"]["UnitCreate"]
     assert units["additionalProperties"] is False
+    # also one that shares its class name with another module's (Litestar names it by its module path), and the
+    # constraints of its list items, which the server checks
+    action = document["components"]["schemas"]["incidents_schemas_ActionIn"]
+    assert action["additionalProperties"] is False
+    [array] = [b for b in action["properties"]["risk_categories"]["oneOf"] if b.get("type") == "array"]
+    assert array["items"]["minLength"] == 1 and array["items"]["maxLength"] == 40
 
 
 async def test_media_types_of_renditions_pages_and_open311(document):

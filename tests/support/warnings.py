@@ -18,9 +18,10 @@ LAT, LONG = 36.0671, 120.3826
 METHOD = Method()
 
 
-async def surging_university(client: Any, db: Any, platform_token: str) -> tuple[University, dict[str, dict[str, Any]]]:
-    """A university with a published plan and its groups, and three open warnings (category, unit, place) raised
-    by six petitions on the canteen from one place; returns the warnings by key kind."""
+async def surging_university(client: Any, db: Any, platform_token: str) -> tuple[University, dict[str, Any]]:
+    """A university with a published plan and its groups, and the open warning raised by six petitions on the
+    canteen from one place (one surge: led by the category, with the unit and the place as related keys);
+    returns the warning as the API shows it."""
     from service.petitions import services
     from tenants.identity import Principal, Role
 
@@ -41,9 +42,9 @@ async def surging_university(client: Any, db: Any, platform_token: str) -> tuple
             await services.submit(session, db, data, principal=staff)
     async with db.transaction(uni.tenant.id) as session:
         raised = await warning_scan.scan(session, now=utcnow() + timedelta(minutes=1), method=Method())
-    assert len(raised) == 3
-    listed = (await client.get("/api/v1/warnings/", headers=uni.headers["admin"])).json()
-    return uni, {w["key_kind"]: w for w in listed}
+    assert len(raised) == 1
+    [warning] = (await client.get("/api/v1/warnings/", headers=uni.headers["admin"])).json()
+    return uni, warning
 
 
 async def warning_university(client: Any, db: Any, tenant: Any) -> dict[str, Any]:

@@ -93,7 +93,9 @@ async def test_api_keys_are_shown_once_scoped_and_revocable(client, tenant):
     assert events.status_code == 200
     assert "api_key.created" in [e["type"] for e in events.json()["items"]]
     assert (await client.get("/api/v1/journal/", headers=auth(secret))).status_code == 200  # Bearer works too
-    assert_problem(await client.get("/api/v1/accounts/", headers={"X-API-Key": secret}), 403)
+    assert_problem(await client.get("/api/v1/accounts/", headers=auth(secret)), 403)
+    # The accounts routes take bearer tokens only: a key in X-API-Key is no credential there.
+    assert_problem(await client.get("/api/v1/accounts/", headers={"X-API-Key": secret}), 401, "scheme-not-accepted")
     assert_problem(
         await client.post("/api/v1/api-keys/", headers=tenant.headers, json={"name": "x", "scopes": ["root"]}), 422
     )

@@ -319,35 +319,53 @@ async def test_report_an_incident_from_the_list(web: Any, client: Any, db: Any, 
     assert r.json()[0]["type"] == "incident.reported" and r.json()[0]["actor_id"] == uni.account_ids["outsider"]
 
 
-async def test_warnings_are_dismissed_or_opened_as_incidents(web: Any, client: Any, db: Any, platform_token: str):
+async def test_a_warning_opened_as_an_incident(web: Any, client: Any, db: Any, platform_token: str):
     from tests.support.warnings import surging_university
 
-    uni, warnings = await surging_university(client, db, platform_token)
+    uni, warning = await surging_university(client, db, platform_token)
     hand, outsider = await member(web, uni, "hand_member"), await member(web, uni, "outsider")
     html = (await hand.get("/console/warnings")).text
-    assert html.count('action="/console/warnings/') == 6  # two forms for each of three warnings
+    assert html.count('action="/console/warnings/') == 2  # open an incident, dismiss
     assert "信访激增预警" in html  # the incident's title pre-filled from the evidence
     html = (await outsider.get("/console/warnings")).text
     assert 'action="/console/warnings/' not in html  # not the handling group
-    category, unit = warnings["category"], warnings["org_unit"]
-    r = await outsider.post(f"/console/warnings/{category['id']}/dismiss", {"reason": "误报"})
+    r = await outsider.post(f"/console/warnings/{warning['id']}/dismiss", {"reason": "误报"})
     assert r.status_code == 403 and "限应急处置小组和管理员" in r.text
-    r = await hand.post(f"/console/warnings/{category['id']}/dismiss", {"reason": " "})
+    r = await hand.post(f"/console/warnings/{warning['id']}/dismiss", {"reason": " "})
     assert r.status_code == 422 and "理由" in r.text
-    r = await hand.post(f"/console/warnings/{category['id']}/dismiss", {"reason": "食堂已核实，系同一批学生重复反映"})
-    assert r.status_code == 303 and r.headers["location"] == "/console/warnings?done=1"
-    shown = (await client.get(f"/api/v1/warnings/{category['id']}", headers=uni.headers["admin"])).json()
-    assert shown["state"] == "dismissed" and shown["dismiss_reason"].startswith("食堂已核实")
-    assert "预警已排除" in (await hand.get("/console/warnings?done=1")).text
 
-    body = {"title": unit["summary"]["zh"][:60], "facts": "食堂聚集", "people_count": "12", "place": "二食堂"}
-    r = await hand.post(f"/console/warnings/{unit['id']}/incident", body)
+    body = {"title": "食堂饭菜问题集中反映", "facts": "食堂聚集", "people_count": "12", "place": "二食堂"}
+    r = await hand.post(f"/console/warnings/{warning['id']}/incident", body)
     assert r.status_code == 303, r.text[:2000]
     incident_id = r.headers["location"].split("/")[-1].split("?")[0]
     inc = (await client.get(f"/api/v1/incidents/{incident_id}", headers=uni.headers["admin"])).json()
     assert (inc["source"], inc["people_count"], inc["place"]) == ("warning", 12, "二食堂")
     assert len(inc["petition_ids"]) == 6
-    shown = (await client.get(f"/api/v1/warnings/{unit['id']}", headers=uni.headers["admin"])).json()
+    shown = (await client.get(f"/api/v1/warnings/{warning['id']}", headers=uni.headers["admin"])).json()
     assert (shown["state"], shown["incident_id"]) == ("incident_opened", incident_id)
-    r = await hand.post(f"/console/warnings/{unit['id']}/incident", body)  # a second time
+    r = await hand.post(f"/console/warnings/{warning['id']}/incident", body)  # a second time
     assert r.status_code == 409 and "该预警已被处理" in r.text
+    r = await hand.post(f"/console/warnings/{warning['id']}/dismiss", {"reason": "已立案"})
+    assert r.status_code == 409 and "该预警已被处理" in r.text
+
+
+async def test_a_warning_dismissed_with_a_reason(web: Any, client: Any, db: Any, make_tenant: Any):
+    from datetime import timedelta
+
+    from tenants.clock import utcnow
+    from tests.support.warnings import scan_at, submit_petitions, warning_university
+
+    tenant = await make_tenant()
+    await warning_university(client, db, tenant)
+    await submit_petitions(db, tenant, 5)
+    await scan_at(db, tenant, utcnow() + timedelta(minutes=1))
+    b: Browser = web()
+    assert (await b.sign_in(tenant.slug, tenant.admin_email, tenant.admin_password)).status_code == 303  # an admin
+    [warning] = (await client.get("/api/v1/warnings/", headers=tenant.headers)).json()
+    await b.get("/console/warnings")
+    r = await b.post(f"/console/warnings/{warning['id']}/dismiss", {"reason": "食堂已核实，系同一批学生重复反映"})
+    assert r.status_code == 303 and r.headers["location"] == "/console/warnings?done=1"
+    shown = (await client.get(f"/api/v1/warnings/{warning['id']}", headers=tenant.headers)).json()
+    assert shown["state"] == "dismissed" and shown["dismiss_reason"].startswith("食堂已核实")
+    html = (await b.get("/console/warnings?done=1")).text
+    assert "预警已排除" in html and "暂无未处理的预警" in html

@@ -104,8 +104,8 @@ async def test_report_from_a_warning_through_the_service(client: Any, db: Any, p
     from tests.support.warnings import surging_university
 
     # A real warning of the university: incidents.warning_id is a foreign key that includes tenant_id.
-    uni, warnings = await surging_university(client, db, platform_token)
-    warning = uuid.UUID(warnings["category"]["id"])
+    uni, surge = await surging_university(client, db, platform_token)
+    warning = uuid.UUID(surge["id"])
     async with db.transaction(uni.tenant.id) as session:
         incident = await services.report_incident(
             session,

@@ -90,6 +90,20 @@ async def test_bad_input_is_refused_and_nothing_is_written(client, uni):
     assert len(await journal_of(client, uni)) == before
 
 
+async def test_every_error_names_the_place_in_the_body_the_client_sent(client, uni):
+    # A business rule's error points at the body's own field (petitioner.name), not at a column.
+    r = await client.post(f"/api/v1/t/{uni.slug}/petitions", json=petition_body(anonymous=False, petitioner=None))
+    assert r.status_code == 422, r.text
+    assert [(e["field"], e["pointer"]) for e in r.json()["errors"]] == [("petitioner.name", "/petitioner/name")]
+    # Values only a lenient reading would take ("5" for 5, 0 for false) are all listed, not the first only.
+    r = await client.post(
+        f"/api/v1/t/{uni.slug}/petitions",
+        json=petition_body(participants="5", anonymous=0, petitioner={"name": "李四", "phone": 138}),
+    )
+    assert r.status_code == 400, r.text
+    assert {e["pointer"] for e in r.json()["errors"]} == {"/participants", "/anonymous", "/petitioner/phone"}
+
+
 async def test_group_petition_with_five_representatives(client, uni):
     reps = [{"name": f"代表{i}", "contact": f"1390000000{i}"} for i in range(5)]
     r = await client.post(

@@ -217,7 +217,12 @@ async def test_an_api_key_with_plans_read_reads_and_never_edits(client: Any, db:
     assert r.status_code == 201, r.text
     key = {"X-API-Key": r.json()["secret"]}
     assert (await client.get(f"/api/v1/plans/versions/{vid}", headers=key)).status_code == 200
-    r = await client.put(f"/api/v1/plans/versions/{vid}", json={"revision": 1, "content": body["content"]}, headers=key)
-    assert r.status_code == 403
+    edit = {"revision": 1, "content": body["content"]}
+    # Editing takes a bearer token only (the document's security says so): a key in X-API-Key is no credential
+    # there (401); the same key as a bearer token is a credential, refused for what it may do (403).
+    r = await client.put(f"/api/v1/plans/versions/{vid}", json=edit, headers=key)
+    assert r.status_code == 401 and r.json()["type"].endswith("/scheme-not-accepted"), r.text
+    bearer = {"Authorization": f"Bearer {key['X-API-Key']}"}
+    assert (await client.put(f"/api/v1/plans/versions/{vid}", json=edit, headers=bearer)).status_code == 403
     r = await client.post("/api/v1/api-keys", json={"name": "other", "scopes": ["events:read"]}, headers=tenant.headers)
     assert (await client.get("/api/v1/plans/versions", headers={"X-API-Key": r.json()["secret"]})).status_code == 403

@@ -33,13 +33,18 @@ def _url(warning: dict[str, Any]) -> str:
 
 
 async def test_open_an_incident_from_a_warning(client: Any, db: Any, platform_token: str) -> None:
-    uni, warnings = await surging_university(client, db, platform_token)
-    category = warnings["category"]
+    uni, category = await surging_university(client, db, platform_token)
     member = uni.headers["hand_member"]
-    # The summaries name the category and the unit, never by code or id.
-    assert "类别“食堂”" in category["summary"]["zh"] and "category 'Canteen'" in category["summary"]["en"]
-    unit = warnings["org_unit"]
-    assert unit["key"] not in unit["summary"]["zh"] + unit["summary"]["en"] and "部门“" in unit["summary"]["zh"]
+    # One surge, one warning: led by the category, with the unit and the place of the same petitions.
+    assert category["key_kind"] == "category" and category["name"] == {"zh": "食堂", "en": "Canteen"}
+    assert [(r["key_kind"], r["window_count"]) for r in category["related"]] == [("org_unit", SURGE), ("place", SURGE)]
+    unit = category["related"][0]
+    assert unit["name"] == {"zh": "单位HQGLC", "en": "Unit HQGLC"} and category["org_unit_id"] == unit["key"]
+    # The summary names the category, the unit and the place, never by code or id.
+    zh, en = category["summary"]["zh"], category["summary"]["en"]
+    assert "类别“食堂”" in zh and "category 'Canteen'" in en
+    assert f"部门“单位HQGLC”{SURGE}件" in zh and f"unit 'Unit HQGLC' ({SURGE})" in en and unit["key"] not in zh + en
+    assert "地点“36.065,120.380（约500米网格）”" in zh
     key = {"Idempotency-Key": str(uuid.uuid4())}
     body = {"risk_categories": ["group_event"], "impact": "食堂门口聚集"}
     r = await client.post(_url(category) + "/incident", json=body, headers={**member, **key})
@@ -50,7 +55,9 @@ async def test_open_an_incident_from_a_warning(client: Any, db: Any, platform_to
     assert incident["title"] == "信访激增预警：类别“食堂” / Petition surge: category Canteen"
     assert incident["facts"].startswith(f"过去24小时内类别“食堂”收到{SURGE}件信访")
     assert f"{SURGE} petitions on category 'Canteen' in 24 h" in incident["facts"]
-    assert (incident["people_count"], incident["place"], incident["impact"]) == (SURGE, None, "食堂门口聚集")
+    # The surge's place (a related key) becomes the incident's place.
+    place = "36.065,120.380（约500米网格） / 36.065,120.380 (grid cell of about 500 m)"
+    assert (incident["people_count"], incident["place"], incident["impact"]) == (SURGE, place, "食堂门口聚集")
     assert (incident["risk_categories"], incident["state"], incident["drill"]) == (["group_event"], "reported", False)
 
     # Linked both ways.
@@ -97,17 +104,9 @@ async def test_open_an_incident_from_a_warning(client: Any, db: Any, platform_to
     dismissed = await client.post(_url(category) + "/dismiss", json={"reason": "误报"}, headers=member)
     assert dismissed.status_code == 409
 
-    # An admin opens one from the place warning without a body: the grid cell becomes the place.
-    place = warnings["place"]
-    r = await client.post(_url(place) + "/incident", headers=uni.headers["admin"])
-    assert r.status_code == 201, r.text
-    assert r.json()["place"] == "36.065,120.380（约500米网格） / 36.065,120.380 (grid cell of about 500 m)"
-    assert r.json()["title"].endswith("Petition surge: place 36.065,120.380 (grid cell of about 500 m)")
-
 
 async def test_refusals_write_nothing(client: Any, db: Any, platform_token: str) -> None:
-    uni, warnings = await surging_university(client, db, platform_token)
-    unit = warnings["org_unit"]
+    uni, unit = await surging_university(client, db, platform_token)
     url = _url(unit) + "/incident"
     member = uni.headers["hand_member"]
 
@@ -134,17 +133,19 @@ async def test_refusals_write_nothing(client: Any, db: Any, platform_token: str)
     assert (await client.get(_url(unit), headers=member)).json()["state"] == "open"
     assert await _events(db, uni, "warning.incident_opened") == []
 
-    # A dismissed warning opens nothing.
-    category = warnings["category"]
-    r = await client.post(_url(category) + "/dismiss", json={"reason": "已排查"}, headers=member)
-    assert r.status_code == 200
-    r = await client.post(_url(category) + "/incident", json={}, headers=member)
-    assert r.status_code == 409 and r.json()["type"].endswith("/transition-refused"), r.text
-    assert await _incidents(db, uni) == 0
-
     # Two members opening at once: one incident, the other request a 409.
     results = await asyncio.gather(*(client.post(url, json={}, headers=member) for _ in range(2)))
     assert sorted(r.status_code for r in results) == [201, 409]
     assert await _incidents(db, uni) == 1
-    unit_name = next(r.json() for r in results if r.status_code == 201)["title"]
-    assert unit_name == "信访激增预警：部门“单位HQGLC” / Petition surge: unit Unit HQGLC"
+    # It names the surge by its leading key, the category.
+    title = next(r.json() for r in results if r.status_code == 201)["title"]
+    assert title == "信访激增预警：类别“食堂” / Petition surge: category Canteen"
+
+    # A dismissed warning opens nothing.
+    other_uni, other = await surging_university(client, db, platform_token)
+    member = other_uni.headers["hand_member"]
+    r = await client.post(_url(other) + "/dismiss", json={"reason": "已排查"}, headers=member)
+    assert r.status_code == 200
+    r = await client.post(_url(other) + "/incident", json={}, headers=member)
+    assert r.status_code == 409 and r.json()["type"].endswith("/transition-refused"), r.text
+    assert await _incidents(db, other_uni) == 0

@@ -8,7 +8,15 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import pytest
 
-from analytics.warnings.rules import SUBMISSIONS_SCHEMA, Method, place_cell, poisson_tail, same_surge, surges
+from analytics.warnings.rules import (
+    SUBMISSIONS_SCHEMA,
+    Method,
+    group_surges,
+    place_cell,
+    poisson_tail,
+    same_surge,
+    surges,
+)
 
 NOW = datetime(2026, 5, 10, 12, tzinfo=UTC)
 
@@ -99,3 +107,43 @@ def test_place_cells_and_surge_continuity() -> None:
     assert same_surge(NOW - timedelta(hours=23), NOW)
     assert not same_surge(NOW - timedelta(hours=25), NOW)
     assert not same_surge(None, NOW)
+
+
+def _keys(surge: list[dict]) -> list[tuple[str, str]]:
+    return [(str(r["key_kind"]), str(r["key"])) for r in surge]
+
+
+def test_one_burst_on_three_keys_is_one_surge_led_by_its_highest_score() -> None:
+    # Eight petitions on canteen / unit u1 / place p: one matter, three keys; a separate burst on dormitory.
+    data = frame(daily_history(per_day=1) + burst(8, unit="u1", place="p") + burst(6, category="dormitory"))
+    found = surges(data, NOW)
+    assert len(found) == 4
+    grouped = group_surges(data, found, NOW)
+    assert [sorted(_keys(g)) for g in grouped] in (
+        [[("category", "canteen"), ("org_unit", "u1"), ("place", "p")], [("category", "dormitory")]],
+        [[("category", "dormitory")], [("category", "canteen"), ("org_unit", "u1"), ("place", "p")]],
+    )
+    three = next(g for g in grouped if len(g) == 3)
+    # The unit and the place have no history (the canteen has one a day): they score higher and lead.
+    assert [float(r["score"]) for r in three] == sorted((float(r["score"]) for r in three), reverse=True)
+    assert three[0]["key_kind"] == "org_unit" and three[-1]["key_kind"] == "category"
+
+
+def test_keys_sharing_few_petitions_stay_apart_and_universities_never_mix() -> None:
+    # Unit u1 surges with 10 petitions, of which only 3 come from place p (which surges on 3 + 4 others).
+    data = frame(
+        burst(10, category="canteen", unit="u1")
+        + [("t", NOW - timedelta(minutes=3 + i), "canteen", "u1", "p") for i in range(3)]
+        + [("t", NOW - timedelta(minutes=30 + i), "library", None, "p") for i in range(4)]
+        + burst(7, tenant="other", category="canteen", unit="u1")
+    )
+    found = surges(data, NOW)
+    grouped = group_surges(data, found, NOW)
+    by_tenant = {(str(g[0]["tenant_id"]), tuple(sorted(_keys(g)))) for g in grouped}
+    # 3 shared of place p's 7 is under half: p stays a surge of its own; canteen and u1 share all 13.
+    assert by_tenant == {
+        ("t", (("category", "canteen"), ("org_unit", "u1"))),
+        ("t", (("place", "p"),)),
+        ("other", (("category", "canteen"), ("org_unit", "u1"))),
+    }
+    assert group_surges(data, found.clear(), NOW) == []

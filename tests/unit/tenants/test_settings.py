@@ -39,6 +39,17 @@ def test_with_user_keeps_host_and_query():
         ({**BASE, "XINFANG_ENV": "staging"}, "XINFANG_ENV"),
         ({**BASE, "XINFANG_ENV": "production"}, "XINFANG_SECRET_KEY"),
         ({**BASE, "XINFANG_ENV": "production", "XINFANG_SECRET_KEY": "p" * 40}, "XINFANG_DATA_KEY"),
+        ({**BASE, "XINFANG_PASSWORD_HASH_PROFILE": "md5"}, "XINFANG_PASSWORD_HASH_PROFILE"),
+        (
+            {
+                **BASE,
+                "XINFANG_ENV": "production",
+                "XINFANG_SECRET_KEY": "p" * 40,
+                "XINFANG_DATA_KEY": base64.b64encode(b"k" * 32).decode(),
+                "XINFANG_PASSWORD_HASH_PROFILE": "test",
+            },
+            "XINFANG_PASSWORD_HASH_PROFILE",
+        ),
     ],
 )
 def test_bad_values_name_the_variable(env, variable):
@@ -110,3 +121,22 @@ def test_notification_channels_are_off_until_configured():
 def test_bad_notification_settings_name_the_variable(env, variable):
     with pytest.raises(SettingsError, match=variable):
         load_settings({**BASE, **env})
+
+
+def test_passwords_are_argon2id_at_rfc_9106_cost_unless_a_test_suite_asks_for_less():
+    from argon2 import PasswordHasher
+
+    from tenants import identity
+    from tenants.settings import get_settings
+
+    assert load_settings(BASE).password_hash_profile == "rfc9106-low-memory"
+    strong = identity._PROFILES["rfc9106-low-memory"]
+    assert (strong.time_cost, strong.memory_cost, strong.parallelism) == (3, 64 * 1024, 4)
+    # This suite runs with the "test" profile (tests/conftest.py); a hash of the strong profile still verifies,
+    # since argon2 reads the cost from the hash.
+    assert get_settings().password_hash_profile == "test"
+    mine = identity.hash_password("a-long-password-1")
+    assert mine.startswith("$argon2id$v=19$m=1024,t=1,p=1$")
+    production_hash = PasswordHasher.from_parameters(strong).hash("a-long-password-1")
+    assert identity.verify_password(production_hash, "a-long-password-1")
+    assert not identity.verify_password(production_hash, "a-long-password-2")
