@@ -204,3 +204,30 @@ async def test_journey_2_an_incident_from_report_to_approved_summary(
     await watcher.goto(f"{url}/console/incidents/{incident_id}?lang=en")
     await expect(watcher.locator("#incident-state")).to_have_text("Closed")
     await check(watcher, "board-closed-en-phone")
+
+
+async def test_a_board_with_unsent_input_is_not_swapped_under_the_typist(
+    browser: Browser, live_server: str, client: Any, db: Any, platform_token: str
+):
+    """While a member types into a form, another member's action does not replace the board (nothing typed is
+    lost): a notice says the board changed, with a link to reload it."""
+    uni: University = await make_university(client, db, platform_token)
+    d = Driver(client, uni)
+    await d.report()
+    hand = await sign_in(browser, live_server, uni.slug, uni.logins["hand_member"])
+    await open_board(hand, live_server, d.id)
+    await hand.evaluate("window.__typing = 'yes'")
+    await hand.fill("#as-cause", "正在填写的原因")
+    await d.assess("hand_member")  # the same group acts through the API meanwhile
+    await expect(hand.locator("#board-status")).to_contain_text("其他成员已更新看板", timeout=LIVE)
+    await expect(hand.locator("#as-cause")).to_have_value("正在填写的原因")
+    await expect(hand.locator("#incident-state")).to_have_text("已报告")  # not swapped
+    assert await hand.evaluate("window.__typing") == "yes"
+    await check(hand, "board-unsent-input")
+    # Sending the stale form answers the current board and a message, not an error page.
+    await hand.fill("#as-site", "有序")
+    async with hand.expect_navigation():
+        await hand.get_by_role("button", name="提交评估").click()
+    await expect(hand.locator("p.error")).to_contain_text("当前状态已不允许此操作")
+    await expect(hand.locator("#incident-state")).to_have_text("已研判")
+    await check(hand)
