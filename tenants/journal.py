@@ -65,6 +65,15 @@ class JournalEvent(TenantOwned, Base):
     __table_args__ = (
         Index("ix_journal_txid_seq", "txid", "seq"),
         Index("ix_journal_tenant_type_occurred", "tenant_id", "type", "occurred_at"),
+        # An incident's timeline (migration 0020).
+        Index(
+            "ix_journal_tenant_incident",
+            "tenant_id",
+            "incident_id",
+            "occurred_at",
+            "seq",
+            postgresql_where=text("incident_id is not null"),
+        ),
     )
 
 

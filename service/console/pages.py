@@ -79,6 +79,11 @@ def page(
     )
 
 
+def switch_to(request: Request[Any, Any, Any], path: str) -> str:
+    """The language switch of a page answered to a form (posted elsewhere): ``path`` in the other language."""
+    return f"{path}?lang={'en' if lang_of(request) == 'zh-CN' else 'zh-CN'}"
+
+
 def redirect(path: str, *, cookies: list[Cookie] | None = None) -> Redirect:
     """A 303 to ``path`` (after a form, the browser GETs the result)."""
     return Redirect(path, status_code=303, headers=SECURITY_HEADERS, cookies=cookies or [])

@@ -13,7 +13,8 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from service.console.account import AccountController
-from service.console.incidents import IncidentController, WarningPageController
+from service.console.command import CommandController
+from service.console.incidents import IncidentController, MyTasksController, WarningPageController
 from service.console.notifications import NotificationPageController
 from service.console.session import ConsoleSession
 from service.console.staff import StaffController
@@ -45,6 +46,9 @@ def routers(settings: Settings) -> list[Router]:
             StaffController,
             IncidentController,
             WarningPageController,
+            # emergency command
+            CommandController,
+            MyTasksController,
             NotificationPageController,
             StudentController,
         ],

@@ -29,6 +29,33 @@ MEASURE_NAMES = {
     "order": ("维持秩序", "Keeping order"),
     "psychological": ("心理疏导", "Psychological support"),
 }
+# Inventory categories (material.* events) and logistics request categories (logistics.* events, the materials
+# table of the report).
+MATERIAL_CATEGORY_NAMES = {
+    "communication": ("通讯设备", "Communication equipment"),
+    "medical": ("医疗物资", "Medical supplies"),
+    "safety": ("安全设施", "Safety equipment"),
+    "logistics": ("后勤保障物资", "Logistics supplies"),
+    "custom": ("其他物资", "Other materials"),
+}
+LOGISTICS_NAMES = {
+    "water": ("饮用水", "Drinking water"),
+    "medical": ("医疗救助", "Medical aid"),
+    "venue": ("场地保障", "Venue"),
+    "materials": ("物资", "Materials"),
+}
+# The labels of the facts a timeline row shows (payload keys of the event catalogue).
+FACT_LABELS = {
+    "step": ("步骤", "step"),
+    "level": ("等级", "level"),
+    "kind": ("类型", "kind"),
+    "sequence": ("序号", "no."),
+    "count": ("人数", "people"),
+    "quantity": ("数量", "quantity"),
+    "short": ("缺口", "short"),
+    "category": ("类别", "category"),
+    "reason_code": ("原因", "reason"),
+}
 EVENT_NAMES = {
     "incident.reported": ("事件报告", "incident reported"),
     "incident.assessed": ("完成评估", "assessed"),
@@ -47,13 +74,55 @@ EVENT_NAMES = {
     "bulletin.published": ("发布通报", "bulletin published"),
     "bulletin.corrected": ("更正通报", "bulletin corrected"),
     "incident.summary_submitted": ("提交总结", "summary submitted"),
+    "incident.summary_returned": ("总结退回修改", "summary returned"),
     "incident.summary_approved": ("总结批准", "summary approved"),
     "incident.closed": ("事件关闭", "incident closed"),
+    "material.issued": ("物资出库", "stock issued"),
+    "material.returned": ("物资归还入库", "stock returned"),
+    "action_item.created": ("整改事项下达", "action item created"),
+    "action_item.completed": ("整改事项完成", "action item done"),
 }
 
 
 def _t(pair: tuple[str, str], lang: Lang) -> str:
     return pair[0] if lang == "zh-CN" else pair[1]
+
+
+def event_name(event_type: str, lang: Lang) -> str:
+    """An event type in words: the report's own short name, else the event catalogue's description (every type
+    has one in both languages), never the raw key."""
+    if event_type in EVENT_NAMES:
+        return _t(EVENT_NAMES[event_type], lang)
+    from tenants.events import EVENTS
+
+    known = EVENTS.get(event_type)
+    if known is None:
+        return event_type
+    return known.description_zh if lang == "zh-CN" else known.description
+
+
+class Names(msgspec.Struct, frozen=True, kw_only=True):
+    """The plan's own names of what the report mentions by code (levels, measures), code -> (zh, en)."""
+
+    levels: dict[str, tuple[str, str]] = {}
+    measures: dict[str, tuple[str, str]] = {}
+
+
+class Fact(msgspec.Struct, frozen=True, array_like=True):
+    """One fact of a timeline row: a payload key and its value as recorded."""
+
+    key: str
+    value: str
+
+
+class Row(msgspec.Struct, frozen=True, kw_only=True):
+    """One timeline row: when, the event type, who, the facts, and the org unit named (zh, en) if any."""
+
+    at: datetime
+    type: str
+    actor: str
+    facts: list[Fact] = []
+    unit: tuple[str, str] | None = None
 
 
 class SummaryData(msgspec.Struct, frozen=True, kw_only=True):
@@ -69,13 +138,46 @@ class SummaryData(msgspec.Struct, frozen=True, kw_only=True):
     cause: str | None
     cause_analysis: str
     lessons: str | None
-    # (when, event type, actor label, detail)
-    timeline: list[tuple[datetime, str, str, str]]
+    timeline: list[Row]
     measures: list[tuple[datetime, str, int, str]]
-    materials: list[tuple[str, int, int, int]]  # (category, requested, issued, returned)
+    materials: list[tuple[str, int, int, int]]  # (logistics category, requested, issued, returned)
     bulletins: list[tuple[int, str, str, str]]  # (sequence, kind, title_zh, title_en)
-    proposals: list[tuple[str, str, str]]  # (proposal, owner unit label, due on)
+    proposals: list[tuple[str, tuple[str, str], str]]  # (proposal, owner unit (zh, en), due on)
+    names: Names = Names()
     zone: str = "Asia/Shanghai"
+
+
+def _value(row: Row, fact: Fact, names: Names, lang: Lang) -> str:
+    """A fact's value in words: steps, levels, measure and bulletin kinds, categories by their names."""
+    table: dict[str, tuple[str, str]] | None = {
+        "step": STEP_NAMES,
+        "level": names.levels,
+        "category": MATERIAL_CATEGORY_NAMES if row.type.startswith("material.") else LOGISTICS_NAMES,
+        "kind": {**MEASURE_NAMES, **names.measures} if row.type.startswith("measure.") else KIND_NAMES,
+    }.get(fact.key)
+    if table is not None and fact.value in table:
+        return _t(table[fact.value], lang)
+    return fact.value
+
+
+def _level(d: SummaryData, lang: Lang) -> str:
+    if d.level is None:
+        return "未启动" if lang == "zh-CN" else "not activated"
+    if d.level not in d.names.levels:
+        return d.level
+    name = _t(d.names.levels[d.level], lang)
+    return f"{name}（{d.level}级）" if lang == "zh-CN" else f"{name} ({d.level})"
+
+
+def row_detail(row: Row, names: Names, lang: Lang) -> str:
+    """A timeline row's facts as labelled words (``步骤：应急响应``), then the org unit."""
+    colon, sep = ("：", "，") if lang == "zh-CN" else (": ", ", ")
+    parts = [
+        f"{_t(FACT_LABELS.get(f.key, (f.key, f.key)), lang)}{colon}{_value(row, f, names, lang)}" for f in row.facts
+    ]
+    if row.unit:
+        parts.append(_t(row.unit, lang))
+    return sep.join(parts)
 
 
 def blocks(d: SummaryData, lang: Lang) -> list[Block]:
@@ -94,7 +196,10 @@ def blocks(d: SummaryData, lang: Lang) -> list[Block]:
             [
                 ["报告时间" if zh else "Reported", when(d.reported_at)],
                 ["关闭时间" if zh else "Closed", when(d.closed_at) if d.closed_at else "—"],
-                ["响应级别" if zh else "Level", d.level or ("未启动" if zh else "not activated")],
+                [
+                    "响应级别" if zh else "Level",
+                    _level(d, lang),
+                ],
                 ["涉及人数" if zh else "People involved", str(d.people_count)],
             ],
             (1, 3),
@@ -110,7 +215,7 @@ def blocks(d: SummaryData, lang: Lang) -> list[Block]:
     out.append(
         Table(
             ["时间" if zh else "Time", "事项" if zh else "Event", "人员" if zh else "By", "说明" if zh else "Detail"],
-            [[when(t), _t(EVENT_NAMES.get(k, (k, k)), lang), who, detail] for t, k, who, detail in d.timeline],
+            [[when(r.at), event_name(r.type, lang), r.actor, row_detail(r, d.names, lang)] for r in d.timeline],
             (2, 2, 2, 3),
         )
     )
@@ -124,7 +229,10 @@ def blocks(d: SummaryData, lang: Lang) -> list[Block]:
                     "人数" if zh else "People",
                     "记录" if zh else "Notes",
                 ],
-                [[when(t), _t(MEASURE_NAMES.get(k, (k, k)), lang), str(n), notes] for t, k, n, notes in d.measures],
+                [
+                    [when(t), _t({**MEASURE_NAMES, **d.names.measures}.get(k, (k, k)), lang), str(n), notes]
+                    for t, k, n, notes in d.measures
+                ],
                 (2, 2, 1, 4),
             )
         )
@@ -139,17 +247,28 @@ def blocks(d: SummaryData, lang: Lang) -> list[Block]:
                 "发放" if zh else "Issued",
                 "归还" if zh else "Returned",
             ],
-            [[c, str(r), str(i), str(b)] for c, r, i, b in d.materials] or [["—", "0", "0", "0"]],
+            [[_t(LOGISTICS_NAMES.get(c, (c, c)), lang), str(r), str(i), str(b)] for c, r, i, b in d.materials]
+            or [["—", "0", "0", "0"]],
             (2, 1, 1, 1),
         )
     )
     out.append(Heading(1, "六、信息发布" if zh else "6. Bulletins"))
-    out.append(Bullets([f"#{n} ({kind}) {tzh if zh else ten}" for n, kind, tzh, ten in d.bulletins] or ["—"]))
+    out.append(
+        Bullets(
+            [
+                f"#{n}（{_t(KIND_NAMES.get(kind, (kind, kind)), lang)}）{tzh}"
+                if zh
+                else f"#{n} ({_t(KIND_NAMES.get(kind, (kind, kind)), lang)}) {ten}"
+                for n, kind, tzh, ten in d.bulletins
+            ]
+            or ["—"]
+        )
+    )
     out.append(Heading(1, "七、改进建议" if zh else "7. Improvement proposals"))
     out.append(
         Table(
             ["建议" if zh else "Proposal", "责任单位" if zh else "Owner", "完成期限" if zh else "Due"],
-            [list(p) for p in d.proposals] or [["—", "—", "—"]],
+            [[text, _t(owner, lang), due] for text, owner, due in d.proposals] or [["—", "—", "—"]],
             (4, 2, 1),
         )
     )

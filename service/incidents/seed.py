@@ -27,6 +27,8 @@ DRILL_ACTORS = {
     "info_release": ("D0014", "publicity"),
     "logistics": ("D0015", "logistics"),
 }
+# The release group's member who drafts and publishes the drill's bulletin: its leader approves it (four eyes).
+DRILL_REPORTER = ("D0019", "reporter")
 
 
 async def _actor(session: AsyncSession, number: str, local: str, domain: str) -> uuid.UUID:
@@ -57,6 +59,7 @@ async def seed_demo_drill(session: AsyncSession, *, admin_id: uuid.UUID, domain:
             return None  # nothing publishable: the university is still editing its plan
         await plans.publish(session, draft.id, actor_id=admin_id)
     lead, info, logi = [await _actor(session, n, local, domain) for n, local in DRILL_ACTORS.values()]
+    reporter = await _actor(session, *DRILL_REPORTER, domain)
     units = {u.code: u.id for u in await org.all_units(session)}
     water = next(i for i in await materials.list_items(session, active=True) if i.code == "WATER")
 
@@ -121,10 +124,10 @@ async def seed_demo_drill(session: AsyncSession, *, admin_id: uuid.UUID, domain:
             "学校已组织抢修，预计今晚恢复供水。",
             "Repairs are under way; water is expected back tonight.",
         ),
-        actor_id=info,
+        actor_id=reporter,
     )
     await services.approve_bulletin(session, iid, bulletin.id, version=1, actor_id=info)
-    await services.publish_bulletin(session, iid, bulletin.id, version=2, actor_id=info)
+    await services.publish_bulletin(session, iid, bulletin.id, version=2, actor_id=reporter)
     incident = await services.end_response(
         session, iid, actor_id=admin_id, version=(await services.get_incident(session, iid)).version
     )

@@ -16,6 +16,8 @@ from tenants.tenancy import Tenant
 
 # The timeline of the report leaves out the step bookkeeping; the API timeline has everything.
 _QUIET = frozenset({"incident.step_started", "bulletin.drafted", "bulletin.approved", "incident.checklist_updated"})
+# The payload facts a timeline row shows (each translated by the document: steps, levels, kinds, categories).
+_FACTS = ("step", "level", "kind", "category", "sequence", "count", "quantity", "short", "reason_code")
 
 
 async def summary_data(session: AsyncSession, incident_id: uuid.UUID) -> document.SummaryData:
@@ -24,28 +26,25 @@ async def summary_data(session: AsyncSession, incident_id: uuid.UUID) -> documen
     tenant = await session.get(Tenant, require_tenant())
     assert tenant is not None
     units = {u.id: u for u in await session.scalars(select(org.OrgUnit))}
+    content = await services.plan_of(session, i)
     proposals = (i.summary or {}).get("proposals", [])
 
-    def unit(uid: str | uuid.UUID | None) -> str:
+    def unit(uid: str | uuid.UUID | None) -> tuple[str, str]:
         u = units.get(uuid.UUID(str(uid))) if uid else None
-        return f"{u.name_zh} / {u.name_en}" if u else "—"
+        return (u.name_zh, u.name_en) if u else ("—", "—")
 
-    def detail(e: services.TimelineEntry) -> str:
+    def entry(e: services.TimelineEntry) -> document.Row:
         p = e.payload
-        parts = [
-            f"{k}={p[k]}"
-            for k in ("step", "level", "kind", "sequence", "count", "quantity", "short")
-            if p.get(k) is not None
-        ]
-        if e.org_unit_id:
-            parts.append(unit(e.org_unit_id))
-        return ", ".join(parts)
+        facts = [document.Fact(k, str(p[k])) for k in _FACTS if p.get(k) is not None]
+        return document.Row(
+            at=e.occurred_at,
+            type=e.type,
+            actor=e.actor or "—",
+            facts=facts,
+            unit=unit(e.org_unit_id) if e.org_unit_id else None,
+        )
 
-    timeline = [
-        (e.occurred_at, e.type, e.actor or "—", detail(e))
-        for e in await services.timeline(session, incident_id)
-        if e.type not in _QUIET
-    ]
+    timeline = [entry(e) for e in await services.timeline(session, incident_id) if e.type not in _QUIET]
     by_cat: dict[str, list[int]] = {}
     for r in d.logistics:
         row = by_cat.setdefault(r.category, [0, 0, 0])
@@ -70,5 +69,9 @@ async def summary_data(session: AsyncSession, incident_id: uuid.UUID) -> documen
         materials=[(c, v[0], v[1], v[2]) for c, v in sorted(by_cat.items())],
         bulletins=[(b.sequence or 0, b.kind, b.title_zh, b.title_en) for b in d.bulletins if b.state == "published"],
         proposals=[(p["proposal"], unit(p["owner_unit_id"]), p["due_on"]) for p in proposals],
+        names=document.Names(
+            levels={lv.code: (lv.name.zh, lv.name.en) for lv in content.severity_levels},
+            measures={services.MEASURE_KINDS.get(m.key, m.key): (m.name.zh, m.name.en) for m in content.measures},
+        ),
         zone=tenant.timezone or "Asia/Shanghai",
     )

@@ -12,7 +12,7 @@ requests have small tables of their own, applied by ``tenants.transitions.step``
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from tenants.errors import Conflict, Forbidden
@@ -108,7 +108,12 @@ def check(
         group = group_of(act, step_groups)
         lead = " (its leader or a deputy)" if RULES[act].leaders_only else ""
         raise Forbidden(f"only the {group or 'responsible'} group{lead} may {act.value}", code="not-in-group")
-    current = State(state)
+    return next_state(state, act)
+
+
+def next_state(state: State | str, action: Action | str) -> State:
+    """The state ``action`` leads to from ``state``; ``Conflict`` (409) when the state does not allow it."""
+    act, current = Action(action), State(state)
     nxt = RULES[act].moves.get(current)
     if nxt is None:
         raise Conflict(
@@ -123,6 +128,38 @@ def check(
 def allowed_actions(state: State | str) -> list[str]:
     current = State(state)
     return [a.value for a, rule in RULES.items() if current in rule.moves]
+
+
+def available(state: State | str, roles: Mapping[str, str], step_groups: Mapping[str, str | None]) -> frozenset[Action]:
+    """The actions a person holding ``roles`` may take now: allowed by the state and by the group (what the
+    console offers as buttons; ``check`` refuses every other one)."""
+    current = State(state)
+    return frozenset(a for a, rule in RULES.items() if current in rule.moves and permitted(a, roles, step_groups))
+
+
+def check_action_item(
+    state: State | str, roles: Mapping[str, str], step_groups: Mapping[str, str | None], *, owner: bool
+) -> State:
+    """Marking an action item done: the responsible group, or the people of the unit that owns the item
+    (``owner``), once the incident is closed (403 for others, else 409 by state)."""
+    if owner:
+        return next_state(state, Action.complete_action_item)
+    return check(state, Action.complete_action_item, roles, step_groups)
+
+
+def may_complete_action_item(
+    state: State | str, roles: Mapping[str, str], step_groups: Mapping[str, str | None], *, owner: bool
+) -> bool:
+    try:
+        check_action_item(state, roles, step_groups, owner=owner)
+    except (Forbidden, Conflict):
+        return False
+    return True
+
+
+def four_eyes(author: object, approver: object) -> bool:
+    """A bulletin's approver is never its author (an unknown author, e.g. a job's, binds no one)."""
+    return author is None or author != approver
 
 
 # --- tasks ------------------------------------------------------------------------------------------------------
@@ -153,6 +190,22 @@ OPEN_TASK_STATES = frozenset({T.assigned, T.acknowledged})
 
 def task_transition(state: TaskState | str, action: TaskAction | str) -> TaskState:
     return step(TASK_TRANSITIONS, TaskState(state), TaskAction(action))
+
+
+def task_actions(state: TaskState | str) -> list[TaskAction]:
+    """The task actions the table allows from ``state``, in the table's order."""
+    current = TaskState(state)
+    return [a for (s, a) in TASK_TRANSITIONS if s == current]
+
+
+def is_assignee(
+    org_unit_id: object, group_key: str | None, my_units: Collection[object], my_groups: Collection[str]
+) -> bool:
+    """Whether a person in ``my_units`` holding ``my_groups`` is the task's assignee (people of the assigned unit,
+    or members of the assigned group)."""
+    if group_key is not None:
+        return group_key in my_groups
+    return org_unit_id is not None and org_unit_id in my_units
 
 
 # --- bulletins and logistics requests ------------------------------------------------------------------------------

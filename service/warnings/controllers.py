@@ -168,6 +168,25 @@ async def _key_names(session: AsyncSession, w: EarlyWarning) -> Names:
     return names
 
 
+async def prefilled(session: AsyncSession, warning: EarlyWarning) -> OpenIncidentIn:
+    """What an incident opened from ``warning`` says unless told otherwise: the title (its leading key), the facts
+    (the evidence in both languages), the peak count as the people involved, and the place of a place key."""
+    names = await _key_names(session, warning)
+    name_zh, name_en = names.get((warning.key_kind, warning.key), (warning.key, warning.key))
+    zh_kind, en_kind = KIND_LABELS[warning.key_kind]
+    title = f"信访激增预警：{zh_kind}“{name_zh}” / Petition surge: {en_kind} {name_en}"
+    summary = describe(warning, names)
+    return OpenIncidentIn(
+        title=title[:200],
+        facts=f"{summary.zh}\n{summary.en}",
+        people_count=warning.peak_count,
+        place=next(
+            (" / ".join(names[k])[:200] for k in warning_scan.warning_keys(warning) if k[0] == "place" and k in names),
+            None,
+        ),
+    )
+
+
 async def open_incident(
     session: AsyncSession, warning_id: uuid.UUID, *, principal: Principal, data: OpenIncidentIn
 ) -> Incident:
@@ -177,18 +196,12 @@ async def open_incident(
     or already opened its incident; a retry with the same Idempotency-Key gets the first answer back.
     """
     warning = await warning_scan.lock_for_incident(session, warning_id, principal=principal)
-    names = await _key_names(session, warning)
-    name_zh, name_en = names.get((warning.key_kind, warning.key), (warning.key, warning.key))
-    zh_kind, en_kind = KIND_LABELS[warning.key_kind]
-    title = f"信访激增预警：{zh_kind}“{name_zh}” / Petition surge: {en_kind} {name_en}"
-    summary = describe(warning, names)
-    facts = f"{summary.zh}\n{summary.en}"
+    pre = await prefilled(session, warning)
     report = incidents.IncidentReport(
-        title=data.title or title[:200],
-        facts=data.facts or facts,
-        people_count=data.people_count if data.people_count is not None else warning.peak_count,
-        place=data.place
-        or next((" / ".join(names[k])[:200] for k in warning_scan.warning_keys(warning) if k[0] == "place"), None),
+        title=data.title or pre.title or "",
+        facts=data.facts or pre.facts or "",
+        people_count=data.people_count if data.people_count is not None else (pre.people_count or 0),
+        place=data.place or pre.place,
         impact=data.impact,
         people_groups=[incidents.PeopleGroup(g.kind, g.count, g.org_unit_id) for g in data.people_groups],
         risk_categories=data.risk_categories,

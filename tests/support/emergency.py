@@ -43,6 +43,7 @@ class University:
     person_ids: dict[str, str]
     units: dict[str, str]  # code -> id
     items: dict[str, str] = field(default_factory=dict)  # code -> material item id
+    logins: dict[str, tuple[str, str]] = field(default_factory=dict)  # persona -> (email, password now)
 
     @property
     def slug(self) -> str:
@@ -76,6 +77,7 @@ async def make_university(client: Any, db: Any, platform_token: str) -> Universi
         assert r.status_code == 201, r.text
         units[code] = r.json()["id"]
     headers, accounts, people = {"admin": admin}, {}, {}
+    logins: dict[str, tuple[str, str]] = {}
     for persona, membership in PERSONAS.items():
         if persona == "admin":
             continue
@@ -105,11 +107,12 @@ async def make_university(client: Any, db: Any, platform_token: str) -> Universi
                 f"/api/v1/org/groups/{key}/members", json={"person_id": people[persona], "role": role}, headers=admin
             )
             assert r.status_code in (200, 201), r.text
-        headers[persona] = (await sign_in(client, tenant.slug, email, PASSWORD)).headers
+        signed = await sign_in(client, tenant.slug, email, PASSWORD)
+        headers[persona], logins[persona] = signed.headers, (email, signed.password)
     version = await draft(client, tenant)
     r = await client.post(f"/api/v1/plans/versions/{version['version']['id']}/publish", headers=admin)
     assert r.status_code == 200, r.text
-    uni = University(tenant, headers, accounts, people, units)
+    uni = University(tenant, headers, accounts, people, units, logins=logins)
     for code, category, qty in (("LOG-WATER", "logistics", 100), ("MED-KIT", "medical", 2)):
         r = await client.post(
             "/api/v1/materials/items",

@@ -43,7 +43,7 @@ from service.incidents.services.logistics import (
     return_logistics,
 )
 from service.incidents.services.measures import MEASURE_KINDS, record_measure
-from service.incidents.services.reading import Detail, detail, incidents_of_petition, list_incidents
+from service.incidents.services.reading import Detail, board_stamp, detail, incidents_of_petition, list_incidents
 from service.incidents.services.release import (
     BulletinDraft,
     approve_bulletin,
@@ -54,7 +54,16 @@ from service.incidents.services.release import (
     published_bulletins,
 )
 from service.incidents.services.report import IncidentReport, PeopleGroup, report_incident
-from service.incidents.services.tasks import TaskOrder, act_on_task, assign_task, get_task, instruct, reassign_task
+from service.incidents.services.tasks import (
+    TaskOrder,
+    act_on_task,
+    assign_task,
+    get_task,
+    instruct,
+    my_units,
+    open_tasks_for,
+    reassign_task,
+)
 from service.incidents.services.timeline import TimelineEntry, timeline
 
 __all__ = [
@@ -77,6 +86,7 @@ __all__ = [
     "assign_task",
     "authorize",
     "available_for",
+    "board_stamp",
     "complete_action_item",
     "complete_step",
     "detail",
@@ -93,6 +103,8 @@ __all__ = [
     "incidents_of_petition",
     "instruct",
     "list_incidents",
+    "my_units",
+    "open_tasks_for",
     "plan_of",
     "publish_bulletin",
     "published_bulletins",

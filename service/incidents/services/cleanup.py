@@ -17,7 +17,19 @@ from service.incidents.models import (
     Incident,
     Task,
 )
-from service.incidents.services.common import authorize, complete_step, drill_of, get_incident, stale, start_step, touch
+from service.incidents.services.common import (
+    authorize,
+    complete_step,
+    drill_of,
+    get_incident,
+    group_roles,
+    plan_of,
+    stale,
+    start_step,
+    step_groups,
+    touch,
+)
+from service.incidents.services.tasks import my_units
 from service.incidents.workflow import Action
 from tenants import journal, org, training
 from tenants.clock import utcnow
@@ -272,10 +284,19 @@ async def _record_drill(session: AsyncSession, incident: Incident, actor_id: Any
 async def complete_action_item(
     session: AsyncSession, incident_id: uuid.UUID, item_id: uuid.UUID, *, actor_id: uuid.UUID | None
 ) -> ActionItem:
+    """Mark an action item done: the handling group (which runs cleanup and summary) or the people of the org unit
+    that owns the item (the unit that carries the proposal out)."""
     incident = await get_incident(session, incident_id, lock=True)
-    await authorize(session, incident, Action.complete_action_item, actor_id)
     item = await session.scalar(
         select(ActionItem).where(ActionItem.id == item_id, ActionItem.incident_id == incident_id).with_for_update()
+    )
+    owner = item is not None and item.owner_unit_id in await my_units(session, actor_id)
+    # Outsiders are refused (403) before they learn whether the item exists.
+    workflow.check_action_item(
+        incident.state,
+        await group_roles(session, actor_id),
+        step_groups(await plan_of(session, incident)),
+        owner=owner,
     )
     if item is None:
         raise NotFound("no such action item")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.incidents import workflow
@@ -30,19 +31,36 @@ MATERIAL_CATEGORIES = {
 # --- 5. logistics -------------------------------------------------------------------------------------------------
 
 
-async def available_for(session: AsyncSession, category: str, item_id: uuid.UUID | None) -> int | None:
-    """Stock that could meet a request now (None for a venue, which is arranged rather than issued)."""
+def available_in(
+    stock: Sequence[tuple[uuid.UUID, str, int, bool]], category: str, item_id: uuid.UUID | None
+) -> int | None:
+    """Stock that could meet a request, from the inventory's rows ``(id, category, quantity, active)``: the
+    named item's quantity, else the sum over the active items of the categories that fit (None for a venue,
+    which is arranged rather than issued)."""
     if item_id is not None:
-        return (await materials.get_item(session, item_id)).quantity
+        return next((q for i, _, q, _ in stock if i == item_id), 0)
     cats = MATERIAL_CATEGORIES[category]
     if not cats:
         return None
-    total = await session.scalar(
-        select(func.coalesce(func.sum(materials.MaterialItem.quantity), 0)).where(
-            materials.MaterialItem.category.in_(cats), materials.MaterialItem.active
+    return sum(q for _, c, q, active in stock if active and c in cats)
+
+
+async def inventory(session: AsyncSession) -> list[tuple[uuid.UUID, str, int, bool]]:
+    """The inventory's rows as ``available_in`` reads them (one query)."""
+    rows = await session.execute(
+        select(
+            materials.MaterialItem.id,
+            materials.MaterialItem.category,
+            materials.MaterialItem.quantity,
+            materials.MaterialItem.active,
         )
     )
-    return int(total or 0)
+    return [(i, c, int(q), bool(a)) for i, c, q, a in rows.all()]
+
+
+async def available_for(session: AsyncSession, category: str, item_id: uuid.UUID | None) -> int | None:
+    """Stock that could meet a request now (None for a venue, which is arranged rather than issued)."""
+    return available_in(await inventory(session), category, item_id)
 
 
 async def request_logistics(

@@ -19,7 +19,7 @@ from service.incidents.services.common import authorize, complete_step, drill_of
 from service.incidents.workflow import Action, BulletinAction, BulletinState, State
 from tenants import journal
 from tenants.clock import utcnow
-from tenants.errors import Invalid, NotFound
+from tenants.errors import Conflict, Invalid, NotFound
 
 # --- 6. information release -----------------------------------------------------------------------------------------
 
@@ -100,6 +100,12 @@ async def approve_bulletin(
     bulletin = await get_bulletin(session, incident_id, bulletin_id, lock=True)
     nxt = workflow.bulletin_transition(bulletin.state, BulletinAction.approve)
     stale("bulletin", bulletin.version, version, bulletin.state)
+    if not workflow.four_eyes(bulletin.drafted_by, actor_id):
+        raise Conflict(
+            "a bulletin is approved by someone other than its author (four eyes)",
+            code="four-eyes",
+            state=bulletin.state,
+        )
     bulletin.state, bulletin.version = nxt.value, bulletin.version + 1
     bulletin.approved_by, bulletin.approved_at = actor_id, utcnow()
     await session.flush()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.incidents import workflow
@@ -171,19 +171,21 @@ async def reassign_task(
     return await _issue_task(session, incident, order, actor_id, old.id)
 
 
+async def my_units(session: AsyncSession, actor_id: uuid.UUID | None) -> set[uuid.UUID]:
+    """The org units the account's active people sit in."""
+    if actor_id is None:
+        return set()
+    rows = await session.scalars(select(org.Person.unit_id).where(org.Person.account_id == actor_id, org.Person.active))
+    return {u for u in rows.all() if u is not None}
+
+
 async def _may_act_on_task(session: AsyncSession, task: Task, actor_id: uuid.UUID | None) -> bool:
     """The assignee acts on a task: people of the assigned unit, or members of the assigned group."""
     if actor_id is None:
         return False
-    if task.group_key is not None:
-        return task.group_key in await group_roles(session, actor_id)
-    return bool(
-        await session.scalar(
-            select(org.Person.id).where(
-                org.Person.account_id == actor_id, org.Person.active, org.Person.unit_id == task.org_unit_id
-            )
-        )
-    )
+    groups = await group_roles(session, actor_id) if task.group_key is not None else {}
+    units = await my_units(session, actor_id) if task.group_key is None else set()
+    return workflow.is_assignee(task.org_unit_id, task.group_key, units, groups)
 
 
 async def act_on_task(
@@ -223,3 +225,25 @@ async def act_on_task(
         await journal.record(session, "task.declined", **common, reason_code=reason_code, **drill_of(incident))
     await session.flush()
     return task
+
+
+async def open_tasks_for(
+    session: AsyncSession, units: set[uuid.UUID], groups: set[str], *, limit: int = 200
+) -> list[tuple[Task, Incident]]:
+    """The open tasks assigned to any of ``units`` or ``groups``, across incidents, soonest due first (each with
+    its incident)."""
+    if not units and not groups:
+        return []
+    mine = []
+    if units:
+        mine.append(Task.org_unit_id.in_(list(units)))
+    if groups:
+        mine.append(Task.group_key.in_(list(groups)))
+    rows = await session.execute(
+        select(Task, Incident)
+        .join(Incident, Incident.id == Task.incident_id)
+        .where(Task.state.in_([str(s) for s in workflow.OPEN_TASK_STATES]), or_(*mine))
+        .order_by(Task.due_at.asc().nulls_last(), Task.assigned_at, Task.id)
+        .limit(limit)
+    )
+    return [(t, i) for t, i in rows.all()]

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from service.incidents.models import Incident
+from service.incidents.models import Bulletin, Incident
 from service.ops.demo import seed_demo
 from tenants import journal, training
 
@@ -33,6 +33,8 @@ async def test_demo_has_one_closed_drill(db: Any) -> None:
             "bulletin.published",
             "incident.closed",
         } <= types
+        [bulletin] = (await session.scalars(select(Bulletin).where(Bulletin.incident_id == incident.id))).all()
+        assert bulletin.state == "published" and bulletin.approved_by != bulletin.drafted_by  # four eyes
         drills = await session.scalar(
             select(func.count()).select_from(training.TrainingSession).where(training.TrainingSession.kind == "drill")
         )
