@@ -292,6 +292,42 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error.500": ("系统出错，请稍后再试。", "Something failed on our side; please try again later."),
     "error.503": ("系统暂时不可用，请稍后再试。", "The service is unavailable for a moment; please retry."),
     "error.home": ("返回首页", "Back to the start"),
+    # --- petition office (office.py: registering on behalf, escalation; reply templates) ---------------------
+    "office.register_title": ("登记来信来访", "Register a letter, call or visit"),
+    "office.register_intro": (
+        "代信访人登记来信、来电、传真、电子邮件或来访（《信访工作条例》第十九条）。",
+        "Register a letter, call, fax, email or visit on behalf of the petitioner (regulation, art. 19).",
+    ),
+    "office.content": ("信访事项（请如实记录）", "The matter (record it as told)"),
+    "office.anonymous": ("匿名（不记录信访人身份）", "Anonymous (no identity recorded)"),
+    "office.group": ("集体信访", "Group petition"),
+    "office.representatives_help": ("集体来访代表不超过五人（第二十条）。", "At most five representatives (art. 20)."),
+    "office.representative": ("代表 {n} 姓名", "Representative {n}: name"),
+    "office.representative_contact": ("代表 {n} 联系方式", "Representative {n}: contact"),
+    "office.accused": ("被检举控告单位（检举控告类）", "Unit accused (accusations)"),
+    "office.register_submit": ("登记", "Register"),
+    "office.registered_title": ("已登记", "Registered"),
+    "office.registered_tell": (
+        "请将受理编号和查询码告知信访人：查询码只显示这一次。",
+        "Tell the petitioner the tracking number and the lookup code: the code is shown only this once.",
+    ),
+    "office.open_petition": ("查看该信访件", "Open the petition"),
+    "office.register_another": ("继续登记", "Register another"),
+    "office.escalated": ("已转为突发事件：", "Escalated to an incident:"),
+    "office.incident_link": ("事件 {n}", "incident {n}"),
+    "office.escalate": ("转为突发事件", "Escalate to an incident"),
+    "office.escalate_help": (
+        "集体信访可能演变为突发事件时，立即报告并启动预案（第二十五条）。",
+        "When a group petition may become a sudden event, report it at once and start the plan (art. 25).",
+    ),
+    "office.escalate_reason": ("转报理由", "Reason"),
+    "office.incident_title": ("事件标题", "Incident title"),
+    "office.incident_facts": ("基本情况", "Facts"),
+    "office.people_count": ("涉及人数", "People involved"),
+    "office.escalate_submit": ("报告事件", "Report the incident"),
+    "escalation.group_visit": ("集体来访", "Group visit"),
+    "escalation.major_or_urgent": ("重大紧急事项", "Major or urgent matter"),
+    "escalation.safety_risk": ("存在安全风险", "Safety risk"),
 }
 
 

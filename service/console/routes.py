@@ -15,6 +15,7 @@ from litestar.template.config import TemplateConfig
 from service.console.account import AccountController
 from service.console.incidents import IncidentController, WarningPageController
 from service.console.notifications import NotificationPageController
+from service.console.office import OfficeController
 from service.console.session import ConsoleSession
 from service.console.staff import StaffController
 from service.console.student import StudentController
@@ -47,6 +48,7 @@ def routers(settings: Settings) -> list[Router]:
             WarningPageController,
             NotificationPageController,
             StudentController,
+            OfficeController,  # petition office
         ],
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf), ConsoleSession()],
         # Forms are url-encoded or multipart: the API's JSON-only media check does not apply here.

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.console import pages, views
 from service.console.session import staff_only
 from service.http.deps import Caller, Session
+from service.incidents.services import incidents_of_petition
 from service.petitions import schemas as s
 from service.petitions import scope, services
 from service.petitions.access_log import Via
@@ -141,7 +142,7 @@ class StaffController(Controller):
         self, request: Request[Any, Any, Any], petition_id: FromPath[uuid.UUID], db_session: Session, principal: Caller
     ) -> Template:
         notice = "petition.done" if request.query_params.get("done") else None
-        return await _petition_page(request, db_session, principal, petition_id, notice=notice)
+        return await petition_page(request, db_session, principal, petition_id, notice=notice)
 
     @post("/petitions/{petition_id:uuid}/actions")
     async def act(
@@ -152,7 +153,7 @@ class StaffController(Controller):
         try:
             data = msgspec.convert(values, s.ActionIn, strict=False)
         except msgspec.ValidationError as exc:
-            return await _petition_page(
+            return await petition_page(
                 request, db_session, principal, petition_id, status_code=400, problems=[str(exc)]
             )
         fields = services.ActionInput(
@@ -171,7 +172,7 @@ class StaffController(Controller):
                 )
         except Conflict as exc:
             stale = exc.code == "stale-version"
-            return await _petition_page(
+            return await petition_page(
                 request,
                 db_session,
                 principal,
@@ -182,7 +183,7 @@ class StaffController(Controller):
             )
         except Invalid as exc:
             problems = [f"{e.get('field')}: {e.get('message')}" for e in exc.extra.get("errors") or []]
-            return await _petition_page(
+            return await petition_page(
                 request, db_session, principal, petition_id, status_code=422, problems=problems or [exc.detail]
             )
         try:
@@ -198,14 +199,14 @@ class StaffController(Controller):
         form = await request.form()
         reason = str(form.get("reason_code") or "")
         if reason not in REVEAL_REASONS:
-            return await _petition_page(
+            return await petition_page(
                 request, db_session, principal, petition_id, status_code=422, problems=["reason_code"]
             )
         petition = await services.reveal_identity(
             db_session, petition_id, principal=principal, reason_code=reason, via=Via.of(request)
         )
         petitioner, reps = s.identity_of(petition)
-        return await _petition_page(request, db_session, principal, petition_id, revealed=(petitioner, reps))
+        return await petition_page(request, db_session, principal, petition_id, revealed=(petitioner, reps))
 
     @get("/petitions/{petition_id:uuid}/attachments/{attachment_id:uuid}", media_type="application/octet-stream")
     async def attachment(
@@ -219,7 +220,7 @@ class StaffController(Controller):
         return await serve_attachment(state, db_session, petition_id, attachment_id, principal)
 
 
-async def _petition_page(
+async def petition_page(
     request: Request[Any, Any, Any],
     session: AsyncSession,
     principal: Principal,
@@ -241,6 +242,7 @@ async def _petition_page(
     unit_names, units, category_names = await _names(session, lang)
     zone = await services.tenant_zone(session)
     now = utcnow()
+    linked = await incidents_of_petition(session, petition_id)
     deadlines = [
         ("due.accept", out.deadlines.accept_due),
         ("due.conclude", out.deadlines.conclude_due),
@@ -265,6 +267,10 @@ async def _petition_page(
         default_unit=None,
         outcomes=OUTCOMES,
         can_reveal=out.identity_sealed and principal.role in scope.OFFICE_ROLES and handled and revealed is None,
+        incidents=linked,
+        # A group petition handled by the caller, not yet behind an incident, can be escalated to one.
+        can_escalate=handled and out.participants > 1 and not linked,
+        escalation_reasons=views.ESCALATION_REASONS,
         reveal_reasons=REVEAL_REASONS,
         revealed=revealed,
         notice=notice,
