@@ -328,6 +328,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "escalation.group_visit": ("集体来访", "Group visit"),
     "escalation.major_or_urgent": ("重大紧急事项", "Major or urgent matter"),
     "escalation.safety_risk": ("存在安全风险", "Safety risk"),
+    "office.template_pick": ("答复模板", "Reply templates"),
+    "office.template": ("选择模板填入处理意见", "Fill the opinion from a template"),
+    "office.template_use": ("填入", "Fill in"),
 }
 
 

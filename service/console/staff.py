@@ -21,8 +21,8 @@ from service.console import pages, views
 from service.console.session import staff_only
 from service.http.deps import Caller, Session
 from service.incidents.services import incidents_of_petition
+from service.petitions import replies, scope, services
 from service.petitions import schemas as s
-from service.petitions import scope, services
 from service.petitions.access_log import Via
 from service.petitions.controllers import serve_attachment
 from service.petitions.models import CHANNELS, KINDS, OUTCOMES
@@ -38,6 +38,8 @@ FILTERS = ("state", "unit", "kind", "category", "channel", "overdue", "q", "from
 ACTION_FIELDS = ("reason", "org_unit_id", "days", "outcome", "opinion", "agreement")
 # Why the office opens a sealed identity: audited codes, never free text.
 REVEAL_REASONS = ("investigation", "safety", "legal-request")
+# The forms that carry a handling opinion (the reply templates' picker is offered beside them).
+REPLY_ACTIONS = frozenset({"reply", "answer_review", "answer_rereview"})
 
 
 def _uuid(value: str | None, field: str) -> uuid.UUID | None:
@@ -243,6 +245,11 @@ async def petition_page(
     zone = await services.tenant_zone(session)
     now = utcnow()
     linked = await incidents_of_petition(session, petition_id)
+    actions = views.staff_actions(out.state, handled=handled)
+    # The reply forms' picker: the university's templates; ``?template=<id>`` fills the opinion (and outcome).
+    templates = await replies.list_templates(session, active_only=True) if REPLY_ACTIONS & set(actions) else []
+    wanted = request.query_params.get("template") or ""
+    chosen = next((tp for tp in templates if str(tp.id) == wanted), None)
     deadlines = [
         ("due.accept", out.deadlines.accept_due),
         ("due.conclude", out.deadlines.conclude_due),
@@ -262,7 +269,9 @@ async def petition_page(
         deadlines=[(k, v, views.urgency(v, now) if k == "due.current" else None) for k, v in deadlines if v],
         attachments=await services.list_attachments(session, petition_id, principal),
         timeline=await services.timeline(session, petition_id, principal),
-        actions=views.staff_actions(out.state, handled=handled),
+        actions=actions,
+        reply_templates=templates,
+        chosen_template=chosen,
         units=[u for u in units if u.id != out.org_unit_id],
         default_unit=None,
         outcomes=OUTCOMES,

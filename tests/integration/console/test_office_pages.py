@@ -5,6 +5,7 @@ escalating a group petition to an incident (the API's escalation request, then t
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 from sqlalchemy import select
@@ -148,3 +149,49 @@ async def test_a_group_petition_is_escalated_to_an_incident_by_its_handlers_only
     # The page now links the incident instead of offering the form again.
     page = await b.get(f"/console/petitions/{pid}")
     assert f"/console/incidents/{incident_id}" in page.text and "/escalate" not in page.text
+
+
+TEMPLATE = {
+    "title": "宿舍维修类答复",
+    "body": "经核实，后勤处已安排维修，预计三个工作日内完成。",
+    "outcome": "supported",
+}
+
+
+async def test_the_reply_form_is_filled_from_the_template_picked(web: Any, client: Any, make_tenant: Any) -> None:
+    uni = await make_university(client, make_tenant)
+    tid = (await client.post("/api/v1/reply-templates", json=TEMPLATE, headers=uni.admin)).json()["id"]
+    p = (await client.post(f"/api/v1/t/{uni.slug}/petitions", json=petition_body())).json()
+    for action, extra in (("accept", {}), ("assign", {"org_unit_id": uni.unit_a})):
+        r = await client.get(f"/api/v1/petitions/{p['id']}", headers=uni.admin)
+        r = await client.post(
+            f"/api/v1/petitions/{p['id']}/actions",
+            json={"action": action, "version": r.json()["version"], **extra},
+            headers=uni.admin,
+        )
+        assert r.status_code in (200, 201), r.text
+    staff = await console_account(client, uni, "staff", uni.unit_a)
+    b = await signed_in(web, uni, staff)
+    page = await b.get(f"/console/petitions/{p['id']}")
+    assert 'name="template"' not in page.text  # assigned: no reply form yet, so no picker
+    version = page.text.split('name="version" value="')[1].split('"')[0]
+    await b.post(f"/console/petitions/{p['id']}/actions", {"action": "start", "version": version})
+    page = await b.get(f"/console/petitions/{p['id']}")
+    assert 'name="template"' in page.text and TEMPLATE["title"] in page.text
+    assert TEMPLATE["body"] not in page.text  # nothing filled until one is picked
+    page = await b.get(f"/console/petitions/{p['id']}", params={"template": tid})
+    assert page.status_code == 200
+    assert f">{TEMPLATE['body']}</textarea>" in page.text and '<option value="supported" selected>' in page.text
+    # An unknown or malformed choice fills nothing and is no error.
+    for bad in (str(uuid.uuid4()), "not-an-id"):
+        page = await b.get(f"/console/petitions/{p['id']}", params={"template": bad})
+        assert page.status_code == 200 and TEMPLATE["body"] not in page.text
+    # The reply goes through the workflow as any: the filled opinion is sent as the form's own.
+    version = page.text.split('name="version" value="')[1].split('"')[0]
+    r = await b.post(
+        f"/console/petitions/{p['id']}/actions",
+        {"action": "reply", "version": version, "outcome": "supported", "opinion": TEMPLATE["body"]},
+    )
+    assert r.status_code == 303
+    got = await client.get(f"/api/v1/petitions/{p['id']}", headers=uni.admin)
+    assert got.json()["state"] == "replied" and got.json()["opinion"] == TEMPLATE["body"]
