@@ -572,9 +572,7 @@ class ReplyTemplateController(Controller):
         self, data: JSONBody[s.ReplyTemplateIn], db_session: Session, principal: Caller
     ) -> s.ReplyTemplateOut:
         values = msgspec.structs.asdict(data)
-        return s.ReplyTemplateOut.of(
-            await replies.create_template(db_session, actor_id=principal.subject_id, **values)
-        )
+        return s.ReplyTemplateOut.of(await replies.create_template(db_session, actor_id=principal.subject_id, **values))
 
     @get("/{template_id:uuid}", summary="One reply template", **STAFF)
     async def show(self, template_id: FromPath[uuid.UUID], db_session: Session) -> s.ReplyTemplateOut:
