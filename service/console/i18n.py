@@ -331,6 +331,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "office.template_pick": ("答复模板", "Reply templates"),
     "office.template": ("选择模板填入处理意见", "Fill the opinion from a template"),
     "office.template_use": ("填入", "Fill in"),
+    "student.extended": ("办理期限已延长", "Handling extended"),
+    "student.extended_by": ("延长 {days} 天", "by {days} days"),
 }
 
 
