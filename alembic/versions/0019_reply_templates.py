@@ -1,5 +1,10 @@
 """Reply templates (答复模板): each university's wording of common handling opinions, picked on the reply form.
 
+And the queue's counts per state from an index alone: ``ix_petitions_state`` (tenant_id, state, id) becomes
+``ix_petitions_state_scope`` with the columns the accusation shield of the scope rule reads (kind, accused unit)
+included, so counting a university's 100,000 petitions by state is an index-only scan (about 30 ms) instead of a
+scan of the whole table (about 140 ms; ``tests/bench/console.py``).
+
 Revision ID: 0019
 Revises: 0018
 Create Date: 2026-12-03
@@ -39,7 +44,16 @@ def upgrade() -> None:
     op.create_index("uq_reply_templates_title", "reply_templates", ["tenant_id", "title"], unique=True)
     tenant_table(execute, "reply_templates")
     grant(execute, "reply_templates", "select, insert, update, delete", app)
+    op.create_index(
+        "ix_petitions_state_scope",
+        "petitions",
+        ["tenant_id", "state", "id"],
+        postgresql_include=["kind", "accused_org_unit_id"],
+    )
+    op.drop_index("ix_petitions_state", table_name="petitions")
 
 
 def downgrade() -> None:
+    op.create_index("ix_petitions_state", "petitions", ["tenant_id", "state", "id"])
+    op.drop_index("ix_petitions_state_scope", table_name="petitions")
     op.drop_table("reply_templates")
