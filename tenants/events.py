@@ -275,6 +275,10 @@ EVENTS: dict[str, EventType] = {
     "petition_category.created": _e("a petition category was created", "信访类别已创建", "code"),
     "petition_category.updated": _e("a petition category changed", "信访类别已变更", "code", "changed"),
     "petition_settings.updated": _e("petition settings changed", "信访设置已变更", "changed"),
+    # Reply templates of the university (subject_id: the template; its title and text are never in the journal).
+    "reply_template.created": _e("a reply template was created", "答复模板已创建"),
+    "reply_template.updated": _e("a reply template was changed", "答复模板已修改", "changed"),
+    "reply_template.deleted": _e("a reply template was deleted", "答复模板已删除"),
     # Organization chart (org_unit_id: the unit; subject_id: the person or group).
     "orgunit.created": _e("an org unit was created", "组织单位已创建", "kind", "parent_id"),
     "orgunit.renamed": _e("an org unit's names changed", "组织单位名称已变更", "changed"),

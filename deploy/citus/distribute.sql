@@ -63,6 +63,7 @@ select create_distributed_table('province_cells', 'tenant_id', colocate_with => 
 select create_distributed_table('province_dimension_cells', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('province_folds', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('reception_bookings', 'tenant_id', colocate_with => 'accounts');
+select create_distributed_table('reply_templates', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('reports', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('report_requests', 'tenant_id', colocate_with => 'accounts');
 select create_distributed_table('supervision_orders', 'tenant_id', colocate_with => 'accounts');

@@ -16,6 +16,7 @@ from service.console.account import AccountController
 from service.console.command import CommandController
 from service.console.incidents import IncidentController, MyTasksController, WarningPageController
 from service.console.notifications import NotificationPageController
+from service.console.office import OfficeController
 from service.console.session import ConsoleSession
 from service.console.staff import StaffController
 from service.console.student import StudentController
@@ -51,6 +52,7 @@ def routers(settings: Settings) -> list[Router]:
             MyTasksController,
             NotificationPageController,
             StudentController,
+            OfficeController,  # petition office
         ],
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf), ConsoleSession()],
         # Forms are url-encoded or multipart: the API's JSON-only media check does not apply here.

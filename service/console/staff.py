@@ -20,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.console import pages, views
 from service.console.session import staff_only
 from service.http.deps import Caller, Session
+from service.incidents.services import incidents_of_petition
+from service.petitions import replies, scope, services
 from service.petitions import schemas as s
-from service.petitions import scope, services
 from service.petitions.access_log import Via
 from service.petitions.controllers import serve_attachment
 from service.petitions.models import CHANNELS, KINDS, OUTCOMES
@@ -37,6 +38,8 @@ FILTERS = ("state", "unit", "kind", "category", "channel", "overdue", "q", "from
 ACTION_FIELDS = ("reason", "org_unit_id", "days", "outcome", "opinion", "agreement")
 # Why the office opens a sealed identity: audited codes, never free text.
 REVEAL_REASONS = ("investigation", "safety", "legal-request")
+# The forms that carry a handling opinion (the reply templates' picker is offered beside them).
+REPLY_ACTIONS = frozenset({"reply", "answer_review", "answer_rereview"})
 
 
 def _uuid(value: str | None, field: str) -> uuid.UUID | None:
@@ -141,7 +144,7 @@ class StaffController(Controller):
         self, request: Request[Any, Any, Any], petition_id: FromPath[uuid.UUID], db_session: Session, principal: Caller
     ) -> Template:
         notice = "petition.done" if request.query_params.get("done") else None
-        return await _petition_page(request, db_session, principal, petition_id, notice=notice)
+        return await petition_page(request, db_session, principal, petition_id, notice=notice)
 
     @post("/petitions/{petition_id:uuid}/actions")
     async def act(
@@ -152,7 +155,7 @@ class StaffController(Controller):
         try:
             data = msgspec.convert(values, s.ActionIn, strict=False)
         except msgspec.ValidationError as exc:
-            return await _petition_page(
+            return await petition_page(
                 request, db_session, principal, petition_id, status_code=400, problems=[str(exc)]
             )
         fields = services.ActionInput(
@@ -171,7 +174,7 @@ class StaffController(Controller):
                 )
         except Conflict as exc:
             stale = exc.code == "stale-version"
-            return await _petition_page(
+            return await petition_page(
                 request,
                 db_session,
                 principal,
@@ -182,7 +185,7 @@ class StaffController(Controller):
             )
         except Invalid as exc:
             problems = [f"{e.get('field')}: {e.get('message')}" for e in exc.extra.get("errors") or []]
-            return await _petition_page(
+            return await petition_page(
                 request, db_session, principal, petition_id, status_code=422, problems=problems or [exc.detail]
             )
         try:
@@ -198,14 +201,14 @@ class StaffController(Controller):
         form = await request.form()
         reason = str(form.get("reason_code") or "")
         if reason not in REVEAL_REASONS:
-            return await _petition_page(
+            return await petition_page(
                 request, db_session, principal, petition_id, status_code=422, problems=["reason_code"]
             )
         petition = await services.reveal_identity(
             db_session, petition_id, principal=principal, reason_code=reason, via=Via.of(request)
         )
         petitioner, reps = s.identity_of(petition)
-        return await _petition_page(request, db_session, principal, petition_id, revealed=(petitioner, reps))
+        return await petition_page(request, db_session, principal, petition_id, revealed=(petitioner, reps))
 
     @get("/petitions/{petition_id:uuid}/attachments/{attachment_id:uuid}", media_type="application/octet-stream")
     async def attachment(
@@ -219,7 +222,7 @@ class StaffController(Controller):
         return await serve_attachment(state, db_session, petition_id, attachment_id, principal)
 
 
-async def _petition_page(
+async def petition_page(
     request: Request[Any, Any, Any],
     session: AsyncSession,
     principal: Principal,
@@ -241,6 +244,12 @@ async def _petition_page(
     unit_names, units, category_names = await _names(session, lang)
     zone = await services.tenant_zone(session)
     now = utcnow()
+    linked = await incidents_of_petition(session, petition_id)
+    actions = views.staff_actions(out.state, handled=handled)
+    # The reply forms' picker: the university's templates; ``?template=<id>`` fills the opinion (and outcome).
+    templates = await replies.list_templates(session, active_only=True) if REPLY_ACTIONS & set(actions) else []
+    wanted = request.query_params.get("template") or ""
+    chosen = next((tp for tp in templates if str(tp.id) == wanted), None)
     deadlines = [
         ("due.accept", out.deadlines.accept_due),
         ("due.conclude", out.deadlines.conclude_due),
@@ -260,11 +269,17 @@ async def _petition_page(
         deadlines=[(k, v, views.urgency(v, now) if k == "due.current" else None) for k, v in deadlines if v],
         attachments=await services.list_attachments(session, petition_id, principal),
         timeline=await services.timeline(session, petition_id, principal),
-        actions=views.staff_actions(out.state, handled=handled),
+        actions=actions,
+        reply_templates=templates,
+        chosen_template=chosen,
         units=[u for u in units if u.id != out.org_unit_id],
         default_unit=None,
         outcomes=OUTCOMES,
         can_reveal=out.identity_sealed and principal.role in scope.OFFICE_ROLES and handled and revealed is None,
+        incidents=linked,
+        # A group petition handled by the caller, not yet behind an incident, can be escalated to one.
+        can_escalate=handled and out.participants > 1 and not linked,
+        escalation_reasons=views.ESCALATION_REASONS,
         reveal_reasons=REVEAL_REASONS,
         revealed=revealed,
         notice=notice,

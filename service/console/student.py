@@ -226,8 +226,29 @@ async def _status_page(
         category=names.get(category, category),
         # The reason of a non-acceptance is the petitioner's to know (the public API's status omits it).
         not_accepted_reason=petition.not_accepted_reason if petition.state == PState.not_accepted else None,
+        deadlines=student_deadlines(petition),
+        # An extension's reason is told to the petitioner (art. 34).
+        extension=(petition.extended_days, petition.extension_reason) if petition.extended_days else None,
         ratings=RATINGS,
         lookup_code=code,
         notice=notice,
         error=error,
     )
+
+
+# The states in which the petition waits for the office's acceptance, and those in which it is being handled.
+_AWAITING = frozenset({PState.received})
+_HANDLING = frozenset({PState.accepted, PState.assigned, PState.in_progress, PState.transferred})
+
+
+def student_deadlines(petition: Petition) -> list[tuple[str, Any]]:
+    """The deadlines the petitioner is owed now, by label key: acceptance while it waits to be accepted (art. 23),
+    conclusion while it is handled (art. 34, extension included), the review window once replied (art. 35)."""
+    out: list[tuple[str, Any]] = []
+    if petition.state in _AWAITING:
+        out.append(("due.accept", petition.accept_due))
+    if petition.state in _HANDLING and petition.conclude_due:
+        out.append(("due.conclude", petition.conclude_due))
+    if petition.review_window_until and petition.state not in _AWAITING | _HANDLING:
+        out.append(("due.review_window", petition.review_window_until))
+    return out

@@ -11,6 +11,8 @@ from urllib.parse import urlencode
 from service.petitions.workflow import PETITIONER_ACTIONS, allowed_actions
 
 SOON = timedelta(days=3)
+# Why the office escalates a group petition to an incident (art. 25: major or urgent matters, at once).
+ESCALATION_REASONS = ("group_visit", "major_or_urgent", "safety_risk")
 
 
 def urgency(due: datetime | None, now: datetime) -> str | None:

@@ -67,6 +67,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     petitions.CategoryController,
     petitions.SettingsController,
     petitions.AccessLogController,
+    petitions.ReplyTemplateController,
     notices.NoticeController,
     notices.PublicNoticeController,
     notices.NoticeTemplateController,

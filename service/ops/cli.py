@@ -19,8 +19,31 @@ def _settings():
     try:
         return get_settings()
     except SettingsError as exc:
-        print(f"xinfang: configuration error: {exc}", file=sys.stderr)
+        hint = ""
+        if "XINFANG_DATABASE_URL" in str(exc):
+            hint = " (or start the embedded stack with `make run`: while it runs, xinfang commands read .xinfang/env)"
+        print(f"xinfang: configuration error: {exc}{hint}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def use_stack_environment(environ: dict[str, str] | os._Environ[str] = os.environ) -> Path | None:
+    """Without ``XINFANG_DATABASE_URL``, take the settings of a running embedded stack from the env file that
+    ``xinfang run`` writes (``<data dir>/env``, removed when the stack stops); variables already set win.
+    Returns the file used, if any."""
+    if environ.get("XINFANG_DATABASE_URL"):
+        return None
+    from service.ops.embedded import ENV_FILE, read_env_file
+
+    given = environ.get("XINFANG_DATA_DIR")
+    # The data dir named, else the checkout's (``make run`` keeps it there) seen from here or from the repository.
+    roots = [Path(given)] if given else [Path(".xinfang").resolve(), ROOT / ".xinfang"]
+    for root in dict.fromkeys(roots):
+        path = root / ENV_FILE
+        if path.is_file():
+            for key, value in read_env_file(path).items():
+                environ.setdefault(key, value)
+            return path
+    return None
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -119,7 +142,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     async def main() -> dict[str, object]:
         db = Database.from_settings(settings)
         try:
-            return await seed_demo(db, known)
+            return await seed_demo(db, known, story=True)
         finally:
             await db.dispose()
 
@@ -286,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
         fn=cmd_run
     )
     args = parser.parse_args(argv)
+    if args.command != "run":  # `run` starts its own stack
+        use_stack_environment()
     return int(args.fn(args))
 
 

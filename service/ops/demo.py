@@ -25,8 +25,14 @@ PLATFORM_ADMIN_EMAIL = "admin@xinfang.local"
 TENANT_ADMIN_EMAIL = "admin@demo.edu.cn"
 
 
-async def seed_demo(db: Database, known: dict[str, Any]) -> dict[str, Any]:
-    """Ensure the demo university exists; returns the credentials (``known`` plus whatever was re-issued)."""
+async def seed_demo(
+    db: Database, known: dict[str, Any], *, story: bool = False, slug: str = DEMO_SLUG
+) -> dict[str, Any]:
+    """Ensure the demo university exists; returns the credentials (``known`` plus whatever was re-issued).
+
+    With ``story`` (``xinfang demo``, hence ``make run``) it also gets a year of history, its reports, an active
+    incident, an open warning and an account per role (``service.ops.demo_story``). ``slug``: tests seed a
+    demo university of their own."""
     creds = dict(known)
     async with db.transaction() as session:
         admin = await session.scalar(
@@ -44,13 +50,13 @@ async def seed_demo(db: Database, known: dict[str, Any]) -> dict[str, Any]:
         if "platform_admin_token" not in creds:
             creds["platform_admin_token"] = await identity.create_platform_token(session, admin, "demo")
         creds["platform_admin_email"] = PLATFORM_ADMIN_EMAIL
-        tenant = await session.scalar(select(tenancy.Tenant).where(tenancy.Tenant.slug == DEMO_SLUG))
+        tenant = await session.scalar(select(tenancy.Tenant).where(tenancy.Tenant.slug == slug))
     if tenant is None:
         tenant_id = new_id()
         async with db.transaction(tenant_id) as session:
             tenant, _, password = await tenancy.create_tenant(
                 session,
-                slug=DEMO_SLUG,
+                slug=slug,
                 name_zh="示范大学",
                 name_en="Demo University",
                 province_code="440000",
@@ -82,7 +88,11 @@ async def seed_demo(db: Database, known: dict[str, Any]) -> dict[str, Any]:
         admin_id = await session.scalar(select(identity.Account.id).where(identity.Account.email == TENANT_ADMIN_EMAIL))
         if admin_id is not None:
             await seed_demo_drill(session, admin_id=admin_id, domain=TENANT_ADMIN_EMAIL.split("@")[1])
-    creds.update(tenant_slug=DEMO_SLUG, tenant_id=str(tenant.id), tenant_admin_email=TENANT_ADMIN_EMAIL)
+    creds.update(tenant_slug=slug, tenant_id=str(tenant.id), tenant_admin_email=TENANT_ADMIN_EMAIL)
+    if story and admin_id is not None:
+        from service.ops.demo_story import seed_story  # here: the generator it uses imports this module's chart
+
+        creds.update(await seed_story(db, tenant, admin_id, creds))
     return creds
 
 

@@ -10,6 +10,7 @@ import base64
 import json
 import os
 import secrets
+import shlex
 import signal
 import subprocess
 import sys
@@ -17,8 +18,15 @@ import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psycopg
+
+# Written by ``xinfang run`` while the stack runs: the variables that point ``xinfang`` commands (and a shell,
+# with ``source .xinfang/env``) at it.
+ENV_FILE = "env"
+STACK_VARIABLES = ("XINFANG_DATABASE_URL", "XINFANG_SECRET_KEY", "XINFANG_DATA_KEY", "XINFANG_BROKER_URL",
+                   "XINFANG_DATA_DIR")  # fmt: skip
 
 
 def data_dir() -> Path:
@@ -74,12 +82,36 @@ def stack_environment() -> dict[str, str]:
     return env
 
 
+def write_env_file(path: Path, env: dict[str, str]) -> None:
+    """The stack's variables as a shell file (``export NAME='value'``), readable by its owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text("".join(f"export {k}={shlex.quote(env[k])}\n" for k in STACK_VARIABLES if env.get(k)))
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """The variables of a file written by ``write_env_file`` (``export NAME=value`` lines, shell-quoted)."""
+    out: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        words = shlex.split(line, comments=True)
+        if len(words) == 2 and words[0] == "export" and "=" in words[1]:
+            key, _, value = words[1].partition("=")
+            if key.startswith("XINFANG_"):
+                out[key] = value
+    return out
+
+
 def run_stack() -> int:
     env = stack_environment()
     os.environ.update(env)
     xinfang = [sys.executable, "-m", "service.ops.cli"]
     subprocess.run([*xinfang, "migrate"], env=env, check=True)
+    started = time.monotonic()
     subprocess.run([*xinfang, "demo"], env=env, check=True)
+    seeded = time.monotonic() - started
+    env_file = data_dir() / ENV_FILE
+    write_env_file(env_file, env)
     # Each child in its own session: a terminal's Ctrl-C reaches only this process, which then stops each
     # child once with SIGTERM (Dramatiq treats a second signal to its worker processes as "kill now").
     children = [
@@ -103,15 +135,7 @@ def run_stack() -> int:
     ready = _wait_ready(base + "/ready", children, lambda: stopping)
     if ready:
         creds = json.loads((data_dir() / "demo-credentials.json").read_text())
-        print(
-            f"\nXinfang is running.\n  API        {base}/api/v1\n  API docs   {base}/schema\n"
-            f"  Health     {base}/health   Ready {base}/ready   Metrics {base}/metrics\n"
-            f"  Console    {base}/console   Student pages {base}/t/{creds.get('tenant_slug', 'demo')}/\n"
-            f"  Demo credentials ({data_dir() / 'demo-credentials.json'}):\n"
-            + "\n".join(f"    {k:24} {v}" for k, v in creds.items())
-            + "\nPress Ctrl-C to stop.\n",
-            flush=True,
-        )
+        print(banner(base, creds, data_dir(), seeded), flush=True)
     failed = not ready and not stopping
     if failed:
         print(f"Xinfang did not become ready at {base}/ready; stopping.", flush=True)
@@ -125,8 +149,36 @@ def run_stack() -> int:
             child.wait(timeout=20)
         except subprocess.TimeoutExpired:
             child.kill()
+    env_file.unlink(missing_ok=True)  # the stack is gone: commands must not find its socket
     print("Xinfang stopped.", flush=True)
     return 0 if stopping and not failed else 1
+
+
+def banner(base: str, creds: dict[str, Any], root: Path, seeded: float) -> str:
+    """What ``make run`` prints once the stack is ready: URLs, the demo's credentials and accounts, the env file."""
+    slug = creds.get("tenant_slug", "demo")
+    flat = {k: v for k, v in creds.items() if not isinstance(v, dict)}
+    accounts = creds.get("demo_accounts") or {}
+    lines = [
+        "",
+        "Xinfang is running.",
+        f"  API        {base}/api/v1",
+        f"  API docs   {base}/schema",
+        f"  Health     {base}/health   Ready {base}/ready   Metrics {base}/metrics",
+        f"  Console    {base}/console   (university code: {slug})",
+        f"  Student    {base}/t/{slug}/   status page {base}/t/{slug}/status",
+        f"  Demo credentials ({root / 'demo-credentials.json'}):",
+        *(f"    {k:24} {v}" for k, v in flat.items()),
+        f"  Demo accounts (sign in at {base}/console/login with university code {slug}; the bureau viewer "
+        "through the API without one):",
+        *(f"    {a['who_en']:40} {a['email']:28} {a['password']}" for a in accounts.values()),
+        f"  xinfang commands use this stack while it runs (they read {root / ENV_FILE}); in a shell: "
+        f"source {root / ENV_FILE}",
+        f"  Demo seeded in {seeded:.1f} s.",
+        "Press Ctrl-C to stop.",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def _wait_ready(url: str, children: list[subprocess.Popen[bytes]], stopping: Callable[[], bool]) -> bool:

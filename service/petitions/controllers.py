@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, get, patch, post, put
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import State, UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.openapi import ResponseSpec
@@ -28,7 +28,7 @@ from service.http.guards import (
 )
 from service.http.idempotency import IdempotencyKey
 from service.http.public import enter_tenant
-from service.petitions import access_log, scope, services
+from service.petitions import access_log, replies, scope, services
 from service.petitions import schemas as s
 from service.petitions.access_log import Via
 from service.petitions.models import Channel, Kind, Petition
@@ -39,7 +39,7 @@ from tenants import idempotency
 from tenants.clock import utcnow
 from tenants.db import require_tenant
 from tenants.errors import Invalid, RateLimited
-from tenants.identity import Principal
+from tenants.identity import Principal, Role
 
 # What a submission answers (its handlers return the stored bytes, which Litestar cannot read a schema from).
 SUBMITTED = {
@@ -553,3 +553,44 @@ async def serve_attachment(
         "Content-Security-Policy": "sandbox",
     }
     return Response(content, media_type=found.media_type, headers=headers)
+
+
+class ReplyTemplateController(Controller):
+    """The university's reply templates: staff read the active ones (the reply form's picker); tenant admins
+    keep them."""
+
+    path = "/api/v1/reply-templates"
+    tags = ["petitions"]
+
+    @get("/", summary="Reply templates (staff: the active ones; tenant admins: all)", **STAFF)
+    async def list(self, db_session: Session, principal: Caller) -> builtins.list[s.ReplyTemplateOut]:
+        admin = principal.role is Role.tenant_admin
+        return [s.ReplyTemplateOut.of(t) for t in await replies.list_templates(db_session, active_only=not admin)]
+
+    @post("/", summary="Create a reply template", **ADMIN)
+    async def create(
+        self, data: JSONBody[s.ReplyTemplateIn], db_session: Session, principal: Caller
+    ) -> s.ReplyTemplateOut:
+        values = msgspec.structs.asdict(data)
+        return s.ReplyTemplateOut.of(await replies.create_template(db_session, actor_id=principal.subject_id, **values))
+
+    @get("/{template_id:uuid}", summary="One reply template", **STAFF)
+    async def show(self, template_id: FromPath[uuid.UUID], db_session: Session) -> s.ReplyTemplateOut:
+        return s.ReplyTemplateOut.of(await replies.get_template(db_session, template_id))
+
+    @patch("/{template_id:uuid}", summary="Change a reply template (rename, reword, deactivate)", **ADMIN)
+    async def update(
+        self,
+        template_id: FromPath[uuid.UUID],
+        data: JSONBody[s.ReplyTemplateUpdate],
+        db_session: Session,
+        principal: Caller,
+    ) -> s.ReplyTemplateOut:
+        changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
+        return s.ReplyTemplateOut.of(
+            await replies.update_template(db_session, template_id, actor_id=principal.subject_id, **changes)
+        )
+
+    @delete("/{template_id:uuid}", summary="Delete a reply template", status_code=204, **ADMIN)
+    async def remove(self, template_id: FromPath[uuid.UUID], db_session: Session, principal: Caller) -> None:
+        await replies.delete_template(db_session, template_id, actor_id=principal.subject_id)

@@ -162,7 +162,14 @@ class Petition(TenantOwned, Base):
         ),
         ForeignKeyConstraint(["tenant_id", "in_charge_person_id"], ["people.tenant_id", "people.id"]),
         Index("uq_petitions_tracking_number", "tenant_id", "tracking_number", unique=True),
-        Index("ix_petitions_state", "tenant_id", "state", "id"),
+        # The queue's counts per state read this index alone (the scope rule's accusation shield: kind, accused).
+        Index(
+            "ix_petitions_state_scope",
+            "tenant_id",
+            "state",
+            "id",
+            postgresql_include=["kind", "accused_org_unit_id"],
+        ),
         Index("ix_petitions_due", "tenant_id", "due_at"),
         Index("ix_petitions_search", "search", postgresql_using="gin"),
         CheckConstraint(_in("kind", KINDS), name="kind"),

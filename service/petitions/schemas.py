@@ -12,6 +12,7 @@ import msgspec
 from service.http.deps import Input
 from service.petitions import deadlines
 from service.petitions.models import Attachment, Category, Petition, PetitionAccess, PetitionSettings
+from service.petitions.replies import ReplyTemplate
 from service.petitions.workflow import CLOSED_STATES, Action, State, allowed_actions
 
 Kind = Literal["suggestion", "accusation", "complaint"]
@@ -448,3 +449,38 @@ class AttachmentOut(msgspec.Struct):
     @classmethod
     def of(cls, a: Attachment) -> AttachmentOut:
         return cls(a.id, a.media_type, a.size, a.sha256, a.created_at)
+
+
+# --- reply templates (service.petitions.replies) ------------------------------------------------------------------
+
+Outcome = Literal["supported", "explained", "not_supported"]
+
+
+class ReplyTemplateIn(Input):
+    title: Short
+    body: Content
+    outcome: Outcome | None = None
+    active: bool = True
+    position: Annotated[int, msgspec.Meta(ge=0, le=10_000)] = 0
+
+
+class ReplyTemplateUpdate(Input):
+    title: Short | msgspec.UnsetType = msgspec.UNSET
+    body: Content | msgspec.UnsetType = msgspec.UNSET
+    outcome: Outcome | msgspec.UnsetType | None = msgspec.UNSET
+    active: bool | msgspec.UnsetType = msgspec.UNSET
+    position: Annotated[int, msgspec.Meta(ge=0, le=10_000)] | msgspec.UnsetType = msgspec.UNSET
+
+
+class ReplyTemplateOut(msgspec.Struct):
+    id: uuid.UUID
+    title: str
+    body: str
+    outcome: str | None
+    active: bool
+    position: int
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, t: ReplyTemplate) -> ReplyTemplateOut:
+        return cls(t.id, t.title, t.body, t.outcome, t.active, t.position, t.updated_at)

@@ -103,6 +103,40 @@ def test_the_embedded_stack_starts_ready_and_stops_cleanly(tmp_path):
                 headers={"Authorization": f"Bearer {creds['platform_admin_token']}"},
             )
             assert [t["slug"] for t in tenants.json()["items"]] == ["demo"]
+            # Every demo account is listed with its password, and signs in (the bureau viewer without a slug).
+            accounts = creds["demo_accounts"]
+            assert {"petition_officer", "unit_staff", "student", "bureau_viewer"} <= set(accounts)
+            assert {f"{g}_leader" for g in ("leadership", "handling", "info_release", "logistics")} <= set(accounts)
+            for key, account in accounts.items():
+                assert account["email"] in "".join(lines) and account["password"] in "".join(lines), key
+                body = {"email": account["email"], "password": account["password"]}
+                if key != "bureau_viewer":
+                    body["tenant"] = creds["tenant_slug"]
+                r = httpx.post(f"http://127.0.0.1:{port}/api/v1/auth/login", json=body, timeout=10)
+                assert r.status_code == 200, (key, r.text)
+            officer = httpx.post(
+                f"http://127.0.0.1:{port}/api/v1/auth/login",
+                json={"tenant": "demo", "email": accounts["petition_officer"]["email"],
+                      "password": accounts["petition_officer"]["password"]},
+            ).json()["access_token"]  # fmt: skip
+            # The year of history is there, and the console page says so.
+            listed = httpx.get(
+                f"http://127.0.0.1:{port}/api/v1/petitions",
+                params={"limit": 200},
+                headers={"Authorization": f"Bearer {officer}"},
+                timeout=10,
+            )
+            assert listed.status_code == 200 and len(listed.json()["items"]) == 200
+            assert f"http://127.0.0.1:{port}/console" in "".join(lines)
+            # xinfang commands work against the running stack with no XINFANG_ variable but the data dir:
+            # they read the env file `xinfang run` wrote.
+            env_file = tmp_path / "data" / "env"
+            assert env_file.is_file() and env_file.stat().st_mode & 0o777 == 0o600
+            bare = {k: v for k, v in env.items() if k not in ("XINFANG_PORT", "XINFANG_LOG_FORMAT")}
+            migrated = subprocess.run(
+                [sys.executable, "-m", "service.ops.cli", "migrate"], cwd=ROOT, env=bare, capture_output=True
+            )
+            assert migrated.returncode == 0, migrated.stderr.decode()[-2000:]
         finally:
             os.killpg(stack.pid, signal.SIGINT)
             stack.wait(timeout=60)
@@ -111,3 +145,10 @@ def test_the_embedded_stack_starts_ready_and_stops_cleanly(tmp_path):
         assert stack.returncode == 0, text[-2000:]
         assert "Xinfang is running" in text and "Xinfang stopped" in text
         assert "/schema" in text and "platform_admin_token" in text
+        assert not (tmp_path / "data" / "env").exists()  # stopped: commands no longer find a socket
+    # Stopped, a command without a database says how to get one.
+    bare = {k: v for k, v in env.items() if k != "XINFANG_PORT"}
+    failed = subprocess.run(
+        [sys.executable, "-m", "service.ops.cli", "migrate"], cwd=ROOT, env=bare, capture_output=True
+    )
+    assert failed.returncode == 2 and b"make run" in failed.stderr

@@ -30,6 +30,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.ops.demo import DEMO_PEOPLE, DEMO_UNITS
 from service.ops.synthetic import model
@@ -39,8 +40,9 @@ from service.petitions.seed import seed_demo_categories
 from tenants import crypto, org, tenancy
 from tenants.clock import today
 from tenants.db import Database, driver_connection
+from tenants.errors import Conflict
 from tenants.plans.models import PlanVersion
-from tenants.plans.services import content_of, list_versions, publish
+from tenants.plans.services import content_of, list_versions, publish, published_version
 
 CHINA = ZoneInfo("Asia/Shanghai")
 CHUNK = 20_000  # petitions per COPY round (bounds the memory of one university's load)
@@ -171,13 +173,23 @@ async def provision(db: Database, uni: University, seed: int, start: date) -> tu
         # In force since the start of the generated history, so every event falls under it.
         since = onboarded - timedelta(days=1)
         await session.execute(update(PlanVersion).where(PlanVersion.id == version.id).values(published_at=since))
-        content = content_of(version)
-        categories = (await session.execute(select(Category.code, Category.id, Category.default_org_unit_id))).all()
+        return tenant_id, await describe(session, index=uni.index, zone=zone, staff_id=admin.id)
+
+
+async def describe(session: AsyncSession, *, index: int, zone: ZoneInfo, staff_id: uuid.UUID | None) -> model.Shape:
+    """What the simulation needs of the current university (a provisioned one, or the demo university): its
+    categories and their units, the demo chart's units by code, the targets and cadence of the plan in force."""
+    version = await published_version(session)
+    if version is None:
+        raise Conflict("no emergency plan is in force: publish one first", code="no-plan")
+    content = content_of(version)
+    categories = (await session.execute(select(Category.code, Category.id, Category.default_org_unit_id))).all()
+    units = {u.code: u.id for u in await org.all_units(session)}
     targets: dict[str, int] = {s.key: s.target_minutes for s in content.steps if s.target_minutes is not None}
     cadence = next((s.repeat_every_minutes for s in content.steps if s.key == "information_release"), None)
     offices = [units[c] for c, kind, *_ in DEMO_UNITS if kind in ("office", "center", "college")]
-    return tenant_id, model.Shape(
-        index=uni.index,
+    return model.Shape(
+        index=index,
         zone=zone,
         categories=[
             model.CategoryRef(code, cid, unit or units["XFB"], CATEGORY_WEIGHT.get(code, 1.0))
@@ -186,7 +198,7 @@ async def provision(db: Database, uni: University, seed: int, start: date) -> tu
         units=offices,
         colleges=[units[c] for c, kind, *_ in DEMO_UNITS if kind == "college"],
         task_units={step: [units[c] for c in codes] for step, codes in TASK_UNITS.items()},
-        staff_id=admin.id,
+        staff_id=staff_id,
         targets=targets,
         cadence=cadence or model.DEFAULT_CADENCE,
         plan_number=version.number,

@@ -169,3 +169,45 @@ async def test_a_member_of_staff_signed_in_elsewhere_uses_the_student_pages_as_a
     [listed] = [p for p in r.json()["items"] if p["tracking_number"] == number]
     mine = await client.get(f"/api/v1/petitions/{listed['id']}", headers=uni.officer)
     assert mine.json()["petitioner"]["account_id"] is None  # anonymous intake, not the signed-in account's
+
+
+def _local(iso: str) -> str:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.fromisoformat(iso).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+
+
+async def test_the_status_page_shows_the_deadlines_owed_now_in_local_time_and_an_extensions_reason(web, client, uni):
+    b: Browser = web()
+    number, code = await _submit(b, uni)
+    pid = await _id_of(client, uni, number)
+
+    async def status() -> str:
+        await b.get(f"/t/{uni.slug}/status")
+        r = await b.post(f"/t/{uni.slug}/status", {"tracking_number": number, "lookup_code": code})
+        assert r.status_code == 200
+        return r.text
+
+    async def deadlines() -> dict[str, Any]:
+        return (await client.get(f"/api/v1/petitions/{pid}", headers=uni.officer)).json()["deadlines"]
+
+    # Waiting to be accepted: the acceptance deadline (art. 23), as the university's local time, never raw UTC.
+    page = await status()
+    assert f'id="due-accept">{_local((await deadlines())["accept_due"])}<' in page, page[-2500:]
+    assert 'id="due-conclude"' not in page
+    await _act(client, uni, pid, action="accept")
+    await _act(client, uni, pid, action="assign", org_unit_id=uni.unit_a)
+    page = await status()
+    assert 'id="due-accept"' not in page
+    assert f'id="due-conclude">{_local((await deadlines())["conclude_due"])}<' in page
+    await _act(client, uni, pid, action="start")
+    await _act(client, uni, pid, action="extend", days=20, reason="需要现场勘查并协调维修单位")
+    page = await status()
+    # The extended deadline, and the extension's reason, which the petitioner is told (art. 34).
+    assert f'id="due-conclude">{_local((await deadlines())["conclude_due"])}<' in page
+    assert "延长 20 天: 需要现场勘查并协调维修单位" in page
+    await _act(client, uni, pid, action="reply", outcome="explained", opinion="已协调维修，本月底完成。")
+    page = await status()
+    assert 'id="due-conclude"' not in page and "已协调维修" in page
+    assert f'id="due-review_window">{_local((await deadlines())["review_window_until"])}<' in page

@@ -249,6 +249,10 @@ NOT_ABOUT_ONE_PETITION = {
     ("GET", "/console/petitions/{petition_id:uuid}"): "console page; console/test_queue_and_petition.py",
     ("POST", "/console/petitions/{petition_id:uuid}/actions"): "console form; console/test_queue_and_petition.py",
     ("POST", "/console/petitions/{petition_id:uuid}/identity"): "console form; console/test_queue_and_petition.py",
+    (
+        "POST",
+        "/console/petitions/{petition_id:uuid}/escalate",
+    ): "console form (out of scope: 404); console/test_office_pages.py",
     ("GET", "/console/petitions/{petition_id:uuid}/attachments/{attachment_id:uuid}"): (
         "console file (services.get_attachment); console/test_queue_and_petition.py"
     ),
