@@ -190,7 +190,8 @@ class Authenticator:
 
 def credential_of(headers: dict[str, str]) -> str | None:
     auth = headers.get("authorization", "")
-    if "x-api-key" in headers and auth:
+    # Present but empty counts: an empty Authorization header is a credential that fails, never none at all.
+    if "x-api-key" in headers and "authorization" in headers:
         # Found by fuzzing: a bad bearer token beside a good key was silently ignored. Two credentials are
         # refused, never one of them picked.
         raise Unauthorized("send one credential: an API key or an Authorization header", code="ambiguous-credentials")
@@ -199,7 +200,7 @@ def credential_of(headers: dict[str, str]) -> str | None:
     scheme, _, value = auth.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    if auth:
+    if "authorization" in headers:
         raise Unauthorized("unsupported Authorization scheme; use Bearer", code="invalid-token")
     return None
 

@@ -190,6 +190,11 @@ async def test_two_credentials_are_refused_not_one_of_them_picked(client, tenant
         "/api/v1/webhooks/subscriptions", headers={"X-API-Key": key, "Authorization": "Bearer not-a-token"}
     )
     assert both.status_code == 401 and both.json()["type"].endswith("/ambiguous-credentials")
+    # An empty Authorization header is a credential too (make fuzz found it ignored beside a good key).
+    empty = await client.get("/api/v1/webhooks/subscriptions", headers={"X-API-Key": key, "Authorization": ""})
+    assert empty.status_code == 401 and empty.json()["type"].endswith("/ambiguous-credentials")
+    alone = await client.get("/api/v1/t/nowhere/categories", headers={"Authorization": ""})
+    assert alone.status_code == 401 and alone.json()["type"].endswith("/invalid-token")
 
 
 async def test_a_json_body_has_the_json_types_its_schema_says(client, tenant):
