@@ -412,7 +412,14 @@ class PublicIncidentController(Controller):
         closed = incident.state == IState.closed
         status = ("已结束" if closed else "处置中") if zh else ("closed" if closed else "active")
         name = (university.name_zh if zh else university.name_en) if university else ""
-        return document.StatusPage(university=name, lang=lang, status=status, drill=incident.drill, bulletins=out)
+        return document.StatusPage(
+            university=name,
+            lang=lang,
+            status=status,
+            drill=incident.drill,
+            bulletins=out,
+            timezone=university.timezone if university else "Asia/Shanghai",
+        )
 
     @get("/{token:str}", summary="An incident's published bulletins (JSON)", **PUBLIC)
     async def status(

@@ -303,6 +303,16 @@ class StatusPage(msgspec.Struct, frozen=True, kw_only=True):
     status: str  # active / closed, in the page's language
     drill: bool
     bulletins: list[PublicBulletin]
+    # The university's time zone (IANA): the page shows every time in it; the JSON keeps instants.
+    timezone: str = "Asia/Shanghai"
+
+
+def local_time(at: datetime, zone: str, lang: str) -> str:
+    """An instant as the university's people read it: its local date and time, with the zone named."""
+    local = at.astimezone(ZoneInfo(zone))
+    if lang == "zh-CN":
+        return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}（{zone}）"
+    return f"{local.day} {local:%b} {local.year}, {local:%H:%M} ({zone})"
 
 
 KIND_NAMES = {
@@ -319,9 +329,14 @@ def status_html(page: StatusPage) -> str:
     title = f"{page.university} — {'事件通报' if zh else 'Incident bulletins'}"
     parts = [
         "<!doctype html>",
-        f'<html lang="{e(page.lang)}"><head><meta charset="utf-8"><title>{e(title)}</title>',
+        f'<html lang="{e(page.lang)}"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{e(title)}</title>",
         "<style>body{font-family:'Noto Sans SC','Microsoft YaHei',sans-serif;max-width:42em;margin:2em auto;"
-        "line-height:1.6}article{border-top:1px solid #ccc;padding:.5em 0}.drill{color:#b00}</style></head><body>",
+        "line-height:1.6;padding:0 1em}article{border-top:1px solid #ccc;padding:.5em 0}.drill{color:#b00}"
+        "</style></head><body>",
+        f'<p><a href="?lang={"en" if zh else "zh-CN"}" hreflang="{"en" if zh else "zh-CN"}">'
+        f"{'English' if zh else '中文'}</a></p>",
         f"<h1>{e(title)}</h1>",
     ]
     if page.drill:
@@ -334,7 +349,8 @@ def status_html(page: StatusPage) -> str:
     for b in page.bulletins:
         kind = _t(KIND_NAMES[b.kind], "zh-CN" if zh else "en")
         parts.append(f'<article id="b{b.sequence}"><h2>#{b.sequence} {e(kind)}: {e(b.title)}</h2>')
-        parts.append(f"<p><time>{e(b.published_at.isoformat())}</time></p><p>{e(b.body)}</p>")
+        when = local_time(b.published_at, page.timezone, page.lang)
+        parts.append(f'<p><time datetime="{e(b.published_at.isoformat())}">{e(when)}</time></p><p>{e(b.body)}</p>')
         if b.corrects_sequence:
             parts.append(
                 f'<p>{"更正" if zh else "Corrects"} <a href="#b{b.corrects_sequence}">#{b.corrects_sequence}</a></p>'
@@ -342,7 +358,8 @@ def status_html(page: StatusPage) -> str:
         for n in b.corrected_by:
             parts.append(f'<p>{"已被更正，见" if zh else "Corrected by"} <a href="#b{n}">#{n}</a></p>')
         if b.next_update_at:
-            parts.append(f"<p>{'下次通报不晚于' if zh else 'Next update by'} {e(b.next_update_at.isoformat())}</p>")
+            by = local_time(b.next_update_at, page.timezone, page.lang)
+            parts.append(f"<p>{'下次通报不晚于' if zh else 'Next update by'} {e(by)}</p>")
         parts.append("</article>")
     parts.append("</body></html>")
     return "\n".join(parts)

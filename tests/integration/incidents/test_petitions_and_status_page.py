@@ -4,8 +4,10 @@ shows published bulletins only, in zh-CN and en, and never a name, a phone numbe
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
+from service.incidents.document import local_time
 from tests.support.emergency import Driver, University, report_body
 
 SECRET_NAME = "李秘密"
@@ -152,6 +154,11 @@ async def test_status_page_shows_published_bulletins_only_without_personal_data(
         assert title == ("关于三号宿舍楼停水的情况通报" if lang == "zh-CN" else "Water outage in Dormitory 3")
         html = await client.get(f"{page}/page", params={"lang": lang})
         assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+        # The page reads in the university's local time (the JSON keeps the instant), fits a phone, and
+        # switches language.
+        published = datetime.fromisoformat(body["bulletins"][0]["published_at"])
+        assert local_time(published, "Asia/Shanghai", lang) in html.text
+        assert 'name="viewport"' in html.text and ("?lang=en" if lang == "zh-CN" else "?lang=zh-CN") in html.text
         for text in (r.text, html.text):
             assert SECRET_NAME not in text and SECRET_PHONE not in text
             assert "草稿" not in text and "待发布" not in text and "Pending" not in text
