@@ -478,6 +478,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "office.template_pick": ("答复模板", "Reply templates"),
     "office.template": ("选择模板填入处理意见", "Fill the opinion from a template"),
     "office.template_use": ("填入", "Fill in"),
+    # --- campus places on the student's form
+    "field.place": ("校园地点", "Campus place"),
+    "student.place_none": ("（不选）", "(none)"),
+    "student.place_help": (
+        "可选：选择事发地点，也可在下方补充说明。",
+        "Optional: pick where it happens; you can add details below.",
+    ),
     "student.extended": ("办理期限已延长", "Handling extended"),
     "student.extended_by": ("延长 {days} 天", "by {days} days"),
 }

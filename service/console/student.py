@@ -49,6 +49,17 @@ class StudentController(Controller):
         anonymous = form.get("signed") != "named"
         person = views.form_values(form, ("name", "phone", "number"))
         body: dict[str, Any] = {**values, "anonymous": anonymous, "channel": "mobile"}
+        # A campus place picked from the list stands for a map pin: its name leads the place, its coordinates go
+        # with the petition. An unknown code is refused like any bad field.
+        place_code = str(form.get("place") or "")
+        place = services.place_named(await services.campus_places(db_session), place_code)
+        if place_code and place is None:
+            return await _new_page(request, db_session, slug, status_code=400, values=body, invalid=True)
+        if place is not None:
+            detail = body.get("location_text")
+            body["location_text"] = f"{place['name_zh']}（{detail}）" if detail else place["name_zh"]
+            body["lat"], body["long"] = place["lat"], place["long"]
+            values["place"] = place_code
         if not anonymous and person:
             body["petitioner"] = person
         key = str(form.get("idempotency_key") or "") or None
@@ -187,6 +198,9 @@ async def _new_page(
         (c.code, c.name_en if lang == "en" else c.name_zh)
         for c in await services.list_categories(session, active_only=True)
     ]
+    places = [
+        (p["code"], p["name_en"] if lang == "en" else p["name_zh"]) for p in await services.campus_places(session)
+    ]
     return pages.page(
         request,
         "student_new.html",
@@ -194,6 +208,7 @@ async def _new_page(
         slug=slug,
         kinds=KINDS,
         categories=categories,
+        places=places,
         values=values or {},
         invalid=invalid,
         # A fresh key for each form shown: a double tap of its button sends the same key twice.

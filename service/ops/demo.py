@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.incidents.seed import seed_demo_drill
-from service.petitions.seed import seed_demo_categories
+from service.petitions.seed import seed_demo_categories, seed_demo_places
 from tenants import identity, materials, org, tenancy
 from tenants.clock import utcnow
 from tenants.db import Database
@@ -85,6 +85,7 @@ async def seed_demo(
                 session, name="demo Open311 client", scopes=["open311"], actor_id=None
             )
         await seed_demo_categories(session)
+        await seed_demo_places(session)
         admin_id = await session.scalar(select(identity.Account.id).where(identity.Account.email == TENANT_ADMIN_EMAIL))
         if admin_id is not None:
             await seed_demo_drill(session, admin_id=admin_id, domain=TENANT_ADMIN_EMAIL.split("@")[1])

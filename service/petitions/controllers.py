@@ -350,6 +350,11 @@ class PublicPetitionController(Controller):
         await enter_tenant(state, slug)
         return [s.CategoryOut.of(c) for c in await services.list_categories(db_session, active_only=True)]
 
+    @get("/places", summary="The university's campus places to petition from (pick one instead of a map pin)", **PUBLIC)
+    async def places(self, slug: FromPath[str], state: State, db_session: Session) -> list[s.PlaceOut]:
+        await enter_tenant(state, slug)
+        return [msgspec.convert(p, s.PlaceOut) for p in await services.campus_places(db_session)]
+
     @post(
         "/petitions",
         summary="Submit a petition without an account (named or anonymous)",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from sqlalchemy import (
     ARRAY,
@@ -18,7 +18,7 @@ from sqlalchemy import (
     String,
     Text,
 )
-from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants.clock import utcnow
@@ -57,6 +57,8 @@ class PetitionSettings(Base):
     workdays: Mapped[list[date]] = mapped_column(ARRAY(Date), nullable=False, default=list)
     # Whether Open311 requests can be read without an api_key (never accusations either way).
     open311_anonymous_listing: Mapped[bool] = mapped_column(nullable=False, default=True)
+    # Campus places a petitioner may pick: [{code, name_zh, name_en, lat, long}], in the order shown.
+    places: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
 
     __table_args__ = (

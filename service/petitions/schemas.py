@@ -173,6 +173,24 @@ class CategoryOut(msgspec.Struct):
         )
 
 
+class PlaceIn(Input):
+    """A campus place a petitioner may pick (a canteen, a dormitory, a gate), with its coordinates."""
+
+    code: Code
+    name_zh: Short
+    name_en: Short
+    lat: Annotated[float, msgspec.Meta(ge=-90, le=90)]
+    long: Annotated[float, msgspec.Meta(ge=-180, le=180)]
+
+
+class PlaceOut(msgspec.Struct):
+    code: str
+    name_zh: str
+    name_en: str
+    lat: float
+    long: float
+
+
 class SettingsIn(Input):
     followup_days: Annotated[int, msgspec.Meta(ge=1, le=365)] | msgspec.UnsetType = msgspec.UNSET
     reminder_hours: Annotated[list[int], msgspec.Meta(max_length=10)] | msgspec.UnsetType = msgspec.UNSET
@@ -180,6 +198,8 @@ class SettingsIn(Input):
     workdays: Annotated[list[date], msgspec.Meta(max_length=100)] | msgspec.UnsetType = msgspec.UNSET
     # Whether Open311 requests can be read without an api_key (accusations never are).
     open311_anonymous_listing: bool | msgspec.UnsetType = msgspec.UNSET
+    # The campus places shown to petitioners, in this order (the whole list is replaced).
+    places: Annotated[list[PlaceIn], msgspec.Meta(max_length=200)] | msgspec.UnsetType = msgspec.UNSET
 
 
 class SettingsOut(msgspec.Struct):
@@ -188,6 +208,7 @@ class SettingsOut(msgspec.Struct):
     holidays: list[date]
     workdays: list[date]
     open311_anonymous_listing: bool
+    places: list[PlaceOut]
 
     @classmethod
     def of(cls, row: PetitionSettings) -> SettingsOut:
@@ -197,6 +218,7 @@ class SettingsOut(msgspec.Struct):
             list(row.holidays),
             list(row.workdays),
             row.open311_anonymous_listing is not False,
+            [msgspec.convert(p, PlaceOut) for p in row.places or []],
         )
 
 

@@ -1,4 +1,5 @@
-"""The demo university's petition categories, each routed to the org unit (by code) that first handles it."""
+"""The demo university's petition categories, each routed to the org unit (by code) that first handles it, and its
+campus places."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.petitions import services
 from service.petitions.models import Category
 from tenants import org
 
@@ -58,3 +60,25 @@ async def seed_demo_categories(session: AsyncSession) -> int:
             category.default_org_unit_id = units[unit]
     await session.flush()
     return created
+
+
+# A campus in Guangzhou's university town: places a petitioner picks on the phone (code, zh, en, lat, long).
+DEMO_PLACES: list[tuple[str, str, str, float, float]] = [
+    ("canteen-1", "第一食堂", "Canteen 1", 23.0552, 113.3890),
+    ("canteen-2", "第二食堂", "Canteen 2", 23.0581, 113.3928),
+    ("dorm-3", "三号宿舍楼", "Dormitory 3", 23.0534, 113.3915),
+    ("library", "图书馆", "Library", 23.0567, 113.3902),
+    ("teaching-a", "教学楼A座", "Teaching building A", 23.0573, 113.3871),
+    ("admin", "行政楼", "Administration building", 23.0590, 113.3885),
+    ("gate-east", "东门", "East gate", 23.0561, 113.3957),
+    ("sports", "体育馆", "Sports hall", 23.0541, 113.3866),
+]
+
+
+async def seed_demo_places(session: AsyncSession) -> bool:
+    """Give the demo university its campus places unless it has some; returns whether it set them."""
+    if await services.campus_places(session):
+        return False
+    places = [{"code": c, "name_zh": zh, "name_en": en, "lat": lat, "long": lon} for c, zh, en, lat, lon in DEMO_PLACES]
+    await services.update_settings(session, actor_id=None, places=places)
+    return True

@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
+import msgspec
 from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -69,10 +70,12 @@ async def get_settings(session: AsyncSession) -> PetitionSettings:
         holidays=[],
         workdays=[],
         open311_anonymous_listing=True,
+        places=[],
     )
 
 
 async def update_settings(session: AsyncSession, *, actor_id: uuid.UUID | None, **changes: Any) -> PetitionSettings:
+    """Change the given settings (``places`` replaces the whole list, kept in its order; codes unique)."""
     row = await session.get(PetitionSettings, require_tenant(), with_for_update=True)
     if row is None:
         row = PetitionSettings(
@@ -82,15 +85,25 @@ async def update_settings(session: AsyncSession, *, actor_id: uuid.UUID | None, 
             holidays=[],
             workdays=[],
             open311_anonymous_listing=True,
+            places=[],
         )
         session.add(row)
     errors = []
     if "reminder_hours" in changes and any(not 1 <= h <= 24 * 30 for h in changes["reminder_hours"]):
         errors.append({"field": "reminder_hours", "message": "each between 1 and 720 hours"})
+    places = [msgspec.to_builtins(p) for p in changes.pop("places", None) or []] if "places" in changes else None
+    seen: set[str] = set()
+    for i, place in enumerate(places or []):
+        if place["code"] in seen:
+            errors.append({"field": f"places[{i}].code", "message": f"the code {place['code']!r} is used twice"})
+        seen.add(place["code"])
     if errors:
         raise Invalid("petition settings are invalid", errors=errors)
     for key, value in changes.items():
         setattr(row, key, sorted(set(value), reverse=key == "reminder_hours") if isinstance(value, list) else value)
+    if places is not None:
+        row.places = places  # in the order given: the order the petitioner sees
+        changes["places"] = places
     row.updated_at = utcnow()
     await session.flush()
     await journal.record(session, "petition_settings.updated", actor_id=actor_id, changed=sorted(changes))
@@ -1019,3 +1032,12 @@ async def request_escalation(
         )
     await session.flush()
     return escalation
+
+
+async def campus_places(session: AsyncSession) -> list[dict[str, Any]]:
+    """The current university's campus places, in the order its admins set."""
+    return list((await get_settings(session)).places or [])
+
+
+def place_named(places: list[dict[str, Any]], code: str | None) -> dict[str, Any] | None:
+    return next((p for p in places if p["code"] == code), None) if code else None

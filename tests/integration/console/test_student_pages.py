@@ -211,3 +211,37 @@ async def test_the_status_page_shows_the_deadlines_owed_now_in_local_time_and_an
     page = await status()
     assert 'id="due-conclude"' not in page and "已协调维修" in page
     assert f'id="due-review_window">{_local((await deadlines())["review_window_until"])}<' in page
+
+
+PLACES = [
+    {"code": "canteen-2", "name_zh": "第二食堂", "name_en": "Canteen 2", "lat": 23.1291, "long": 113.2644},
+    {"code": "gate-east", "name_zh": "东门", "name_en": "East gate", "lat": 23.1301, "long": 113.2701},
+]
+
+
+async def test_a_campus_place_picked_on_the_phone_stands_for_a_map_pin(web, client, uni):
+    # The admin sets the places (in the order shown); duplicates are refused, naming the second.
+    r = await client.put("/api/v1/petition-settings", json={"places": [PLACES[0], PLACES[0]]}, headers=uni.admin)
+    assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "/places/1/code", r.text
+    r = await client.put("/api/v1/petition-settings", json={"places": PLACES[::-1]}, headers=uni.admin)
+    assert r.status_code == 200 and [p["code"] for p in r.json()["places"]] == ["gate-east", "canteen-2"], r.text
+    await client.put("/api/v1/petition-settings", json={"places": PLACES}, headers=uni.admin)
+    # Public, for mobile apps too.
+    listed = (await client.get(f"/api/v1/t/{uni.slug}/places")).json()
+    assert [(p["code"], p["name_en"]) for p in listed] == [("canteen-2", "Canteen 2"), ("gate-east", "East gate")]
+
+    b: Browser = web()
+    page = await b.get(f"/t/{uni.slug}/?lang=en")
+    assert 'name="place"' in page.text and "East gate" in page.text
+    number, _ = await _submit(b, uni, place="canteen-2", location_text="二楼窗口")
+    pid = await _id_of(client, uni, number)
+    petition = (await client.get(f"/api/v1/petitions/{pid}", headers=uni.officer)).json()
+    assert petition["location_text"] == "第二食堂（二楼窗口）"
+    assert (petition["lat"], petition["long"]) == (23.1291, 113.2644)
+    # A code the university does not have is a bad field: nothing is written.
+    await b.get(f"/t/{uni.slug}/")
+    r = await b.post(
+        f"/t/{uni.slug}/petitions",
+        {**FORM, "place": "nowhere", "idempotency_key": field(b.last.text, "idempotency_key")},
+    )
+    assert r.status_code == 400
