@@ -375,6 +375,28 @@ def _formats_by_type(schema: dict[str, Any]) -> dict[str, str]:
     return {b["type"]: b["format"] for b in branches if isinstance(b, dict) and "format" in b and "type" in b}
 
 
+_BOUNDS = {"ge": "minimum", "gt": "exclusiveMinimum", "le": "maximum", "lt": "exclusiveMaximum"}
+
+
+def _zero_bounds(parameter: dict[str, Any], handler: HTTPRouteHandler) -> None:
+    """A parameter's bound of 0 (``QueryParameter(ge=0)``), which Litestar drops as falsy, on every branch of
+    its schema that is a number (found by fuzzing: ``-1`` was schema-valid and refused)."""
+
+    def name_of(p: Any) -> str:
+        return str(getattr(p.kwarg_definition, "query", None) or p.name)
+
+    found = [p for p in handler.parsed_fn_signature.parameters.values() if name_of(p) == parameter.get("name")]
+    definition = found[0].kwarg_definition if found else None
+    if definition is None:
+        return
+    schema = parameter.get("schema") or {}
+    for branch in [schema, *schema.get("oneOf", []), *schema.get("anyOf", [])]:
+        if isinstance(branch, dict) and branch.get("type") in ("integer", "number"):
+            for bound, key in _BOUNDS.items():
+                if getattr(definition, bound, None) == 0 and key not in branch:
+                    branch[key] = 0
+
+
 def _types_in(annotation: Any) -> list[Any]:
     args = typing.get_args(annotation)
     if typing.get_origin(annotation) is typing.Annotated:
@@ -434,6 +456,7 @@ def complete(document: dict[str, Any], app: Litestar) -> dict[str, Any]:
             for parameter in op.get("parameters") or []:
                 if parameter.get("in") == "header":
                     parameter["schema"] = _without_null(parameter.get("schema") or {})
+                _zero_bounds(parameter, handler)
             _request_body(op, handler)
             _success(op, handler, components)
             open311 = path.startswith("/open311/")

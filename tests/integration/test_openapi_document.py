@@ -129,6 +129,10 @@ async def test_request_bodies_say_what_the_server_takes(document):
     # and an optional count's lower bound of 0 (Litestar drops a bound of 0: falsy to it)
     [count] = [b for b in action["properties"]["people_count"]["anyOf"] if b.get("type") == "integer"]
     assert (count["minimum"], count["maximum"]) == (0, 1_000_000)
+    # a query parameter's bound of 0 too
+    [days] = [p for p in document["paths"]["/api/v1/materials/items"]["get"]["parameters"]
+              if p["name"] == "expiring_within_days"]  # fmt: skip
+    assert [b.get("minimum") for b in days["schema"]["oneOf"] if b.get("type") == "integer"] == [0]
     # a constrained datetime keeps its format
     assert document["components"]["schemas"]["OrderIn"]["properties"]["due_at"]["format"] == "date-time"
 
