@@ -102,7 +102,7 @@ async def test_bad_registrations_are_answered_on_the_page_in_the_users_language(
     assert r.status_code == 400 and "登记来信来访" in r.text and FORM["subject"] in r.text
     # The service's rules: a name unless anonymous, at most five representatives (422, the fields named).
     r = await b.post("/console/register", {k: v for k, v in FORM.items() if k not in ("name", "phone")})
-    assert r.status_code == 422 and "petitioner_name" in r.text
+    assert r.status_code == 422 and "petitioner.name" in r.text
     six = {f"rep_name_{i}": f"代表{i}" for i in range(1, 6)}
     r = await b.post("/console/register", {**FORM, **six, "participants": "1"})
     assert r.status_code == 422 and "participants" in r.text
