@@ -21,7 +21,7 @@ from service.bureau import controllers as bureau
 from service.console import errors as console_errors
 from service.console import routes as console
 from service.http import health, openapi
-from service.http.body_errors import strict_json_body
+from service.http.body_errors import strict_request
 from service.http.deps import provide_principal, provide_session
 from service.http.errors import EXCEPTION_HANDLERS
 from service.http.security import Authenticator, RateLimiter, RequestContextMiddleware
@@ -132,7 +132,7 @@ def create_app(
         # On the console's paths the same errors are pages in the user's language (service/console/errors.py).
         exception_handlers=console_errors.for_pages(EXCEPTION_HANDLERS),
         template_config=console.template_config(),
-        before_request=strict_json_body,
+        before_request=strict_request,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Xinfang 信訪 API",

@@ -235,3 +235,13 @@ async def test_an_integral_float_is_an_integer_as_json_schema_says(client, tenan
     assert r.status_code == 422 and [e["pointer"] for e in r.json()["errors"]] == ["/category"], r.text
     r = await client.post(f"/api/v1/t/{tenant.slug}/petitions", json={**body, "participants": 3.5})
     assert r.status_code == 400 and [e["pointer"] for e in r.json()["errors"]] == ["/participants"]
+
+
+async def test_dates_in_the_query_string_are_rfc_3339_as_documented(client, tenant):
+    # Litestar read before=0.5 as a Unix timestamp (found by fuzzing); the document says date-time.
+    for bad in ("0.5", "0", "yesterday", "2026-13"):
+        r = await client.get("/api/v1/warnings", params={"before": bad}, headers=tenant.headers)
+        assert r.status_code == 400 and r.json()["errors"][0]["key"] == "before", (bad, r.text)
+    for good in ("2026-12-01T00:00:00Z", "2026-12-01T08:00:00+08:00", "2026-12-01 08:00:00.5+08:00"):
+        r = await client.get("/api/v1/warnings", params={"before": good}, headers=tenant.headers)
+        assert r.status_code == 200, (good, r.text)
