@@ -123,8 +123,11 @@ async def test_admins_read_it_filtered_and_paged_and_nobody_else(clock: Any, cli
         if not cursor:
             break
     assert len(seen) == len(set(seen)) == 7 + 2 and seen == sorted(seen, reverse=True)
-    for headers in (w.uni.officer, w.staff_a, w.uni.petitioner, w.reader):
+    key_as_bearer = {"Authorization": f"Bearer {w.reader['X-API-Key']}"}
+    for headers in (w.uni.officer, w.staff_a, w.uni.petitioner, key_as_bearer):
         assert (await client.get("/api/v1/petition-access-log", headers=headers)).status_code == 403
+    # The route takes bearer tokens only: a key in X-API-Key is no credential here.
+    assert (await client.get("/api/v1/petition-access-log", headers=w.reader)).status_code == 401
 
 
 async def test_rows_are_purged_after_the_retention_and_never_before_six_months(

@@ -1,4 +1,6 @@
 import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from tests.support.casework import petition_body
 from tests.support.journal import journal_of
@@ -35,9 +37,16 @@ async def test_filters_search_and_keyset_pagination(client, uni):
     assert len(kinds["items"]) == 1
     overdue = await client.get("/api/v1/petitions", params={"overdue": "true"}, headers=uni.officer)
     assert overdue.json()["items"] == []
-    today = (await client.get(f"/api/v1/petitions/{ids[0]}", headers=uni.officer)).json()["received_at"][:10]
+
+    # The filter's days are the university's (Asia/Shanghai): the local dates of the first and the last instant,
+    # not their UTC dates (a UTC date read after 16:00 UTC is the day before).
+    async def local_day(pid: str) -> str:
+        received = (await client.get(f"/api/v1/petitions/{pid}", headers=uni.officer)).json()["received_at"]
+        return datetime.fromisoformat(received).astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
+
+    first, last = await local_day(ids[0]), await local_day(ids[-1])
     dated = await client.get(
-        "/api/v1/petitions", params={"received_from": today, "received_to": today, "limit": 200}, headers=uni.officer
+        "/api/v1/petitions", params={"received_from": first, "received_to": last, "limit": 200}, headers=uni.officer
     )
     assert len(dated.json()["items"]) >= 5
     # the filters' values are the documented enums: another is refused like any value outside the schema
