@@ -166,6 +166,13 @@ async def extract(db: Database, province_code: str, window: Window) -> ProvinceD
 # --- metrics (pure) --------------------------------------------------------------------------------------------
 
 
+def known_at_end(local: pl.LazyFrame, window: Window) -> pl.LazyFrame:
+    """The events of a localized journal before the window's end (local time): a period's figures are those known
+    at its end, as in the university's report of the period and in the province cells (a unit a petition moved
+    to, or a decision taken, after the period does not rewrite it)."""
+    return local.filter(pl.col("local_at") < datetime.combine(window.end, datetime.min.time()))
+
+
 def raw_metrics(journal: pl.LazyFrame, window: Window, *, key: str = "tenant_id") -> pl.DataFrame:
     """The petition metrics of ``window`` per ``key`` value (a localized journal in; one row per key out)."""
     facts = petition_facts(journal)
@@ -185,7 +192,7 @@ def university_metrics(
     """Per-university metrics and the province row computed from scratch from the extracted journals, both
     suppressed for publication (see ``publish``). The bureau routes read the precomputed cells instead
     (``analytics.province.cells``); this is the reference they are tested against."""
-    local = localize(data.journal.lazy(), data.zones)
+    local = known_at_end(localize(data.journal.lazy(), data.zones), window)
     metrics = data.universities.select("tenant_id").join(raw_metrics(local, window), on="tenant_id", how="left")
     # The province row: the same definitions over every petition of the province at once.
     province = raw_metrics(local.with_columns(tenant_id=pl.lit("province")), window)
@@ -253,7 +260,7 @@ class Statistics:
 def statistics(data: ProvinceData, window: Window, *, k: int = disclosure.DEFAULT_K) -> Statistics:
     """Volume by university and kind, categories, most-complained unit types and adopted suggestions, from
     scratch (the reference for the precomputed cells)."""
-    local = localize(data.journal.lazy(), data.zones)
+    local = known_at_end(localize(data.journal.lazy(), data.zones), window)
     facts = petition_facts(local).filter(_in_window("received_local", window)).collect()
     slugs = dict(data.universities.select("tenant_id", "slug").iter_rows())
     facts = facts.with_columns(slug=pl.col("tenant_id").replace_strict(slugs, default=None))

@@ -175,6 +175,27 @@ def test_a_late_event_before_a_closed_period_end_revises_it_and_a_later_one_does
     assert q1.select("concluded", "concluded_reviewed").rows() == [(1, 0)]
 
 
+def test_the_reference_counts_what_was_known_at_the_end_of_the_period() -> None:
+    """A petition received and assigned to an office in Q1 and transferred to a college in Q2: Q1's statistics
+    name the office, from scratch as from the cells (found by the property above: the reference read the whole
+    journal, the cells what was known at the period's end)."""
+    at = datetime(2026, 1, 10, 2, tzinfo=UTC)
+    base = {"tenant_id": "a", "petition_id": "p", "kind": "complaint", "category": "c1"}
+    rows = [
+        {**base, "occurred_at": at, "type": "petition.submitted", "org_unit_id": None},
+        {**base, "occurred_at": at + timedelta(days=1), "type": "petition.assigned", "org_unit_id": "u1"},
+        {**base, "occurred_at": datetime(2026, 4, 20, tzinfo=UTC), "type": "petition.transferred", "org_unit_id": "u2"},
+    ]
+    journal = pl.DataFrame(rows, schema=JOURNAL_SCHEMA)
+    universities = pl.DataFrame([("a", "s-a", "a", "a", "Asia/Shanghai")], schema=UNIVERSITY_SCHEMA, orient="row")
+    units = pl.DataFrame([("a", "u1", "office"), ("a", "u2", "college")], schema=UNIT_SCHEMA, orient="row")
+    data = ProvinceData(universities, journal, units, {"a": "Asia/Shanghai"})
+    q1 = statistics(data, Window(2026, 1), k=1).unit_kinds
+    assert (q1.columns, q1.total) == (["office"], 1)
+    _, dims = window_cells(localize(journal.lazy(), {"a": "Asia/Shanghai"}), Window(2026, 1))
+    assert dims.filter(dimension="org_unit").select("value", "n").rows() == [("u1", 1)]
+
+
 def test_windows_between() -> None:
     assert windows_between(date(2025, 11, 3), date(2026, 4, 1), "quarter") == [
         Window(2025, 4), Window(2026, 1), Window(2026, 2)
