@@ -117,6 +117,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "petition.done": ("已办理。", "Done."),
     "petition.refused": ("无法办理：{detail}", "Not possible: {detail}"),
     "petition.invalid": ("请补充以下信息：", "Please complete:"),
+    "petition.check_field": ("请补充或更正此项", "please complete or correct it"),
     "petition.back": ("返回待办", "Back to the queue"),
     "action.submit": ("提交", "Submit"),
     "action.accept": ("受理", "Accept"),

@@ -19,7 +19,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.console import pages, views
+from service.console import i18n, pages, views
 from service.console.session import staff_only
 from service.console.staff import petition_page
 from service.http.deps import Caller, Session
@@ -85,7 +85,8 @@ class OfficeController(Controller):
             # The API's staff intake: registered by the caller, one petition per Idempotency-Key.
             answer = await api.receive(state, request, principal, data, key, principal.subject_id)
         except Invalid as exc:
-            problems = [f"{e.get('field')}: {e.get('message')}" for e in exc.extra.get("errors") or []]
+            lang = pages.lang_of(request)
+            problems = views.problem_lines(exc.extra.get("errors") or [], i18n.translator(lang), lang)
             return await _register_page(
                 request, db_session, status_code=422, values=body, problems=problems or [exc.detail]
             )
@@ -126,7 +127,8 @@ class OfficeController(Controller):
                     people_count=people,
                 )
         except Invalid as exc:
-            found = [f"{e.get('field')}: {e.get('message')}" for e in exc.extra.get("errors") or []]
+            lang = pages.lang_of(request)
+            found = views.problem_lines(exc.extra.get("errors") or [], i18n.translator(lang), lang)
             return await petition_page(
                 request, db_session, principal, petition_id, status_code=422, problems=found or [exc.detail]
             )

@@ -34,6 +34,36 @@ def staff_actions(state: str, *, handled: bool) -> list[str]:
     return [a for a in allowed_actions(state) if a not in PETITIONER_ACTIONS]
 
 
+# A domain error's field (its place in the API's body) as the console's form labels it.
+FIELD_LABELS = {
+    "petitioner.name": "field.name",
+    "petitioner.phone": "field.phone",
+    "petitioner.number": "field.number",
+    "participants": "field.participants",
+    "representatives": "field.participants",
+    "category": "field.category",
+    "kind": "field.kind",
+    "subject": "field.subject",
+    "content": "field.content",
+    "channel": "field.channel",
+    "anonymous": "field.anonymous",
+    "location_text": "field.location",
+    "lat": "field.place",
+}
+
+
+def problem_lines(errors: list[Any], t: Any, lang: str) -> list[str]:
+    """A domain error's fields as the page names them, in the page's language: the form's label for each (the
+    field itself where the form has none), with the service's own words on English pages."""
+    lines = []
+    for e in errors:
+        field = str(e.get("field") or "") if isinstance(e, Mapping) else ""
+        label = t(FIELD_LABELS[field]) if field in FIELD_LABELS else field
+        detail = str(e.get("message") or "") if isinstance(e, Mapping) else str(e)
+        lines.append(f"{label}: {detail}" if lang == "en" else f"{label}：{t('petition.check_field')}")
+    return lines
+
+
 def form_values(form: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
     """The named fields of a form, trimmed; empty ones left out (an optional field not filled in)."""
     out: dict[str, Any] = {}

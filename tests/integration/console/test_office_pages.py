@@ -102,7 +102,10 @@ async def test_bad_registrations_are_answered_on_the_page_in_the_users_language(
     assert r.status_code == 400 and "登记来信来访" in r.text and FORM["subject"] in r.text
     # The service's rules: a name unless anonymous, at most five representatives (422, the fields named).
     r = await b.post("/console/register", {k: v for k, v in FORM.items() if k not in ("name", "phone")})
-    assert r.status_code == 422 and "petitioner.name" in r.text
+    # Named as the form labels it, in the page's language (the service's own words on English pages).
+    assert r.status_code == 422 and "姓名：请补充或更正此项" in r.text and "petitioner" not in r.text
+    r = await b.post("/console/register?lang=en", {k: v for k, v in FORM.items() if k not in ("name", "phone")})
+    assert r.status_code == 422 and "Name: required unless anonymous or signed in" in r.text
     six = {f"rep_name_{i}": f"代表{i}" for i in range(1, 6)}
     r = await b.post("/console/register", {**FORM, **six, "participants": "1"})
     assert r.status_code == 422 and "participants" in r.text
