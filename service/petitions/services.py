@@ -74,6 +74,9 @@ async def get_settings(session: AsyncSession) -> PetitionSettings:
     )
 
 
+_SETS = {"reminder_hours", "holidays", "workdays"}
+
+
 async def update_settings(session: AsyncSession, *, actor_id: uuid.UUID | None, **changes: Any) -> PetitionSettings:
     """Change the given settings (``places`` replaces the whole list, kept in its order; codes unique)."""
     row = await session.get(PetitionSettings, require_tenant(), with_for_update=True)
@@ -91,19 +94,20 @@ async def update_settings(session: AsyncSession, *, actor_id: uuid.UUID | None, 
     errors = []
     if "reminder_hours" in changes and any(not 1 <= h <= 24 * 30 for h in changes["reminder_hours"]):
         errors.append({"field": "reminder_hours", "message": "each between 1 and 720 hours"})
-    places = [msgspec.to_builtins(p) for p in changes.pop("places", None) or []] if "places" in changes else None
-    seen: set[str] = set()
-    for i, place in enumerate(places or []):
-        if place["code"] in seen:
-            errors.append({"field": f"places[{i}].code", "message": f"the code {place['code']!r} is used twice"})
-        seen.add(place["code"])
+    if "places" in changes:
+        changes["places"] = [msgspec.to_builtins(p) for p in changes["places"]]
+        codes = [p["code"] for p in changes["places"]]
+        errors += [
+            {"field": f"places[{i}].code", "message": f"the code {code!r} is used twice"}
+            for i, code in enumerate(codes)
+            if code in codes[:i]
+        ]
     if errors:
         raise Invalid("petition settings are invalid", errors=errors)
     for key, value in changes.items():
-        setattr(row, key, sorted(set(value), reverse=key == "reminder_hours") if isinstance(value, list) else value)
-    if places is not None:
-        row.places = places  # in the order given: the order the petitioner sees
-        changes["places"] = places
+        # The calendars and reminder points are sets (kept sorted); the places keep the order given, the order the
+        # petitioner sees.
+        setattr(row, key, sorted(set(value), reverse=key == "reminder_hours") if key in _SETS else value)
     row.updated_at = utcnow()
     await session.flush()
     await journal.record(session, "petition_settings.updated", actor_id=actor_id, changed=sorted(changes))
