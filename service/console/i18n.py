@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
+from service.console.words import admin, evaluation, plan, platform
 from tenants.events import EVENTS
 
 LANGS = ("zh-CN", "en")
@@ -489,6 +490,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "student.extended": ("办理期限已延长", "Handling extended"),
     "student.extended_by": ("延长 {days} 天", "by {days} days"),
 }
+
+
+def _merge(core: dict[str, tuple[str, str]], *areas: dict[str, tuple[str, str]]) -> None:
+    for area in areas:
+        twice = core.keys() & area.keys()
+        if twice:
+            raise RuntimeError(f"console words defined twice: {sorted(twice)}")
+        core.update(area)
+
+
+_merge(MESSAGES, admin.MESSAGES, plan.MESSAGES, evaluation.MESSAGES, platform.MESSAGES)
 
 
 def choose(query: str | None, cookie: str | None) -> str:

@@ -1,0 +1,5 @@
+"""The console's words for the plan pages: key -> (zh-CN, en)."""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, tuple[str, str]] = {}
