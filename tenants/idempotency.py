@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import asyncpg
-from sqlalchemy import ForeignKeyConstraint, Index, String, text
+from sqlalchemy import Index, String, text
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -46,10 +46,8 @@ class IdempotencyKey(TenantOwned, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
     expires_at: Mapped[datetime] = mapped_column(nullable=False)
 
-    __table_args__ = (
-        ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
-        Index("uq_idempotency_keys_scope", "tenant_id", "principal", "key", unique=True),
-    )
+    # No foreign key to ``tenants`` (migration 0023: a hot table; row-level security pins ``tenant_id``).
+    __table_args__ = (Index("uq_idempotency_keys_scope", "tenant_id", "principal", "key", unique=True),)
 
 
 @dataclass(frozen=True)
@@ -131,31 +129,19 @@ class Attempt:
 # ``$first``): it stores the response with the claim, so the write, its journal event and the replayable
 # response are one round trip. A conflicting key yields no row (the caller then replays ``stored``); a concurrent
 # first request makes it wait on the unique index until that one commits or rolls back.
-def claim_cte(first: int) -> str:
-    p = [f"${first + i}" for i in range(7)]
-    return f"""claimed as (
-      insert into idempotency_keys
-             (tenant_id, id, principal, key, fingerprint, status_code, response, created_at, expires_at)
-      values ({p[0]}::uuid, {p[1]}::uuid, {p[2]}::text, {p[3]}::text, {p[4]}::text, {p[5]}::int, {p[6]}::bytea,
-              now(), now() + interval '{int(TTL.total_seconds())} seconds')
-      on conflict (tenant_id, principal, key) do update
-         set id = excluded.id, fingerprint = excluded.fingerprint, status_code = excluded.status_code,
-             response = excluded.response, created_at = excluded.created_at, expires_at = excluded.expires_at
-       where idempotency_keys.expires_at < now()
-      returning id
-    )"""
-
-
-def claim_args(attempt: Attempt, status_code: int, body: str) -> list[object]:
-    """The seven arguments of ``claim_cte``: the response is stored encrypted, as ``complete`` does."""
+def claim_args(attempt: Attempt | None, status_code: int, body: str) -> list[object]:
+    """The Idempotency-Key arguments of the ``intake_petition`` function (migration 0023): the claim, its
+    response stored encrypted (as ``complete`` does) and its lifetime; all null without a key."""
+    if attempt is None:
+        return [None] * 7
     return [
-        require_tenant(),
         new_id(),
         attempt.principal,
         attempt.key,
         attempt.fingerprint,
         status_code,
         EncryptedText().process_bind_param(body, None),
+        int(TTL.total_seconds()),
     ]
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants import identity, journal, org
 from tenants.clock import utcnow
-from tenants.db import Base, require_tenant
+from tenants.db import Base, require_tenant, tenant_statements
 from tenants.errors import Conflict, Invalid, NotFound
 from tenants.ids import new_id
 from tenants.plans import services as plans
@@ -167,14 +167,15 @@ _zones: dict[uuid.UUID, ZoneInfo] = {}
 
 
 async def tenant_zone(session: AsyncSession | asyncpg.Connection) -> ZoneInfo:
-    """The current tenant's time zone (cached: a university does not move). ``session`` may also be the asyncpg
-    connection of a ``Database.driver_transaction``."""
+    """The current tenant's time zone (cached: a university does not move). ``session`` may also be an asyncpg
+    connection (``Database.intake_connection`` or ``driver_transaction``)."""
     tenant_id = require_tenant()
     zone = _zones.get(tenant_id)
     if zone is None:
         if isinstance(session, AsyncSession):
             name = await session.scalar(select(Tenant.timezone).where(Tenant.id == tenant_id))
         else:
-            name = await session.fetchval("select timezone from tenants where id = $1", tenant_id)
+            async with tenant_statements(session, tenant_id):
+                name = await session.fetchval("select timezone from tenants where id = $1", tenant_id)
         zone = _zones[tenant_id] = ZoneInfo(name or "Asia/Shanghai")
     return zone

@@ -11,7 +11,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusController
 from litestar.types import ControllerRouterHandler
 
 from analytics.runtime.broker import ensure_broker
@@ -105,7 +105,6 @@ def create_app(
     settings = settings or get_settings()
     configure_logging(settings)
     crypto.configure(settings.data_key_bytes)
-    prometheus = PrometheusConfig(app_name="xinfang", group_path=True, exclude=["/metrics"])
 
     def on_app_init(config: AppConfig) -> AppConfig:
         config.state.update(
@@ -128,7 +127,8 @@ def create_app(
             "db_session": Provide(provide_session),
             "principal": Provide(provide_principal, sync_to_thread=False),
         },
-        middleware=[prometheus.middleware, RequestContextMiddleware()],
+        # Request metrics are recorded by RequestContextMiddleware beside the access log (service/http/metrics.py).
+        middleware=[RequestContextMiddleware()],
         # On the console's paths the same errors are pages in the user's language (service/console/errors.py).
         exception_handlers=console_errors.for_pages(EXCEPTION_HANDLERS),
         template_config=console.template_config(),

@@ -31,7 +31,9 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
+from service.http import metrics
 from service.http.errors import EXCEPTION_HANDLERS, REQUEST_ID_PATTERN
+from service.ops.logging import access_log
 from tenants import identity
 from tenants.cache import TTLCache
 from tenants.clock import utcnow
@@ -41,7 +43,6 @@ from tenants.identity import ANONYMOUS, Principal, Role, Tokens
 from tenants.settings import Settings
 from tenants.tenancy import Tenant, TenantStatus
 
-log = structlog.get_logger("xinfang.access")
 # The caller of the current request, for code that is not handed the request (the public tenant entry).
 _caller: ContextVar[Principal] = ContextVar("xinfang_caller", default=ANONYMOUS)
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -260,12 +261,14 @@ class RequestContextMiddleware(ASGIMiddleware):
             # An in-process caller (tests' ASGI transport) shares this task's context: leave none behind.
             set_tenant(None)
             _caller.set(ANONYMOUS)
-            log.info(
+            elapsed, route = time.perf_counter() - started, scope.get("path_template", "unmatched")
+            metrics.observe(scope["method"], route, status_holder["status"], elapsed)
+            access_log().info(
                 "request",
                 method=scope["method"],
-                route=scope.get("path_template", "unmatched"),
+                route=route,
                 status=status_holder["status"],
-                ms=round((time.perf_counter() - started) * 1000, 1),
+                ms=round(elapsed * 1000, 1),
             )
 
     @staticmethod

@@ -37,7 +37,6 @@ from service.petitions.workflow import Action
 from service.petitions.workflow import State as PState
 from tenants import idempotency
 from tenants.clock import utcnow
-from tenants.db import require_tenant
 from tenants.errors import Invalid, RateLimited
 from tenants.identity import Principal, Role
 
@@ -61,13 +60,13 @@ async def receive(
     registered_by: uuid.UUID | None = None,
 ) -> Response[Any]:
     """Submit once per Idempotency-Key: the key is claimed, and the response stored, with the petition itself;
-    a retry gets the first response back. Intake is the hottest write and issues its own SQL, so it runs on a
-    driver-level transaction rather than an ORM session (see ``Database.driver_transaction``)."""
+    a retry gets the first response back. Intake is the hottest write and issues its own SQL: one statement on a
+    connection of the intake pool, its own transaction (see ``Database.intake_connection``)."""
     attempt = None
     if key is not None:
         fp = idempotency.fingerprint(request.method, request.url.path, msgspec.json.encode(data))
         attempt = idempotency.Attempt.of(key, principal, fp)
-    async with state.db.driver_transaction(require_tenant()) as connection:
+    async with state.db.intake_connection() as connection:
         result = await services.submit(
             connection,
             state.db,

@@ -153,8 +153,9 @@ class Petition(TenantOwned, Base):
     updated_at: Mapped[datetime] = mapped_column(nullable=False)
     search: Mapped[str] = mapped_column(TSVECTOR, nullable=False)
 
+    # No foreign key to ``tenants`` (migration 0023): row-level security pins ``tenant_id``; see README › How it
+    # is built.
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
         ForeignKeyConstraint(["tenant_id", "category_id"], ["petition_categories.tenant_id", "petition_categories.id"]),
         _unit_fk("org_unit_id"),
         _unit_fk("previous_org_unit_id"),

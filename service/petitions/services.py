@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
+import structlog
 from sqlalchemy import ColumnElement, func, select, text
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.petitions import access_log, deadlines, scope
@@ -44,7 +44,7 @@ from tenants import idempotency, journal, org, paging
 from tenants.cache import TTLCache
 from tenants.clock import utcnow
 from tenants.crypto import encrypt, lookup_hash
-from tenants.db import Database, driver_connection, require_tenant
+from tenants.db import Database, driver_connection, require_tenant, tenant_statements
 from tenants.errors import Conflict, Forbidden, Invalid, NotFound
 from tenants.identity import Principal
 from tenants.ids import new_id
@@ -55,7 +55,9 @@ STAFF_ROLES = scope.STAFF_ROLES
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over the phone
 assert len(_CODE_ALPHABET) == 32
 LOOKUP_CODE_LENGTH = 12  # 60 bits
-NUMBER_BLOCK = 50
+log = structlog.get_logger("xinfang.petitions")
+NUMBER_BLOCK = 1000  # tracking numbers reserved at a time per process (NumberBlocks)
+NUMBER_AHEAD = 100  # the next block is reserved when this many are left
 
 
 # --- tenant facts cached per process ------------------------------------------------------------------------
@@ -185,8 +187,8 @@ class ActiveCategory:
 
 
 async def active_category(session: AsyncSession | asyncpg.Connection, code: str) -> ActiveCategory | None:
-    """The active category ``code``, or None (cached for a few seconds). ``session`` may also be the asyncpg
-    connection of a ``Database.driver_transaction``."""
+    """The active category ``code``, or None (cached for a few seconds). ``session`` may also be an asyncpg
+    connection (``Database.intake_connection`` or ``driver_transaction``)."""
     key = (require_tenant(), code)
     hit = _active.get(key)
     if hit is None:
@@ -194,9 +196,10 @@ async def active_category(session: AsyncSession | asyncpg.Connection, code: str)
             query = select(Category.id, Category.default_org_unit_id).where(Category.code == code, Category.active)
             row: Any = (await session.execute(query)).first()
         else:
-            row = await session.fetchrow(
-                "select id, default_org_unit_id from petition_categories where code = $1 and active", code
-            )
+            async with tenant_statements(session, key[0]):
+                row = await session.fetchrow(
+                    "select id, default_org_unit_id from petition_categories where code = $1 and active", code
+                )
         hit = (ActiveCategory(*row) if row else None,)
         _active.put(key, hit)
     return hit[0]
@@ -207,7 +210,9 @@ async def active_category(session: AsyncSession | asyncpg.Connection, code: str)
 
 class NumberBlocks:
     """Hands out tracking numbers from blocks reserved per (tenant, year), so the counter row is touched once per
-    block, never held for a whole submission. Gaps are acceptable.
+    ``NUMBER_BLOCK`` numbers. The next block is reserved in the background when the current one runs low
+    (``NUMBER_AHEAD`` left), so a submission waits for a reservation only on a university's first submission of a
+    year in this process. Gaps are acceptable (a process that stops leaves the rest of its block unused).
 
     Blocks are reserved on a connection pool of their own: a request that already holds a connection of the main
     pool must never wait for a second one from it (under load that is a deadlock until the pool times out), and a
@@ -215,8 +220,9 @@ class NumberBlocks:
     """
 
     def __init__(self) -> None:
-        self._blocks: dict[tuple[uuid.UUID, int], tuple[int, int]] = {}
-        self._lock = asyncio.Lock()
+        self._blocks: dict[tuple[uuid.UUID, int], list[tuple[int, int]]] = {}
+        self._locks: dict[tuple[uuid.UUID, int], asyncio.Lock] = {}
+        self._ahead: dict[tuple[uuid.UUID, int], asyncio.Task[None]] = {}  # background reservations
         self._pools: dict[int, Database] = {}
 
     def _pool(self, db: Database) -> Database:
@@ -227,24 +233,47 @@ class NumberBlocks:
         return pool
 
     async def next(self, db: Database, tenant_id: uuid.UUID, year: int) -> int:
-        async with self._lock:
-            nxt, end = self._blocks.get((tenant_id, year), (0, 0))
-            if nxt >= end:
-                async with self._pool(db).transaction(tenant_id) as session:
-                    start = await session.scalar(
-                        text(
-                            """
-                            insert into petition_numbers (tenant_id, year, next_value) values (:t, :y, 1 + :n)
-                            on conflict (tenant_id, year)
-                            do update set next_value = petition_numbers.next_value + :n
-                            returning next_value - :n
-                            """
-                        ),
-                        {"t": tenant_id, "y": year, "n": NUMBER_BLOCK},
-                    )
-                nxt, end = int(start), int(start) + NUMBER_BLOCK
-            self._blocks[(tenant_id, year)] = (nxt + 1, end)
-            return nxt
+        key = (tenant_id, year)
+        blocks = self._blocks.setdefault(key, [])
+        while True:
+            while blocks and blocks[0][0] >= blocks[0][1]:
+                blocks.pop(0)
+            if blocks:
+                n, end = blocks[0]
+                blocks[0] = (n + 1, end)
+                if len(blocks) == 1 and end - n - 1 <= NUMBER_AHEAD and key not in self._ahead:
+                    self._ahead[key] = asyncio.create_task(self._reserve_ahead(db, key))
+                return n
+            await self._reserve(db, key, wanted=1)
+
+    async def _reserve_ahead(self, db: Database, key: tuple[uuid.UUID, int]) -> None:
+        try:
+            await self._reserve(db, key, wanted=2)
+        except Exception:  # the next submission that finds the block empty reserves one itself
+            log.warning("tracking number block not reserved ahead", exc_info=True)
+        finally:
+            del self._ahead[key]
+
+    async def _reserve(self, db: Database, key: tuple[uuid.UUID, int], *, wanted: int) -> None:
+        """Reserve a block unless ``wanted`` blocks are already held (another task reserved while this waited)."""
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            blocks = self._blocks.setdefault(key, [])
+            if len([b for b in blocks if b[0] < b[1]]) >= wanted:
+                return
+            tenant_id, year = key
+            async with self._pool(db).transaction(tenant_id) as session:
+                start = await session.scalar(
+                    text(
+                        """
+                        insert into petition_numbers (tenant_id, year, next_value) values (:t, :y, 1 + :n)
+                        on conflict (tenant_id, year)
+                        do update set next_value = petition_numbers.next_value + :n
+                        returning next_value - :n
+                        """
+                    ),
+                    {"t": tenant_id, "y": year, "n": NUMBER_BLOCK},
+                )
+            blocks.append((int(start), int(start) + NUMBER_BLOCK))
 
 
 numbers = NumberBlocks()
@@ -418,9 +447,9 @@ async def submit(
     journal.check_payload("petition.submitted", payload)
     petition = Received(cols["id"], tracking_number, cols["state"], now, accept_due)
     body = render(petition, code) if render else b""
-    # The hot path: the key's claim with its response, the petition and its journal event in one prepared
-    # statement on the session's own connection and transaction (one round trip; no statement building or
-    # unit-of-work flush per request). Personal columns are encrypted here, as EncryptedText would.
+    # The hot path: one call of ``intake_petition`` (migration 0023) sets the tenant context, claims the key with
+    # its response, and inserts the petition and its journal event — one prepared statement, one round trip, and
+    # on an intake connection its own transaction. Personal columns are encrypted here, as EncryptedText would.
     args = [encrypt(v) if k in PERSONAL_COLUMNS and v is not None else v for k, v in cols.items()]
     args += [
         index_terms(data.subject, data.content, data.location_text),
@@ -428,14 +457,14 @@ async def submit(
         registered_by or petitioner_account,
         category.default_org_unit_id,
         json.dumps(payload),
+        *idempotency.claim_args(attempt, 201, body.decode()),
     ]
-    if attempt is not None:
-        args += idempotency.claim_args(attempt, 201, body.decode())
     connection = session if isinstance(session, asyncpg.Connection) else await driver_connection(session)
-    inserted = await connection.fetchval(SUBMIT_SQL[attempt is not None], *args)
+    inserted = await connection.fetchval(SUBMIT_SQL, *args)
     if inserted is None:  # the key was claimed before: give back the first response
         assert attempt is not None
-        first = await idempotency.stored(connection, attempt)
+        async with tenant_statements(connection, tenant_id):
+            first = await idempotency.stored(connection, attempt)
         assert first.replay is not None
         return Submitted(None, "", first.replay[1].encode(), first.replay[0], replayed=True)
     return Submitted(petition, code, body)
@@ -453,34 +482,9 @@ _COLUMNS = [
 ]  # fmt: skip
 
 
-def _submit_sql(claiming: bool) -> str:
-    """The submission statement (asyncpg numbering): the petition's columns, then the search terms, the event id,
-    actor, unit and payload, then (``claiming``) the Idempotency-Key claim, which gates the inserts."""
-    n = len(_COLUMNS)
-    table = Petition.__table__
-    values = ", ".join(
-        # Base types only: a cast to varchar(n) would truncate silently where the insert refuses an oversize value.
-        f"${i + 1}::{table.c[c].type.compile(dialect=postgresql.dialect()).split('(')[0]}"
-        for i, c in enumerate(_COLUMNS)
-    )
-    received = _COLUMNS.index("received_at") + 1
-    return f"""
-    with {idempotency.claim_cte(n + 6) + "," if claiming else ""}
-    inserted as (
-      insert into petitions ({", ".join(_COLUMNS)}, search)
-      select {values}, to_tsvector('simple', ${n + 1}::text)
-      {"where exists (select from claimed)" if claiming else ""}
-      returning id
-    )
-    insert into journal (tenant_id, id, occurred_at, type, actor_id, petition_id, org_unit_id, payload)
-    select $1::uuid, ${n + 2}::uuid, ${received}::timestamptz, 'petition.submitted', ${n + 3}::uuid, inserted.id,
-           ${n + 4}::uuid, ${n + 5}::text::jsonb
-      from inserted
-    returning petition_id
-    """
-
-
-SUBMIT_SQL = {False: _submit_sql(False), True: _submit_sql(True)}
+# ``intake_petition``'s arguments: the petition's columns, then the search terms, the event id, actor, unit and
+# payload, then the Idempotency-Key's claim (``idempotency.claim_args``).
+SUBMIT_SQL = f"select intake_petition({', '.join(f'${i + 1}' for i in range(len(_COLUMNS) + 5 + 7))})"
 
 
 # --- reading --------------------------------------------------------------------------------------------------

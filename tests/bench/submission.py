@@ -283,6 +283,7 @@ async def seed(clients: int) -> list[str]:
                     role=identity.Role.petitioner,
                     display_name=None,
                     actor_id=None,
+                    must_change_password=False,  # as a self-registered petitioner
                 )
                 out.append(tokens.issue(identity.account_principal(account), account.token_version).access_token)
     finally:

@@ -7,7 +7,7 @@ other jobs); this one isolates the part the code controls and is steady on a bus
 app (``service.http.app.create_app``, every middleware, the embedded PostgreSQL as the application role) with ASGI
 calls — no HTTP server, no client — from 16 concurrent lanes, and reports the process CPU time per
 ``POST /api/v1/petitions`` (signed-in petitioner, named, Idempotency-Key), and the CPU time PostgreSQL's processes
-spent meanwhile, per submission: the minimum over the repeats.
+spent meanwhile (the benchmark's own server), per submission: the minimum over the repeats.
 ``BENCH_PROFILE=1`` also writes a cProfile of one repeat to ``.xinfang/bench/submission_cpu.pstats``.
 """
 
@@ -19,9 +19,9 @@ import json
 import os
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
+from tests.bench._cpu import postmaster_of, tree_cpu
 from tests.bench.submission import BODY, ROOT, bench_settings, seed
 
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "3000"))
@@ -29,20 +29,7 @@ REPEATS = int(os.environ.get("BENCH_REPEATS", "5"))
 LANES = 16
 
 
-def postgres_cpu() -> float:
-    """CPU seconds used so far by every PostgreSQL process on the machine (Linux ``/proc``)."""
-    total = 0
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and (entry / "cmdline").read_bytes().startswith(b"postgres"):
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                total += int(fields[11]) + int(fields[12])
-        except OSError:
-            continue
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-async def drive(tokens: list[str]) -> list[tuple[float, float]]:
+async def drive(tokens: list[str], postmaster: int) -> list[tuple[float, float]]:
     from service.http.app import create_app
 
     app = create_app()
@@ -72,6 +59,7 @@ async def drive(tokens: list[str]) -> list[tuple[float, float]]:
         }
         sent = False
         statuses: list[int] = []
+        bodies: list[bytes] = []
 
         async def receive() -> dict[str, Any]:
             nonlocal sent
@@ -84,9 +72,11 @@ async def drive(tokens: list[str]) -> list[tuple[float, float]]:
         async def send(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 statuses.append(message["status"])
+            elif message["type"] == "http.response.body" and statuses[-1] != 201:
+                bodies.append(message.get("body", b""))
 
         await app(scope, receive, send)  # type: ignore[arg-type]
-        assert statuses == [201], statuses
+        assert statuses == [201], (statuses, bodies)
 
     per_request: list[tuple[float, float]] = []
     async with app.lifespan():
@@ -102,10 +92,10 @@ async def drive(tokens: list[str]) -> list[tuple[float, float]]:
             profile = cProfile.Profile() if os.environ.get("BENCH_PROFILE") and repeat == 0 else None
             if profile:
                 profile.enable()
-            started, database = time.process_time(), postgres_cpu()
+            started, database = time.process_time(), tree_cpu(postmaster)
             await asyncio.gather(*(lane() for _ in range(LANES)))
             cpu = (time.process_time() - started) / REQUESTS
-            database = (postgres_cpu() - database) / REQUESTS
+            database = (tree_cpu(postmaster) - database) / REQUESTS
             if profile:
                 profile.disable()
                 out = ROOT / ".xinfang" / "bench" / "submission_cpu.pstats"
@@ -132,7 +122,7 @@ def main() -> int:
     import uvloop
 
     tokens = uvloop.run(seed(32))
-    repeats = uvloop.run(drive(tokens))
+    repeats = uvloop.run(drive(tokens, postmaster_of(url)))
     app, database = min(r[0] for r in repeats), min(r[1] for r in repeats)
     result = {
         "name": "submission_cpu",

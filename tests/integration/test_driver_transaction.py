@@ -1,6 +1,6 @@
-"""``Database.driver_transaction``: the asyncpg-level transaction of the intake hot path keeps the guarantees of a
-session's — the tenant context (row-level security), all-or-nothing, and a pool that never gets a connection back
-mid-transaction or with another tenant's context."""
+"""``Database.driver_transaction`` and ``intake_connection``: the asyncpg-level connections of the intake hot path
+keep the guarantees of a session's — the tenant context (row-level security), all-or-nothing, and a pool that never
+gets a connection back mid-transaction or with another tenant's context."""
 
 from __future__ import annotations
 
@@ -22,12 +22,18 @@ async def journal_count(db, tenant_id: uuid.UUID, subject_id: uuid.UUID) -> int:
 
 
 async def assert_pool_clean(db) -> None:
-    """Every pooled connection is idle, outside any transaction, and carries no tenant context."""
-    for _ in range(db.engine.pool.size() + 2):
-        async with db.engine.connect() as pooled:
-            raw = (await pooled.get_raw_connection()).driver_connection
+    """Every connection of the intake pool is idle, outside any transaction, and carries no tenant context."""
+    pool = await db._intake_pool()
+    held = []
+    try:
+        for _ in range(pool.get_max_size()):
+            raw = await pool.acquire(timeout=5)
+            held.append(raw)
             assert not raw.is_in_transaction()
             assert await raw.fetchval("select current_setting('app.tenant_id', true)") in (None, "")
+    finally:
+        for raw in held:
+            await pool.release(raw)
 
 
 INSERT = (
@@ -95,6 +101,19 @@ async def test_a_connection_lost_mid_transaction_is_discarded(db, make_tenant):
         async with db.driver_transaction(a.id) as connection:
             await connection.execute("select pg_terminate_backend(pg_backend_pid())")
     # The dead connection did not go back to the pool: the next transactions work.
-    for _ in range(db.engine.pool.size() + 2):
+    for _ in range((await db._intake_pool()).get_max_size() + 2):
         async with db.driver_transaction(a.id) as connection:
             assert await connection.fetchval("select current_setting('app.tenant_id')") == str(a.id)
+
+
+async def test_an_intake_connection_carries_no_tenant_context_between_statements(db, make_tenant):
+    """``intake_petition`` sets the context for its own statement only; the next statement on the same connection
+    sees none (so no other university's rows), and the function refuses to switch a transaction's university."""
+    a, b = await make_tenant(), await make_tenant()
+    async with db.intake_connection() as connection:
+        assert await connection.fetchval("select count(*) from accounts") == 0  # no context: nothing visible
+        await connection.execute(f"begin; select set_config('app.tenant_id', '{a.id}', true)")
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="another university"):
+            await connection.fetchval("select intake_petition(" + ", ".join(["$1"] + ["null"] * 43) + ")", b.id)
+        await connection.execute("rollback")
+        assert await connection.fetchval("select current_setting('app.tenant_id', true)") in (None, "")

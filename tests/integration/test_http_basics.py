@@ -24,7 +24,23 @@ async def test_health_ready_metrics(client):
     assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
     metrics = await client.get("/metrics")
     assert metrics.status_code == 200
-    assert "litestar_requests_total" in metrics.text or "xinfang" in metrics.text
+
+
+def _sample(text: str, prefix: str) -> float:
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(prefix))
+
+
+async def test_metrics_count_requests_by_route_template_and_status(client):
+    """The request middleware records each answer (refusals included) by route template, never by raw path."""
+    count = 'xinfang_requests_total{method="GET",route="/api/v1/petitions/{petition_id}",status="401"}'
+    latency = 'xinfang_request_duration_seconds_count{method="GET",route="/api/v1/petitions/{petition_id}"}'
+    before = (await client.get("/metrics")).text
+    for _ in range(3):
+        assert (await client.get(f"/api/v1/petitions/{uuid.uuid4()}")).status_code == 401
+    after = (await client.get("/metrics")).text
+    assert _sample(after, count) - _sample(before, count) == 3
+    assert _sample(after, latency) - _sample(before, latency) == 3
+    assert "/api/v1/petitions/0" not in after and "/api/v1/petitions/1" not in after
 
 
 async def test_every_response_carries_a_request_id(client):
