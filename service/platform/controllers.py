@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 import msgspec
 from litestar import Controller, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.response import File
 from sqlalchemy import select
 
-from service.http.deps import Caller, Input, Page
+from service.http.deps import Caller, Input, Page, Session
 from service.http.security import requires
+from service.platform import services
 from tenants import identity, paging, tenancy
 from tenants.errors import Invalid
 from tenants.identity import Role
@@ -82,6 +86,32 @@ class PlatformAccountOut(msgspec.Struct):
     email: str
     role: str
     province_code: str | None
+    active: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, a: identity.PlatformAccount) -> PlatformAccountOut:
+        return cls(a.id, a.email, a.role, a.province_code, a.active, a.created_at)
+
+
+class Offboarding(Input):
+    # The university's code (its slug), typed again: the one guard between a slip and a deleted university.
+    confirm: Annotated[str, msgspec.Meta(max_length=63)]
+
+
+class TenantOffboarded(msgspec.Struct):
+    tenant_id: uuid.UUID
+    slug: str
+    offboarded_at: datetime
+    # Rows deleted per table, equal to the rows in the archive.
+    rows: dict[str, int]
+    archive_sha256: str
+    # Where the operators find the archive, under the installation's data directory.
+    archive_file: str
+
+    @classmethod
+    def of(cls, o: services.Offboarded) -> TenantOffboarded:
+        return cls(o.tenant_id, o.slug, o.offboarded_at, o.rows, o.archive_sha256, o.archive_file)
 
 
 ADMIN = requires(Role.platform_admin)
@@ -146,6 +176,59 @@ class PlatformController(Controller):
         state.authenticator.keys.clear()
         return TenantOut.of(tenant)
 
+    @get(
+        "/tenants/{tenant_id:uuid}/archive",
+        summary="Export a university: everything of it as one archive (the .tar.gz of `xinfang tenant export`)",
+        opt={"produces": ("gzip",)},
+        **ADMIN,
+    )
+    async def export_archive(self, tenant_id: FromPath[uuid.UUID], state: State, principal: Caller) -> File:
+        async with state.db.transaction() as session:
+            slug = (await tenancy.get_tenant(session, tenant_id)).slug
+        archive = await services.export_to_temp(state.settings, tenant_id, services.actor_of(principal.subject_id))
+        return archive_file(archive, slug)
+
+    @post(
+        "/tenants/{tenant_id:uuid}/offboard",
+        summary="Offboard a university: export it, then delete all its rows (confirm with its code)",
+        status_code=200,
+        **ADMIN,
+    )
+    async def offboard(
+        self, tenant_id: FromPath[uuid.UUID], data: JSONBody[Offboarding], state: State, principal: Caller
+    ) -> TenantOffboarded:
+        done = await services.offboard(
+            state.db, state.settings, tenant_id, data.confirm, services.actor_of(principal.subject_id)
+        )
+        state.authenticator.tenants.clear()
+        state.authenticator.keys.clear()
+        return TenantOffboarded.of(done)
+
+    @get("/accounts", summary="List platform accounts (bureau viewers by province)", **ADMIN)
+    async def list_accounts(
+        self,
+        db_session: Session,
+        role: FromQuery[Role | None] = None,
+        province_code: Annotated[str | None, QueryParameter(pattern=r"^\d{6}$")] = None,
+        active: FromQuery[bool | None] = None,
+    ) -> list[PlatformAccountOut]:
+        rows = await services.list_platform_accounts(db_session, role=role, province_code=province_code, active=active)
+        return [PlatformAccountOut.of(a) for a in rows]
+
+    @post(
+        "/accounts/{account_id:uuid}/deactivate",
+        summary="Deactivate a platform account (its sessions and tokens end)",
+        status_code=200,
+        **ADMIN,
+    )
+    async def deactivate_account(
+        self, account_id: FromPath[uuid.UUID], db_session: Session, state: State, principal: Caller
+    ) -> PlatformAccountOut:
+        account = await services.deactivate_platform_account(db_session, account_id, actor_id=principal.subject_id)
+        state.authenticator.sessions.clear()
+        state.authenticator.keys.clear()  # the account's platform tokens
+        return PlatformAccountOut.of(account)
+
     @post("/accounts", summary="Create a platform admin or a bureau viewer", **ADMIN)
     async def create_account(self, data: JSONBody[PlatformAccountCreate], state: State) -> PlatformAccountOut:
         if data.role is Role.bureau_viewer and not (data.province_code and is_province(data.province_code)):
@@ -162,7 +245,17 @@ class PlatformController(Controller):
                 province_code=data.province_code,
                 must_change_password=True,  # issued by an admin: its owner chooses their own at first sign-in
             )
-        return PlatformAccountOut(account.id, account.email, account.role, account.province_code)
+        return PlatformAccountOut.of(account)
+
+
+def archive_file(archive: Path, slug: str) -> File:
+    """The archive as a download (streamed from disk), removed once sent."""
+    return File(
+        path=archive,
+        filename=services.archive_name(slug),
+        media_type="application/gzip",
+        background=BackgroundTask(services.discard, archive),
+    )
 
 
 def is_province(code: str) -> bool:
