@@ -14,6 +14,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import File
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.http.deps import Caller, Input, Page, Session
 from service.http.security import requires
@@ -123,19 +124,7 @@ class PlatformController(Controller):
 
     @post("/tenants", summary="Onboard a university (returns its first admin's one-time password)", **ADMIN)
     async def create_tenant(self, data: JSONBody[TenantCreate], state: State, principal: Caller) -> TenantCreated:
-        tenant_id = new_id()
-        async with state.db.transaction(tenant_id) as session:
-            tenant, admin, password = await tenancy.create_tenant(
-                session,
-                slug=data.slug,
-                name_zh=data.name_zh,
-                name_en=data.name_en,
-                province_code=data.province_code,
-                timezone=data.timezone,
-                admin_email=data.admin_email,
-                actor_id=principal.subject_id,
-            )
-        return TenantCreated(TenantOut.of(tenant), AdminCredential(admin.email, password))
+        return await onboard(state, data, principal.subject_id)
 
     @get("/tenants", summary="List universities", **ADMIN)
     async def list_tenants(
@@ -159,22 +148,11 @@ class PlatformController(Controller):
 
     @post("/tenants/{tenant_id:uuid}/suspend", summary="Suspend a university", status_code=200, **ADMIN)
     async def suspend(self, tenant_id: FromPath[uuid.UUID], state: State, principal: Caller) -> TenantOut:
-        return await self._set_status(state, tenant_id, TenantStatus.suspended, principal)
+        return await change_status(state, tenant_id, TenantStatus.suspended, principal.subject_id)
 
     @post("/tenants/{tenant_id:uuid}/reactivate", summary="Reactivate a university", status_code=200, **ADMIN)
     async def reactivate(self, tenant_id: FromPath[uuid.UUID], state: State, principal: Caller) -> TenantOut:
-        return await self._set_status(state, tenant_id, TenantStatus.active, principal)
-
-    @staticmethod
-    async def _set_status(
-        state: State, tenant_id: FromPath[uuid.UUID], status: TenantStatus, principal: Caller
-    ) -> TenantOut:
-        async with state.db.transaction(tenant_id) as session:
-            tenant = await tenancy.get_tenant(session, tenant_id)
-            await tenancy.set_status(session, tenant, status, actor_id=principal.subject_id)
-        state.authenticator.tenants.clear()
-        state.authenticator.keys.clear()
-        return TenantOut.of(tenant)
+        return await change_status(state, tenant_id, TenantStatus.active, principal.subject_id)
 
     @get(
         "/tenants/{tenant_id:uuid}/archive",
@@ -197,12 +175,7 @@ class PlatformController(Controller):
     async def offboard(
         self, tenant_id: FromPath[uuid.UUID], data: JSONBody[Offboarding], state: State, principal: Caller
     ) -> TenantOffboarded:
-        done = await services.offboard(
-            state.db, state.settings, tenant_id, data.confirm, services.actor_of(principal.subject_id)
-        )
-        state.authenticator.tenants.clear()
-        state.authenticator.keys.clear()
-        return TenantOffboarded.of(done)
+        return TenantOffboarded.of(await offboard_university(state, tenant_id, data.confirm, principal.subject_id))
 
     @get("/accounts", summary="List platform accounts (bureau viewers by province)", **ADMIN)
     async def list_accounts(
@@ -224,28 +197,80 @@ class PlatformController(Controller):
     async def deactivate_account(
         self, account_id: FromPath[uuid.UUID], db_session: Session, state: State, principal: Caller
     ) -> PlatformAccountOut:
-        account = await services.deactivate_platform_account(db_session, account_id, actor_id=principal.subject_id)
-        state.authenticator.sessions.clear()
-        state.authenticator.keys.clear()  # the account's platform tokens
-        return PlatformAccountOut.of(account)
+        return await deactivate_account(state, db_session, account_id, principal.subject_id)
 
     @post("/accounts", summary="Create a platform admin or a bureau viewer", **ADMIN)
     async def create_account(self, data: JSONBody[PlatformAccountCreate], state: State) -> PlatformAccountOut:
-        if data.role is Role.bureau_viewer and not (data.province_code and is_province(data.province_code)):
-            raise Invalid(
-                "a bureau viewer needs a province",
-                errors=[{"field": "province_code", "message": "a GB/T 2260 province code such as 440000"}],
-            )
-        async with state.db.transaction() as session:
-            account = await identity.create_platform_account(
-                session,
-                email=data.email,
-                password=data.password,
-                role=data.role,
-                province_code=data.province_code,
-                must_change_password=True,  # issued by an admin: its owner chooses their own at first sign-in
-            )
-        return PlatformAccountOut.of(account)
+        return await create_platform_account(state, data)
+
+
+# --- what the API and the console both do --------------------------------------------------------------------
+
+
+async def onboard(state: State, data: TenantCreate, actor_id: uuid.UUID | None) -> TenantCreated:
+    """Create a university and its first admin (whose one-time password is in the answer)."""
+    tenant_id = new_id()
+    async with state.db.transaction(tenant_id) as session:
+        tenant, admin, password = await tenancy.create_tenant(
+            session,
+            slug=data.slug,
+            name_zh=data.name_zh,
+            name_en=data.name_en,
+            province_code=data.province_code,
+            timezone=data.timezone,
+            admin_email=data.admin_email,
+            actor_id=actor_id,
+        )
+    return TenantCreated(TenantOut.of(tenant), AdminCredential(admin.email, password))
+
+
+async def change_status(
+    state: State, tenant_id: uuid.UUID, status: TenantStatus, actor_id: uuid.UUID | None
+) -> TenantOut:
+    """Suspend or reactivate a university; this process forgets its cached status and keys at once."""
+    async with state.db.transaction(tenant_id) as session:
+        tenant = await tenancy.get_tenant(session, tenant_id)
+        await tenancy.set_status(session, tenant, status, actor_id=actor_id)
+    state.authenticator.tenants.clear()
+    state.authenticator.keys.clear()
+    return TenantOut.of(tenant)
+
+
+async def offboard_university(
+    state: State, tenant_id: uuid.UUID, confirm: str, actor_id: uuid.UUID | None
+) -> services.Offboarded:
+    done = await services.offboard(state.db, state.settings, tenant_id, confirm, services.actor_of(actor_id))
+    state.authenticator.tenants.clear()
+    state.authenticator.keys.clear()
+    return done
+
+
+async def deactivate_account(
+    state: State, session: AsyncSession, account_id: uuid.UUID, actor_id: uuid.UUID | None
+) -> PlatformAccountOut:
+    account = await services.deactivate_platform_account(session, account_id, actor_id=actor_id)
+    state.authenticator.sessions.clear()
+    state.authenticator.keys.clear()  # the account's platform tokens
+    return PlatformAccountOut.of(account)
+
+
+async def create_platform_account(state: State, data: PlatformAccountCreate) -> PlatformAccountOut:
+    """A platform admin, or a bureau viewer of one province; its password is to be changed at first sign-in."""
+    if data.role is Role.bureau_viewer and not (data.province_code and is_province(data.province_code)):
+        raise Invalid(
+            "a bureau viewer needs a province",
+            errors=[{"field": "province_code", "message": "a GB/T 2260 province code such as 440000"}],
+        )
+    async with state.db.transaction() as session:
+        account = await identity.create_platform_account(
+            session,
+            email=data.email,
+            password=data.password,
+            role=data.role,
+            province_code=data.province_code,
+            must_change_password=True,  # issued by an admin: its owner chooses their own at first sign-in
+        )
+    return PlatformAccountOut.of(account)
 
 
 def archive_file(archive: Path, slug: str) -> File:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
 import psycopg
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession

@@ -192,4 +192,3 @@ async def test_an_admin_cannot_deactivate_their_own_account(client, db):
         token = await identity.create_platform_token(session, account, "tests")
     r = await client.post(f"/api/v1/platform/accounts/{account.id}/deactivate", headers=auth(token))
     assert_problem(r, 409, "own-account")
-
