@@ -22,13 +22,13 @@ from litestar.datastructures import State
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromPath
 from litestar.response import File, Redirect, Template
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth import controllers as auth
 from service.console import i18n, pages
 from service.console.session import PENDING_OK, GoTo, cleared_cookie, session_cookie
-from service.console.views import form_values
+from service.console.views import form_values, page_url
 from service.http.deps import Caller, Session
 from service.http.security import principal_of
 from service.platform import controllers as api
@@ -189,6 +189,7 @@ async def _tenant_page(
         request,
         "platform_tenant.html",
         status_code=status_code,
+        zone=tenant.zone,  # the university's own times in its zone
         tenant=tenant,
         counts=counts,
         counted=services.COUNTED,
@@ -231,6 +232,10 @@ class PlatformController(Controller):
         query = select(Tenant)
         if status in TenantStatus.__members__:
             query = query.where(Tenant.status == status)
+        q = (request.query_params.get("q") or "").strip()[:100]
+        if q:
+            like = f"%{q.replace('%', '').replace('_', '')}%"
+            query = query.where(or_(Tenant.slug.ilike(like), Tenant.name_zh.ilike(like), Tenant.name_en.ilike(like)))
         cursor = request.query_params.get("cursor") or None
         async with state.db.transaction() as session:
             rows, after = await paging.keyset(session, query, Tenant.slug, after=cursor, limit=PAGE_SIZE)
@@ -243,9 +248,11 @@ class PlatformController(Controller):
             counts=counts,
             counted=services.COUNTED,
             province_of=lambda code: province_name(lang, code),
+            created=lambda u: pages.local_time(u.zone)(u.created_at),  # each in its university's zone
             status=status,
             statuses=list(TenantStatus.__members__),
-            next_url=f"{HOME}?cursor={after}" + (f"&status={status}" if status else "") if after else None,
+            q=q,
+            next_url=page_url(HOME, {"status": status, "q": q}, cursor=after) if after else None,
             changed=bool(request.query_params.get("changed")),
         )
 

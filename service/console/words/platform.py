@@ -15,6 +15,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "platform.tenants_title": ("高校", "Universities"),
     "platform.none": ("没有符合条件的高校。", "No university matches."),
+    "platform.search": ("学校代码或名称", "Code or name"),
     "platform.next": ("下一页", "Next page"),
     "platform.name": ("名称", "Name"),
     "platform.status": ("状态", "Status"),

@@ -191,3 +191,15 @@ async def test_bureau_accounts_per_province_created_and_deactivated(web, db, cli
     assert (await client.get("/api/v1/auth/me", headers=viewer.headers)).status_code == 401
     r = await b.get(r.headers["location"])
     assert "已停用" in r.text
+
+
+async def test_times_are_shown_in_each_university_s_zone(web, db, client, platform_token, make_tenant):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    b = await _signed_in(web, db)
+    t = await make_tenant(timezone="Asia/Urumqi")
+    created = (await client.get(f"/api/v1/platform/tenants/{t.id}", headers=auth(platform_token))).json()["created_at"]
+    local = datetime.fromisoformat(created).astimezone(ZoneInfo("Asia/Urumqi")).strftime("%Y-%m-%d %H:%M")
+    assert local in (await b.get(f"/console/platform/tenants/{t.id}")).text
+    assert local in (await b.get("/console/platform", params={"q": t.slug})).text
