@@ -21,7 +21,10 @@ The platform path here is an explicit privileged connection (``XINFANG_DATABASE_
 the migration only), not a SECURITY DEFINER function callable by the application role: offboarding deletes a
 whole university including its append-only journal, and that power should not be one bug away from the
 internet-facing role. Inside it, the work runs as the owner role with the tenant's context set, so row-level
-security (forced on the owner too) still confines every statement to the one university.
+security (forced on the owner too) still confines every statement to the one university. The platform API's
+export and offboarding (``service.platform.services``, platform admins only; offboarding also needs the slug typed
+again) open this same connection from the API process, which holds the privileged URL for the broker already;
+their journal rows name the platform account (``actor``).
 """
 
 from __future__ import annotations
