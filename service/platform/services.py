@@ -94,6 +94,10 @@ def _offboard(settings: Settings, tenant_id: uuid.UUID, confirm: str, actor: str
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     archive = folder / f"{tenant_id}.tar.gz"
     with _privileged(settings) as conn:
+        # One offboarding of a university at a time (a double click, a retry while the first still runs): the
+        # second waits, then finds the university gone, and the first's archive is never overwritten.
+        lock = "select pg_advisory_lock(hashtextextended(%s, 0))"
+        conn.execute(lock, (f"offboard:{tenant_id}",))
         try:
             tenant_archive.offboard_tenant(
                 conn, str(tenant_id), archive, data_key=settings.data_key_bytes, confirm=confirm, actor=actor
@@ -101,6 +105,8 @@ def _offboard(settings: Settings, tenant_id: uuid.UUID, confirm: str, actor: str
         except tenant_archive.ArchiveError as exc:
             # Nothing was deleted: a university that changed during the export is rolled back whole.
             raise Conflict(str(exc), code="offboarding-interrupted") from None
+        finally:
+            conn.execute("select pg_advisory_unlock(hashtextextended(%s, 0))", (f"offboard:{tenant_id}",))
 
 
 async def _offboarded(session: AsyncSession, tenant_id: uuid.UUID) -> Offboarded | None:
@@ -151,7 +157,14 @@ async def offboard(db: Database, settings: Settings, tenant_id: uuid.UUID, confi
         return done
     if confirm != tenant.slug:
         raise _refuse_confirmation(tenant.slug)
-    await asyncio.to_thread(_offboard, settings, tenant_id, confirm, actor)
+    try:
+        await asyncio.to_thread(_offboard, settings, tenant_id, confirm, actor)
+    except Conflict:
+        async with db.transaction() as session:
+            done = await _offboarded(session, tenant_id)
+        if done is None:
+            raise
+        return done  # a concurrent request offboarded it first
     async with db.transaction() as session:
         done = await _offboarded(session, tenant_id)
     assert done is not None  # recorded in the deleting transaction

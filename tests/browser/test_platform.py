@@ -119,13 +119,14 @@ async def test_a_platform_admin_runs_the_universities_and_the_bureau_accounts(
     await expect(admin.get_by_role("status")).to_have_text("教育厅账号已创建。")
     await expect(admin.locator("#bureau-accounts")).to_contain_text(bureau)
     await check(admin, "console-platform-bureau")
-    login = httpx.post(f"{url}/api/v1/auth/login", json={"email": bureau, "password": "bureau-password-1"}, timeout=30)
+    api = httpx.AsyncClient(base_url=url, headers=platform_headers, timeout=30)
+    login = await api.post("/api/v1/auth/login", json={"email": bureau, "password": "bureau-password-1"})
     assert login.status_code == 200 and login.json()["password_change_required"] is True
 
     # Offboard a second university: a wrong code is refused, the right one deletes it.
     other = f"u-{uuid.uuid4().hex[:8]}"
-    r = httpx.post(
-        f"{url}/api/v1/platform/tenants",
+    r = await api.post(
+        "/api/v1/platform/tenants",
         json={
             "slug": other,
             "name_zh": "待注销学院",
@@ -133,8 +134,6 @@ async def test_a_platform_admin_runs_the_universities_and_the_bureau_accounts(
             "province_code": "440000",
             "admin_email": f"admin@{other}.edu.cn",
         },
-        headers=platform_headers,
-        timeout=30,
     )
     assert r.status_code == 201, r.text
     other_id = r.json()["tenant"]["id"]
@@ -144,12 +143,12 @@ async def test_a_platform_admin_runs_the_universities_and_the_bureau_accounts(
     await admin.get_by_role("button", name="注销并删除").click()
     await expect(admin.locator("#problems")).to_contain_text("与学校代码不一致，未做任何更改。")
     await check(admin, "console-platform-offboard-refused")
-    assert httpx.get(f"{url}/api/v1/platform/tenants/{other_id}", headers=platform_headers).status_code == 200
+    assert (await api.get(f"/api/v1/platform/tenants/{other_id}")).status_code == 200
     await admin.get_by_label(f"请输入学校代码 {other} 以确认").fill(other)
     await admin.get_by_role("button", name="注销并删除").click()
     await expect(admin.get_by_role("heading", name="高校已注销")).to_be_visible()
     await check(admin)
-    assert httpx.get(f"{url}/api/v1/platform/tenants/{other_id}", headers=platform_headers).status_code == 404
+    assert (await api.get(f"/api/v1/platform/tenants/{other_id}")).status_code == 404
     # The first university is untouched.
     await admin.get_by_role("link", name="高校", exact=True).first.click()
     await admin.fill("#q", "u-")
@@ -157,3 +156,4 @@ async def test_a_platform_admin_runs_the_universities_and_the_bureau_accounts(
     await expect(admin.get_by_role("link", name=slug)).to_be_visible()
     await expect(admin.get_by_role("link", name=other)).to_have_count(0)
     await check(admin)
+    await api.aclose()

@@ -192,3 +192,24 @@ async def test_an_admin_cannot_deactivate_their_own_account(client, db):
         token = await identity.create_platform_token(session, account, "tests")
     r = await client.post(f"/api/v1/platform/accounts/{account.id}/deactivate", headers=auth(token))
     assert_problem(r, 409, "own-account")
+
+
+async def test_two_offboardings_at_once_delete_once_and_answer_alike(
+    client, platform_token, make_tenant, superuser, settings
+):
+    import asyncio
+
+    t = await make_tenant()
+    url, h = f"/api/v1/platform/tenants/{t.id}/offboard", auth(platform_token)
+    first, second = await asyncio.gather(
+        client.post(url, json={"confirm": t.slug}, headers=h), client.post(url, json={"confirm": t.slug}, headers=h)
+    )
+    assert (first.status_code, second.status_code) == (200, 200), (first.text, second.text)
+    assert first.json() == second.json()
+    # The kept archive is the one the offboarding recorded (the second request did not overwrite it).
+    kept = Path(settings.data_dir) / first.json()["archive_file"]
+    assert tenant_archive.file_sha256(kept) == first.json()["archive_sha256"]
+    offboarded = superuser.execute(
+        "select count(*) from platform_journal where university_id = %s and type = 'tenant.offboarded'", (t.id,)
+    ).fetchone()
+    assert offboarded == (1,)
