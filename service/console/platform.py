@@ -290,10 +290,7 @@ class PlatformController(Controller):
 
     @get("/tenants/{tenant_id:uuid}/archive")
     async def archive(self, state: State, principal: Caller, tenant_id: FromPath[uuid.UUID]) -> File:
-        async with state.db.transaction() as session:
-            slug = (await tenancy.get_tenant(session, tenant_id)).slug
-        path = await services.export_to_temp(state.settings, tenant_id, services.actor_of(principal.subject_id))
-        response = api.archive_file(path, slug)
+        response = await api.download_archive(state, tenant_id, principal.subject_id)
         response.headers.update({k: v for k, v in pages.SECURITY_HEADERS.items() if k != "Content-Security-Policy"})
         return response
 

@@ -20,7 +20,7 @@ from service.http.deps import Caller, Input, Page, Session
 from service.http.security import requires
 from service.platform import services
 from tenants import identity, paging, tenancy
-from tenants.errors import Invalid
+from tenants.errors import Invalid, NotFound
 from tenants.identity import Role
 from tenants.ids import new_id
 from tenants.provinces import is_valid_code
@@ -156,15 +156,13 @@ class PlatformController(Controller):
 
     @get(
         "/tenants/{tenant_id:uuid}/archive",
-        summary="Export a university: everything of it as one archive (the .tar.gz of `xinfang tenant export`)",
+        summary="Export a university as one archive (the .tar.gz of `xinfang tenant export`); once offboarded, the "
+        "archive its offboarding kept",
         opt={"produces": ("gzip",)},
         **ADMIN,
     )
     async def export_archive(self, tenant_id: FromPath[uuid.UUID], state: State, principal: Caller) -> File:
-        async with state.db.transaction() as session:
-            slug = (await tenancy.get_tenant(session, tenant_id)).slug
-        archive = await services.export_to_temp(state.settings, tenant_id, services.actor_of(principal.subject_id))
-        return archive_file(archive, slug)
+        return await download_archive(state, tenant_id, principal.subject_id)
 
     @post(
         "/tenants/{tenant_id:uuid}/offboard",
@@ -273,13 +271,26 @@ async def create_platform_account(state: State, data: PlatformAccountCreate) -> 
     return PlatformAccountOut.of(account)
 
 
-def archive_file(archive: Path, slug: str) -> File:
-    """The archive as a download (streamed from disk), removed once sent."""
+async def download_archive(state: State, tenant_id: uuid.UUID, actor_id: uuid.UUID | None) -> File:
+    """A university's archive, exported now; for a university offboarded here, the archive its offboarding kept."""
+    async with state.db.transaction() as session:
+        tenant = await session.get(Tenant, tenant_id)
+    if tenant is None:
+        kept = await services.kept_archive(state.db, state.settings, tenant_id)
+        if kept is None:
+            raise NotFound("no such university")
+        return archive_file(*kept, temporary=False)
+    archive = await services.export_to_temp(state.settings, tenant_id, services.actor_of(actor_id))
+    return archive_file(archive, tenant.slug)
+
+
+def archive_file(archive: Path, slug: str, *, temporary: bool = True) -> File:
+    """The archive as a download (streamed from disk); a temporary one is removed once sent."""
     return File(
         path=archive,
         filename=services.archive_name(slug),
         media_type="application/gzip",
-        background=BackgroundTask(services.discard, archive),
+        background=BackgroundTask(services.discard, archive) if temporary else None,
     )
 
 

@@ -132,6 +132,17 @@ async def _offboarded(session: AsyncSession, tenant_id: uuid.UUID) -> Offboarded
     )
 
 
+async def kept_archive(db: Database, settings: Settings, tenant_id: uuid.UUID) -> tuple[Path, str] | None:
+    """The archive an offboarding kept (its path and the university's slug), if the university was offboarded
+    here and the file is still in the data directory."""
+    async with db.transaction() as session:
+        done = await _offboarded(session, tenant_id)
+    if done is None:
+        return None
+    path = Path(settings.data_dir) / done.archive_file
+    return (path, done.slug) if path.is_file() else None
+
+
 def _refuse_confirmation(slug: str) -> Invalid:
     return Invalid(
         "the confirmation does not match the university's code",

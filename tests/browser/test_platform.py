@@ -147,7 +147,12 @@ async def test_a_platform_admin_runs_the_universities_and_the_bureau_accounts(
     await admin.get_by_label(f"请输入学校代码 {other} 以确认").fill(other)
     await admin.get_by_role("button", name="注销并删除").click()
     await expect(admin.get_by_role("heading", name="高校已注销")).to_be_visible()
-    await check(admin)
+    await check(admin, "console-platform-offboarded")
+    async with admin.expect_download() as download_info:
+        await admin.get_by_role("link", name="下载档案").click()
+    kept = tmp_path / "kept.tar.gz"
+    await (await download_info.value).save_as(kept)
+    assert [row["slug"] for row in archive_tables(kept)["tenants"]] == [other]
     assert (await api.get(f"/api/v1/platform/tenants/{other_id}")).status_code == 404
     # The first university is untouched.
     await admin.get_by_role("link", name="高校", exact=True).first.click()

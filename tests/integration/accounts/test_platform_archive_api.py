@@ -98,6 +98,11 @@ async def test_offboarding_needs_the_typed_code_deletes_everything_once_and_answ
     ).fetchone()
     assert offboarded == (1,)
     assert_problem(await client.get(f"/api/v1/platform/tenants/{t.id}", headers=h), 404)
+    # Its archive stays downloadable: the one the offboarding kept, byte for byte.
+    r = await client.get(f"/api/v1/platform/tenants/{t.id}/archive", headers=h)
+    assert r.status_code == 200 and r.content == kept.read_bytes()
+    assert f'filename="{t.slug}.tar.gz"' in r.headers["content-disposition"]
+    assert kept.exists()  # served, not removed
     assert_problem(
         await client.post(f"/api/v1/platform/tenants/{uuid.uuid4()}/offboard", json={"confirm": "x"}, headers=h), 404
     )

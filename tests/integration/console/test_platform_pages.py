@@ -156,6 +156,11 @@ async def test_suspend_reactivate_download_and_offboard_with_the_typed_code(
     assert sha
     assert (Path(settings.data_dir) / "archives" / f"{t.id}.tar.gz").exists()
     assert (await b.get(page)).status_code == 404
+    kept = await b.get(f"{page}/archive")
+    assert (
+        kept.status_code == 200
+        and kept.content == (Path(settings.data_dir) / "archives" / f"{t.id}.tar.gz").read_bytes()
+    )
     # A second post (a double click, a reload) shows the same offboarding.
     r = await b.post(f"{page}/offboard", {"confirm": t.slug})
     assert r.status_code == 200 and sha.group(1) in r.text
