@@ -7,6 +7,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "platform.nav.tenants": ("高校", "Universities"),
     "platform.nav.bureau": ("教育厅账号", "Bureau accounts"),
     "platform.login_title": ("平台管理员登录", "Platform administrator sign-in"),
+    "platform.login_link": ("平台管理员由此登录", "Platform administrators: sign in here"),
     "platform.login_staff": ("高校工作人员请由此登录", "University staff: sign in here"),
     "platform.login_bad": ("邮箱或密码不正确。", "The email or password is wrong."),
     "platform.login_not_admin": (

@@ -39,6 +39,7 @@ async def test_a_platform_admin_signs_in_without_a_university_and_out_again(web,
     b: Browser = web()
     r = await b.get("/console/platform")
     assert r.status_code == 303 and r.headers["location"] == "/console/platform/login"
+    assert 'href="/console/platform/login"' in (await b.get("/console/login")).text
     email, password = await _platform_admin(db)
     await b.get("/console/platform/login")
     r = await b.post("/console/platform/login", {"email": email, "password": "wrong-password-1"})
