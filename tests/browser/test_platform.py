@@ -37,7 +37,9 @@ def _platform_admin() -> tuple[str, str]:
 
 async def _sign_in(browser: Browser, url: str) -> Page:
     page = await (await browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})).new_page()
-    await page.goto(f"{url}/console/platform/login")
+    await page.goto(f"{url}/console/login")
+    await page.get_by_role("link", name="平台管理员由此登录").click()
+    await expect(page.get_by_role("heading", name="平台管理员登录")).to_be_visible()
     await check(page)
     email, password = _platform_admin()
     await page.fill("#email", email)
@@ -161,4 +163,9 @@ async def test_a_platform_admin_runs_the_universities_and_the_bureau_accounts(
     await expect(admin.get_by_role("link", name=slug)).to_be_visible()
     await expect(admin.get_by_role("link", name=other)).to_have_count(0)
     await check(admin)
+    # In English too.
+    await admin.get_by_role("link", name="English").click()
+    await expect(admin.get_by_role("heading", name="Universities")).to_be_visible()
+    await expect(admin.get_by_role("link", name="Onboard a university")).to_be_visible()
+    await check(admin, "console-platform-en")
     await api.aclose()
