@@ -17,6 +17,7 @@ from service.console.command import CommandController
 from service.console.incidents import IncidentController, MyTasksController, WarningPageController
 from service.console.notifications import NotificationPageController
 from service.console.office import OfficeController
+from service.console.platform import PlatformController, PlatformLoginController
 from service.console.session import ConsoleSession
 from service.console.staff import StaffController
 from service.console.student import StudentController
@@ -53,6 +54,8 @@ def routers(settings: Settings) -> list[Router]:
             NotificationPageController,
             StudentController,
             OfficeController,  # petition office
+            PlatformLoginController,  # platform admins
+            PlatformController,
         ],
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf), ConsoleSession()],
         # Forms are url-encoded or multipart: the API's JSON-only media check does not apply here.

@@ -48,6 +48,7 @@ RENDITIONS: dict[str, str] = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv",
+    "gzip": "application/gzip",
     "parquet": "application/vnd.apache.parquet",
     "text": "text/plain",
     "jpeg": "image/jpeg",

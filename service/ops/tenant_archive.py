@@ -21,7 +21,10 @@ The platform path here is an explicit privileged connection (``XINFANG_DATABASE_
 the migration only), not a SECURITY DEFINER function callable by the application role: offboarding deletes a
 whole university including its append-only journal, and that power should not be one bug away from the
 internet-facing role. Inside it, the work runs as the owner role with the tenant's context set, so row-level
-security (forced on the owner too) still confines every statement to the one university.
+security (forced on the owner too) still confines every statement to the one university. The platform API's
+export and offboarding (``service.platform.services``, platform admins only; offboarding also needs the slug typed
+again) open this same connection from the API process, which holds the privileged URL for the broker already;
+their journal rows name the platform account (``actor``).
 """
 
 from __future__ import annotations
@@ -101,10 +104,13 @@ def _actor(conn: psycopg.Connection) -> str:
     return f"{login} (os user {getpass.getuser()})"[:200]
 
 
-def _journal(conn: psycopg.Connection, event: str, tenant_id: uuid.UUID, payload: dict[str, Any]) -> None:
+def _journal(
+    conn: psycopg.Connection, event: str, tenant_id: uuid.UUID, payload: dict[str, Any], actor: str | None = None
+) -> None:
+    """A platform journal row; ``actor`` names who asked (a platform account through the API), else the login."""
     conn.execute(
         "insert into platform_journal (id, type, university_id, actor, payload) values (%s, %s, %s, %s, %s)",
-        (new_id(), event, tenant_id, _actor(conn), json.dumps(payload)),
+        (new_id(), event, tenant_id, (actor or _actor(conn))[:200], json.dumps(payload)),
     )
 
 
@@ -131,7 +137,9 @@ def _copy_out(conn: psycopg.Connection, query: sql.Composable, path: Path) -> st
     return digest.hexdigest()
 
 
-def export_tenant(conn: psycopg.Connection, tenant: str, archive: Path, *, data_key: bytes) -> dict[str, Any]:
+def export_tenant(
+    conn: psycopg.Connection, tenant: str, archive: Path, *, data_key: bytes, actor: str | None = None
+) -> dict[str, Any]:
     """Write every row of one university (id or slug) to ``archive``; returns the manifest.
 
     ``conn`` is a privileged connection in autocommit mode; the export reads one consistent snapshot.
@@ -193,7 +201,11 @@ def export_tenant(conn: psycopg.Connection, tenant: str, archive: Path, *, data_
         partial.chmod(0o600)
         partial.replace(archive)
     _record(
-        conn, "tenant.exported", tenant_id, {"slug": slug, "rows": _counts(manifest), "sha256": file_sha256(archive)}
+        conn,
+        "tenant.exported",
+        tenant_id,
+        {"slug": slug, "rows": _counts(manifest), "sha256": file_sha256(archive)},
+        actor,
     )
     return manifest
 
@@ -202,10 +214,12 @@ def _counts(manifest: dict[str, Any]) -> dict[str, int]:
     return {e["name"]: e["rows"] for e in manifest["tables"]}
 
 
-def _record(conn: psycopg.Connection, event: str, tenant_id: uuid.UUID, payload: dict[str, Any]) -> None:
+def _record(
+    conn: psycopg.Connection, event: str, tenant_id: uuid.UUID, payload: dict[str, Any], actor: str | None
+) -> None:
     with conn.transaction():
         conn.execute(sql.SQL("set local role {}").format(sql.Identifier(OWNER_ROLE)))
-        _journal(conn, event, tenant_id, payload)
+        _journal(conn, event, tenant_id, payload, actor)
 
 
 def file_sha256(path: Path) -> str:
@@ -329,7 +343,7 @@ def _copy_in(conn: psycopg.Connection, table: Table, data: IO[bytes], sha256: st
 
 
 def offboard_tenant(
-    conn: psycopg.Connection, tenant: str, archive: Path, *, data_key: bytes, confirm: str
+    conn: psycopg.Connection, tenant: str, archive: Path, *, data_key: bytes, confirm: str, actor: str | None = None
 ) -> dict[str, int]:
     """Export the university to ``archive``, then delete all its rows; returns rows deleted per table.
 
@@ -339,7 +353,7 @@ def offboard_tenant(
     tenant_id, slug = _find_tenant(conn, tenant)
     if confirm != slug:
         raise ArchiveError(f"confirm the offboarding by repeating the slug {slug!r}")
-    manifest = export_tenant(conn, str(tenant_id), archive, data_key=data_key)
+    manifest = export_tenant(conn, str(tenant_id), archive, data_key=data_key, actor=actor)
     archived = _counts(manifest)
     deleted: dict[str, int] = {}
     with conn.transaction():
@@ -358,5 +372,6 @@ def offboard_tenant(
             "tenant.offboarded",
             tenant_id,
             {"slug": slug, "rows": deleted, "archive_sha256": file_sha256(archive)},
+            actor,
         )
     return deleted

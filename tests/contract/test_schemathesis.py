@@ -41,7 +41,10 @@ ROLES: dict[str, list[str]] = {
         r"^/api/v1/(auth/(login|logout|password)|t/\{slug\}/(categories|petitions))$",
         r"^/api/v1/org/units(/\{unit_id\})?$",
     ],
-    "platform_admin": [r"^/api/v1/platform/tenants(/\{tenant_id\})?$"],
+    "platform_admin": [
+        r"^/api/v1/platform/tenants(/\{tenant_id\}(/archive|/offboard)?)?$",
+        r"^/api/v1/platform/accounts(/\{account_id\}/deactivate)?$",
+    ],
 }
 
 
