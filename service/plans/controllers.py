@@ -122,6 +122,53 @@ class ReadinessOut(msgspec.Struct):
     report: readiness.Readiness
 
 
+class PersonRef(msgspec.Struct):
+    id: uuid.UUID
+    name_zh: str
+    name_en: str | None
+
+
+class PersonCompliance(msgspec.Struct):
+    person_id: uuid.UUID
+    name_zh: str
+    name_en: str | None
+    groups: list[str]
+    last_trained_on: dt.date | None
+    due_on: dt.date | None
+    overdue: bool
+
+
+class ComplianceOut(msgspec.Struct):
+    """Training compliance with every person named (``overdue`` keeps the ids, ``overdue_people`` names them)."""
+
+    as_of: dt.date
+    training_every_days: int
+    drill_every_days: int
+    people: list[PersonCompliance]
+    overdue: list[uuid.UUID]
+    overdue_people: list[PersonRef]
+    drill: training.DrillStatus
+
+    @classmethod
+    def of(cls, c: training.Compliance, people: dict[uuid.UUID, Any]) -> ComplianceOut:
+        def names(pid: uuid.UUID) -> tuple[str, str | None]:
+            p = people.get(pid)
+            return (p.name_zh, p.name_en) if p is not None else ("", None)
+
+        return cls(
+            c.as_of,
+            c.training_every_days,
+            c.drill_every_days,
+            [
+                PersonCompliance(s.person_id, *names(s.person_id), s.groups, s.last_trained_on, s.due_on, s.overdue)
+                for s in c.people
+            ],
+            c.overdue,
+            [PersonRef(pid, *names(pid)) for pid in c.overdue],
+            c.drill,
+        )
+
+
 class TrainingOut(msgspec.Struct):
     id: uuid.UUID
     held_on: dt.date
@@ -294,8 +341,9 @@ class TrainingController(Controller):
     @get("/compliance", summary="Who is overdue for training; whether the drill cadence is met", **READ)
     async def compliance(
         self, db_session: Session, principal: Caller, as_of: FromQuery[dt.date | None] = None
-    ) -> training.Compliance:
-        return await services.training_compliance(db_session, as_of=as_of or await _today(db_session, principal))
+    ) -> ComplianceOut:
+        found = await services.training_compliance(db_session, as_of=as_of or await _today(db_session, principal))
+        return ComplianceOut.of(found, await services.people_named(db_session, [p.person_id for p in found.people]))
 
 
 async def _training_out(db_session: Session, rows: list[training.TrainingSession]) -> list[TrainingOut]:
