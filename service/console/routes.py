@@ -16,10 +16,13 @@ from service.console.account import AccountController
 from service.console.command import CommandController
 from service.console.incidents import IncidentController, MyTasksController, WarningPageController
 from service.console.notifications import NotificationPageController
+from service.console.materials import MaterialPageController
 from service.console.office import OfficeController
+from service.console.plan import PlanPageController
 from service.console.session import ConsoleSession
 from service.console.staff import StaffController
 from service.console.student import StudentController
+from service.console.webhooks import WebhookPageController
 from tenants.settings import Settings
 
 HERE = Path(__file__).parent
@@ -53,6 +56,10 @@ def routers(settings: Settings) -> list[Router]:
             NotificationPageController,
             StudentController,
             OfficeController,  # petition office
+            # the admin's emergency plan, materials and webhooks
+            PlanPageController,
+            MaterialPageController,
+            WebhookPageController,
         ],
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf), ConsoleSession()],
         # Forms are url-encoded or multipart: the API's JSON-only media check does not apply here.

@@ -286,25 +286,7 @@ class PlanController(Controller):
         lang: FromQuery[Literal["zh-CN", "en"]] = "zh-CN",
         version_id: FromQuery[uuid.UUID | None] = None,
     ) -> Response[bytes]:
-        version = (
-            await services.get_version(db_session, version_id)
-            if version_id
-            else await services.in_force_or_404(db_session)
-        )
-        data = await services.document_data(
-            db_session,
-            version,
-            await get_tenant(db_session, _tenant(principal)),
-            with_people=principal.kind != "api_key" or "people:read" in principal.scopes,
-        )
-        # Rendering a PDF takes a second or two of CPU (font subsetting): keep it off the event loop.
-        body = await asyncio.to_thread(document.render, data, lang, format)
-        filename = f"plan-v{version.number}-{lang}.{format}"
-        return Response(
-            body,
-            media_type=document.MEDIA_TYPES[format],
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-        )
+        return await plan_document(db_session, principal, format=format, lang=lang, version_id=version_id)
 
 
 class TrainingController(Controller):
@@ -344,6 +326,35 @@ class TrainingController(Controller):
     ) -> ComplianceOut:
         found = await services.training_compliance(db_session, as_of=as_of or await _today(db_session, principal))
         return ComplianceOut.of(found, await services.people_named(db_session, [p.person_id for p in found.people]))
+
+
+async def plan_document(
+    db_session: Session,
+    principal: Principal,
+    *,
+    format: document.Format,
+    lang: document.Lang,
+    version_id: uuid.UUID | None,
+) -> Response[bytes]:
+    """The plan document of a version (the one in force without ``version_id``) as an attachment; the console's
+    download answers with the same."""
+    version = (
+        await services.get_version(db_session, version_id) if version_id else await services.in_force_or_404(db_session)
+    )
+    data = await services.document_data(
+        db_session,
+        version,
+        await get_tenant(db_session, _tenant(principal)),
+        with_people=principal.kind != "api_key" or "people:read" in principal.scopes,
+    )
+    # Rendering a PDF takes a second or two of CPU (font subsetting): keep it off the event loop.
+    body = await asyncio.to_thread(document.render, data, lang, format)
+    filename = f"plan-v{version.number}-{lang}.{format}"
+    return Response(
+        body,
+        media_type=document.MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 async def _training_out(db_session: Session, rows: list[training.TrainingSession]) -> list[TrainingOut]:
