@@ -15,8 +15,8 @@ from litestar.template.config import TemplateConfig
 from service.console.account import AccountController
 from service.console.command import CommandController
 from service.console.incidents import IncidentController, MyTasksController, WarningPageController
-from service.console.notifications import NotificationPageController
 from service.console.materials import MaterialPageController
+from service.console.notifications import NotificationPageController
 from service.console.office import OfficeController
 from service.console.plan import PlanPageController
 from service.console.session import ConsoleSession
