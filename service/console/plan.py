@@ -9,7 +9,9 @@ Every form calls what the API calls (``tenants.plans.services`` through the same
 from __future__ import annotations
 
 import json
+import re
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get, post
@@ -17,7 +19,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.console import pages
+from service.console import i18n, pages
 from service.console.session import staff_only
 from service.http.deps import Caller, Session
 from service.plans import controllers as api
@@ -31,6 +33,61 @@ from tenants.tenancy import tenant_zone
 
 FORMATS = ("pdf", "docx")
 LANGS = ("zh-CN", "en")
+
+
+# The publication checks' messages (``tenants.plans.checks``) as the Chinese pages say them: each pattern's named
+# parts fill the words ``plan.check.<name>``. A message without a pattern shows as the service wrote it.
+_Q = r"'(?P<name>[^']*)'"
+CHECK_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(f"^{pattern}$"), name)
+    for pattern, name in (
+        ("the Simplified Chinese text is missing", "zh_missing"),
+        ("the English text is missing", "en_missing"),
+        ("list at least one goal", "no_goal"),
+        ("list at least one kind of event the plan applies to", "no_scope"),
+        ("list at least one risk category", "no_risk"),
+        (f"risk category {_Q} is listed more than once", "risk_twice"),
+        ("list at least one severity level", "no_level"),
+        ("levels must be listed from the most severe, ranked 1, 2, 3, ... without gaps or repeats", "ranks"),
+        (f"level code {_Q} is used more than once", "level_twice"),
+        (r"a level needs a code \(I, II, \.\.\.\)", "level_code"),
+        (r"rules nest at most (?P<n>\d+) levels deep", "too_deep"),
+        (r"an '(?P<name>all|any)' rule needs at least one condition", "empty_rule"),
+        (r"threshold (?P<n>-?\d+) is negative", "negative_threshold"),
+        (r"duration (?P<n>-?\d+) is negative", "negative_duration"),
+        ("a category condition needs at least one category", "no_category"),
+        (f"unknown risk category {_Q}", "unknown_risk"),
+        ("no responsible group", "no_group"),
+        (f"unknown group {_Q}", "unknown_group"),
+        (f"group {_Q} has no leader", "no_leader"),
+        ("the seven steps must be listed once each, in order: .*", "seven_steps"),
+        (f"step {_Q} has no time target", "no_target"),
+        (r"time target (?P<n>-?\d+) must be positive", "target_positive"),
+        (r"cadence (?P<n>-?\d+) must be positive", "cadence_positive"),
+        (f"measure {_Q} is listed more than once", "measure_twice"),
+        (f"item code {_Q} is listed more than once", "item_twice"),
+        (r"minimum (?P<n>-?\d+) is negative", "negative_minimum"),
+        (r"weight (?P<n>\S+) must be between 0 and 1", "weight_range"),
+        (r"weights sum to (?P<n>\S+), not 1", "weights_sum"),
+        ("list at least one evaluation dimension", "no_dimension"),
+        (f"dimension {_Q} is listed more than once", "dimension_twice"),
+        (f"criterion {_Q} is listed more than once", "criterion_twice"),
+        ("the training interval must be a positive number of days", "training_days"),
+        ("the drill interval must be a positive number of days", "drill_days"),
+        ("name at least one group whose members are trained", "no_training_group"),
+    )
+)
+
+
+def check_message(message: str, t: Callable[..., str], lang: str) -> str:
+    """A publication check's message in the page's language (English as the service wrote it)."""
+    if lang == "en":
+        return message
+    for pattern, name in CHECK_MESSAGES:
+        found = pattern.match(message)
+        if found:
+            return t(f"plan.check.{name}", **found.groupdict())
+    return message
 
 
 def section_of(field: str) -> str:
@@ -258,6 +315,7 @@ async def _version_page(
         refused_in=refused_in or {},
         refused=refused,
         saved=request.query_params.get("saved"),
+        check=lambda message: check_message(message, i18n.translator(pages.lang_of(request)), pages.lang_of(request)),
         published=request.query_params.get("published"),
         formats=FORMATS,
         langs=LANGS,

@@ -89,8 +89,8 @@ async def test_a_refused_draft_is_fixed_published_and_downloaded(
     await page.get_by_role("button", name="发布此版本").click()
     refused = page.locator("#refused")
     await expect(refused).to_contain_text("未能发布")
-    await expect(refused).to_contain_text("weights sum to")
-    await expect(refused).to_contain_text("unknown risk category 'earthquake'")
+    await expect(refused).to_contain_text("权重之和为0.95，而非1")
+    await expect(refused).to_contain_text("未知的风险类别“earthquake”")
     await expect(page.locator("#plan-status")).to_have_text("草稿")
     await check(page, "console-plan-refused")
 

@@ -45,12 +45,15 @@ async def test_a_draft_is_refused_with_its_reasons_then_fixed_section_by_section
     assert "第1版" in listing and "草稿" in listing
     page = _text(await b.get(f"/console/admin/plan/versions/{vid}"))
     # The checks stand beside their section before anyone tries to publish.
-    assert 'id="problems-steps"' in page and "group 'logistics' has no leader" in page
+    assert 'id="problems-steps"' in page and "工作小组“logistics”尚未设组长" in page
+    english = _text(await b.get(f"/console/admin/plan/versions/{vid}?lang=en"))
+    assert "group 'logistics' has no leader" in english and "Version 1" in english
+    await b.get(f"/console/admin/plan/versions/{vid}?lang=zh-CN")
 
     r = await b.post(f"/console/admin/plan/versions/{vid}/publish", {})
     assert r.status_code == 422
     page = _text(r)
-    assert "未能发布" in page and "steps[4].responsible_group" in page and "group 'logistics' has no leader" in page
+    assert "未能发布" in page and "steps[4].responsible_group" in page and "工作小组“logistics”尚未设组长" in page
     assert (await draft(client, tenant))["version"]["status"] == "draft"
 
     # A section that is not JSON, then one the schema refuses: shown in place, nothing saved.
