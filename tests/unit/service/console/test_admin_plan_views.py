@@ -55,10 +55,9 @@ def _broken_plan_problems() -> list[checks.Problem]:
     )
     groups = {"leadership": SimpleNamespace(leader_person_id=1), "empty": SimpleNamespace(leader_person_id=None)}
     problems = checks.publication_problems(broken, groups)
-    no_dimensions = checks.publication_problems(
-        r(plan, evaluation=[], severity_levels=[], risk_categories=[], training=r(plan.training, training_groups=["x"])),
-        groups,
-    )
+    unknown_trained = r(plan.training, training_groups=["x"])
+    empty = r(plan, evaluation=[], severity_levels=[], risk_categories=[], training=unknown_trained)
+    no_dimensions = checks.publication_problems(empty, groups)
     return problems + no_dimensions
 
 
