@@ -28,6 +28,7 @@ from tenants.tenancy import tenant_zone
 BASE = "/console/admin/materials"
 EXPIRING_DAYS = 30
 LEDGER_LIMIT = 200
+EDIT_FIELDS = ("name_zh", "name_en", "unit", "location", "expires_on")
 ITEM_FIELDS = ("category", "code", "name_zh", "name_en", "unit", "location", "expires_on", "initial_quantity")
 
 
@@ -78,6 +79,29 @@ class MaterialPageController(Controller):
         self, request: Request[Any, Any, Any], item_id: FromPath[uuid.UUID], db_session: Session
     ) -> Template:
         return await _item_page(request, db_session, item_id)
+
+    @post("/{item_id:uuid}")
+    async def update(
+        self, request: Request[Any, Any, Any], item_id: FromPath[uuid.UUID], db_session: Session, principal: Caller
+    ) -> Template | Redirect:
+        form = await request.form()
+        values = views.form_values(form, EDIT_FIELDS)
+        # Cleared optional fields are cleared on the item; the checkbox says whether it stays in use.
+        body: dict[str, Any] = {"location": None, "expires_on": None, **values, "active": form.get("active") == "yes"}
+        for name in ("name_zh", "name_en", "unit"):  # required: a blanked one is refused, not kept
+            body[name] = str(form.get(name) or "").strip()
+        try:
+            data = msgspec.convert(body, api.ItemUpdate, strict=False)
+        except msgspec.ValidationError as exc:
+            return await _item_page(request, db_session, item_id, status_code=422, problems=[str(exc)])
+        changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
+        try:
+            async with db_session.begin_nested():
+                await materials.update_item(db_session, item_id, actor_id=principal.subject_id, **changes)
+        except Invalid as exc:
+            lines = [f"{e.get('field')}: {e.get('message')}" for e in exc.extra.get("errors") or []]
+            return await _item_page(request, db_session, item_id, status_code=422, problems=lines or [exc.detail])
+        return pages.redirect(f"{BASE}/{item_id}?done=saved")
 
     @post("/{item_id:uuid}/movements")
     async def move(

@@ -314,6 +314,7 @@ async def _version_page(
         problems=problems_by_section(problems),
         refused_in=refused_in or {},
         refused=refused,
+        section_of=section_of,
         saved=request.query_params.get("saved"),
         check=lambda message: check_message(message, i18n.translator(pages.lang_of(request)), pages.lang_of(request)),
         published=request.query_params.get("published"),

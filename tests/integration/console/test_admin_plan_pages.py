@@ -3,6 +3,7 @@ only; another university's version is a 404), refusals shown in place with nothi
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import io
 import json
@@ -16,7 +17,7 @@ from service.webhooks import dispatch
 from tests.support.forms import Browser
 from tests.support.people import add_person, make_account
 from tests.support.plans import LEADERS, draft, fill_groups, provision
-from tests.support.platform import sign_in
+from tests.support.platform import FIXED_TODAY, sign_in
 from tests.support.receiver import Receiver
 from tests.support.webhooks import drive
 
@@ -217,6 +218,26 @@ async def test_materials_are_listed_with_low_stock_marked_and_a_movement_refused
     assert r.status_code == 303
     page = _text(await b.get(r.headers["location"]))
     assert 'id="quantity">10 台' in page and "采购" in page and "+9" in page
+    # The expiry set on the page (the API's item update): within 30 days, the list marks it.
+    soon = (FIXED_TODAY + dt.timedelta(days=10)).isoformat()
+    r = await b.post(
+        f"/console/admin/materials/{item}",
+        {
+            "name_zh": "对讲机",
+            "name_en": "Radio",
+            "unit": "台",
+            "location": "保卫处",
+            "expires_on": soon,
+            "active": "yes",
+        },
+    )
+    assert r.status_code == 303, r.text
+    shown = (await client.get(f"/api/v1/materials/items/{item}", headers=tenant.headers)).json()
+    assert shown["expires_on"] == soon and shown["location"] == "保卫处" and shown["quantity"] == 10
+    row = _text(await b.get("/console/admin/materials/")).split(f'id="item-{minimum["code"]}"')[1].split("</tr>")[0]
+    assert "即将过期" in row
+    r = await b.post(f"/console/admin/materials/{item}", {"name_zh": " ", "name_en": "Radio", "unit": "台"})
+    assert r.status_code == 422 and "name_zh" in r.text
     # The same code twice: the service's conflict, on the page.
     r = await b.post(
         "/console/admin/materials/",
