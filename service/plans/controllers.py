@@ -124,13 +124,14 @@ class ReadinessOut(msgspec.Struct):
 
 class PersonRef(msgspec.Struct):
     id: uuid.UUID
-    name_zh: str
+    # None for an API key without people:read (as the plan document withholds them).
+    name_zh: str | None
     name_en: str | None
 
 
 class PersonCompliance(msgspec.Struct):
     person_id: uuid.UUID
-    name_zh: str
+    name_zh: str | None
     name_en: str | None
     groups: list[str]
     last_trained_on: dt.date | None
@@ -151,9 +152,9 @@ class ComplianceOut(msgspec.Struct):
 
     @classmethod
     def of(cls, c: training.Compliance, people: dict[uuid.UUID, Any]) -> ComplianceOut:
-        def names(pid: uuid.UUID) -> tuple[str, str | None]:
+        def names(pid: uuid.UUID) -> tuple[str | None, str | None]:
             p = people.get(pid)
-            return (p.name_zh, p.name_en) if p is not None else ("", None)
+            return (p.name_zh, p.name_en) if p is not None else (None, None)
 
         return cls(
             c.as_of,
@@ -325,7 +326,9 @@ class TrainingController(Controller):
         self, db_session: Session, principal: Caller, as_of: FromQuery[dt.date | None] = None
     ) -> ComplianceOut:
         found = await services.training_compliance(db_session, as_of=as_of or await _today(db_session, principal))
-        return ComplianceOut.of(found, await services.people_named(db_session, [p.person_id for p in found.people]))
+        named = principal.kind != "api_key" or "people:read" in principal.scopes
+        people = await services.people_named(db_session, [p.person_id for p in found.people]) if named else {}
+        return ComplianceOut.of(found, people)
 
 
 async def plan_document(

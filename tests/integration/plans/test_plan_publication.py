@@ -253,6 +253,19 @@ async def test_training_compliance(clock: Any, client: Any, db: Any, tenant: Any
     result = (await client.get("/api/v1/training/compliance", params={"as_of": later}, headers=staff)).json()
     assert len(result["overdue"]) == 4
 
+    # Names on the plan document's terms: an API key needs people:read beside plans:read.
+    async def key(*scopes: str) -> dict[str, str]:
+        r = await client.post("/api/v1/api-keys/", json={"name": "k", "scopes": list(scopes)}, headers=tenant.headers)
+        assert r.status_code == 201, r.text
+        return {"X-API-Key": r.json()["secret"]}
+
+    r = await client.get("/api/v1/training/compliance", headers=await key("plans:read"))
+    assert r.status_code == 200, r.text
+    assert "刘芳" not in r.text and people["info_release"] in r.text
+    assert {p["name_zh"] for p in r.json()["overdue_people"]} == {None}
+    r = await client.get("/api/v1/training/compliance", headers=await key("plans:read", "people:read"))
+    assert [p["name_zh"] for p in r.json()["overdue_people"]] == ["刘芳"]
+
 
 async def test_plan_document(client: Any, db: Any, make_tenant: Any) -> None:
     tenant, other = await make_tenant(), await make_tenant()
