@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get, post
@@ -90,6 +90,36 @@ def check_message(message: str, t: Callable[..., str], lang: str) -> str:
     return message
 
 
+# Sections with a form of fields beside the JSON editor (the ones edited most: cadences and material minimums).
+FIELD_FORMS = ("training", "materials")
+
+
+def section_from_fields(section: str, form: Mapping[str, Any], current: Any) -> Any:
+    """A section's value from its form of fields, over the section's current value (what the form does not show
+    is kept). A number that is not one is passed on as typed, for the plan schema to refuse."""
+
+    def number(name: str, default: Any) -> Any:
+        raw = str(form.get(name) or "").strip()
+        try:
+            return int(raw)
+        except ValueError:
+            return raw or default
+
+    if section == "training":
+        getall = getattr(form, "getall", None)
+        groups = [str(g) for g in (getall("training_groups", []) if getall else form.get("training_groups") or [])]
+        return {
+            **current,
+            "training_every_days": number("training_every_days", current.get("training_every_days")),
+            "drill_every_days": number("drill_every_days", current.get("drill_every_days")),
+            "training_groups": groups,
+            "notes": {"zh": str(form.get("notes_zh") or "").strip(), "en": str(form.get("notes_en") or "").strip()},
+        }
+    if section == "materials":
+        return [{**line, "minimum": number(f"minimum_{i}", line.get("minimum"))} for i, line in enumerate(current)]
+    raise ValueError(f"no form of fields for section {section!r}")
+
+
 def section_of(field: str) -> str:
     """The top-level section a problem's field path belongs to (``steps[4].responsible_group`` → ``steps``)."""
     head = field.split(".", 1)[0].split("[", 1)[0]
@@ -160,7 +190,12 @@ class PlanPageController(Controller):
         except ValueError:
             revision = None
         try:
-            value = json.loads(raw)
+            if form.get("editor") == "fields" and section in FIELD_FORMS:
+                current = (await services.get_version(db_session, version_id)).content.get(section)
+                value = section_from_fields(section, form, current)
+                raw = json.dumps(value, ensure_ascii=False, indent=2)
+            else:
+                value = json.loads(raw)
         except json.JSONDecodeError as exc:
             return await _version_page(
                 request,
@@ -300,6 +335,8 @@ async def _version_page(
 ) -> Template:
     version = await services.get_version(session, version_id)
     draft = version.status == PlanStatus.draft
+    rosters = await org.group_roster(session)
+    lang = pages.lang_of(request)
     # A draft shows what would stop its publication beside each section, before anyone tries.
     problems: list[checks.Problem] = await services.publication_problems(session, version) if draft else []
     return pages.page(
@@ -315,6 +352,11 @@ async def _version_page(
         refused_in=refused_in or {},
         refused=refused,
         section_of=section_of,
+        field_forms=FIELD_FORMS,
+        groups=[
+            (k, rosters[k].name_en if lang == "en" else rosters[k].name_zh)
+            for k in services.in_plan_order(rosters, services.content_of(version))
+        ],
         saved=request.query_params.get("saved"),
         check=lambda message: check_message(message, i18n.translator(pages.lang_of(request)), pages.lang_of(request)),
         published=request.query_params.get("published"),

@@ -43,6 +43,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "plan.section.training": ("七、培训与演练周期", "7. Training and drill cadence"),
     "plan.section_json": ("{section}（JSON）", "{section} (JSON)"),
     "plan.save_section": ("保存本部分", "Save this section"),
+    "plan.as_json": ("以 JSON 编辑本部分（可增删条目）", "Edit this section as JSON (to add or remove entries)"),
+    "plan.tr.every": ("培训周期（天）", "Training every (days)"),
+    "plan.tr.drill": ("演练周期（天）", "Drill every (days)"),
+    "plan.tr.groups": ("须参加培训的小组", "Groups whose members are trained"),
+    "plan.tr.notes_zh": ("说明（中文）", "Notes (Chinese)"),
+    "plan.tr.notes_en": ("说明（英文）", "Notes (English)"),
     "plan.saved_notice": ("已保存：{section}。", "Saved: {section}."),
     "plan.not_saved": ("本部分未保存：", "This section was not saved:"),
     "plan.section_problems": (

@@ -121,6 +121,29 @@ async def test_a_draft_is_refused_with_its_reasons_then_fixed_section_by_section
     assert "第1版与第2版对比" in page and "steps[report].target_minutes" in page
     assert '<td class="old"' in page and ">30</td>" in page and ">20</td>" in page
 
+    # The forms of fields: training with no group (saved, then a problem in place), a material minimum raised.
+    r = await b.post(
+        f"/console/admin/plan/versions/{v2}/sections/training",
+        {"editor": "fields", "revision": "2", "training_every_days": "90", "drill_every_days": "365"},
+    )
+    assert r.status_code == 303, r.text
+    page = _text(await b.get(f"/console/admin/plan/versions/{v2}"))
+    assert "至少指定一个须参加培训的小组" in page.split('id="problems-training"')[1].split("</div>")[0]
+    r = await b.post(
+        f"/console/admin/plan/versions/{v2}/sections/training",
+        {"editor": "fields", "revision": "3", "training_every_days": "soon", "training_groups": "leadership"},
+    )
+    assert r.status_code == 422 and 'id="refused-training"' in r.text
+    r = await b.post(
+        f"/console/admin/plan/versions/{v2}/sections/materials",
+        {"editor": "fields", "revision": "3", "minimum_0": "12"},
+    )
+    assert r.status_code == 303, r.text
+    content = (await client.get(f"/api/v1/plans/versions/{v2}", headers=tenant.headers)).json()["content"]
+    assert content["training"]["training_every_days"] == 90 and content["training"]["training_groups"] == []
+    assert content["materials"][0]["minimum"] == 12
+    assert content["materials"][1:] == body["content"]["materials"][1:]
+
 
 async def test_readiness_names_the_people_overdue_and_the_groups_without_a_leader(
     clock: Any, client: Any, db: Any, web: Any, tenant: Any

@@ -131,3 +131,27 @@ def test_every_value_the_plan_pages_compose_a_key_for_is_in_the_catalogue():
     ):
         for value in values:
             assert f"{prefix}.{value}" in i18n.MESSAGES, (prefix, value)
+
+
+def test_the_training_and_materials_forms_build_their_sections_over_the_current_one():
+    from multidict import MultiDict
+
+    from service.console.plan import section_from_fields
+
+    plan = msgspec.to_builtins(default_plan())
+    form = MultiDict(
+        [
+            ("training_every_days", "90"),
+            ("drill_every_days", "x"),
+            ("training_groups", "leadership"),
+            ("training_groups", "handling"),
+            ("notes_zh", " 每季度培训 "),
+        ]
+    )
+    training = section_from_fields("training", form, plan["training"])
+    assert training["training_every_days"] == 90 and training["drill_every_days"] == "x"  # refused by the schema
+    assert training["training_groups"] == ["leadership", "handling"]
+    assert training["notes"] == {"zh": "每季度培训", "en": ""}
+    materials = section_from_fields("materials", MultiDict([("minimum_1", "7")]), plan["materials"])
+    assert [m["minimum"] for m in materials][:2] == [plan["materials"][0]["minimum"], 7]
+    assert [m["code"] for m in materials] == [m["code"] for m in plan["materials"]]
