@@ -272,7 +272,7 @@ async def test_materials_are_listed_with_low_stock_marked_and_a_movement_refused
 async def test_a_webhook_subscribed_pinged_failed_then_redelivered_from_the_pages(
     client: Any, db: Any, web: Any, tenant: Any, settings: Any
 ) -> None:
-    receiver = Receiver(script=[(500, {}), (200, {})]).start()
+    receiver = Receiver(script=[(500, {}), (200, {}), (503, {}), (200, {})]).start()
     fast = __import__("msgspec").structs.replace(settings, webhook_retry_schedule="")
     try:
         b = await _admin(web, tenant)
@@ -312,9 +312,25 @@ async def test_a_webhook_subscribed_pinged_failed_then_redelivered_from_the_page
         detail = _text(await b.get(f"/console/admin/webhooks/deliveries/{delivery}"))
         assert 'class="delivery-status succeeded"' in detail and detail.count('class="attempt"') == 2
 
-        # Redeliver every failed one since a time (none failed now), rotate the secret (a new one, shown once).
-        r = await b.post(f"/console/admin/webhooks/{sub['id']}/redeliver", {"since": "2020-01-01T00:00"})
+        # A second ping fails (503); every failed one since a time (the university's wall clock) goes again.
+        r = await b.post(f"/console/admin/webhooks/{sub['id']}/ping", {})
+        pings = await journal_of(client, tenant, type="webhook.ping")
+        await drive(db, fast, tenant.id, uuid.UUID(next(e for e in pings if e["id"] != ping["id"])["id"]))
+        failed = _text(await b.get(f"/console/admin/webhooks/{sub['id']}?status=failed"))
+        assert failed.count('class="delivery failed"') == 1 and ">503" in failed
+        r = await b.post(f"/console/admin/webhooks/{sub['id']}/redeliver", {"since": "2099-01-01T00:00"})
         assert r.status_code == 303 and "count=0" in r.headers["location"]
+        r = await b.post(f"/console/admin/webhooks/{sub['id']}/redeliver", {"since": "2020-01-01T08:00"})
+        assert r.status_code == 303 and "count=1" in r.headers["location"]
+        assert "已重新排队1个投递" in _text(await b.get(r.headers["location"]))
+        r = await b.post(f"/console/admin/webhooks/{sub['id']}/redeliver", {"since": "yesterday"})
+        assert r.status_code == 422 and "请填写有效的时间" in _text(r)
+        for retry in await dispatch.resume(db, tenant.id, uuid.UUID(sub["id"])):
+            await dispatch.deliver(db, fast, tenant.id, retry.delivery_id, retry.token)
+        assert [x.status for x in receiver.received] == [500, 200, 503, 200]
+        assert 'class="delivery failed"' not in _text(await b.get(f"/console/admin/webhooks/{sub['id']}"))
+
+        # Rotate the secret: a new one, shown once.
         r = await b.post(f"/console/admin/webhooks/{sub['id']}/rotate-secret", {"overlap_hours": "1"})
         assert r.status_code == 200 and 'id="secret"' in r.text and secret not in r.text
         # Disable: the ping is then refused in place.
