@@ -264,7 +264,6 @@ class PlanPageController(Controller):
             new=new,
             sections=[(name, sections[name]) for name in SECTIONS if name in sections],
             show=show_value,
-            versions=await services.list_versions(db_session),
         )
 
     @get("/readiness")
@@ -279,7 +278,7 @@ class PlanPageController(Controller):
         people = await services.people_named(db_session, [p.person_id for p in compliance.people])
         overdue = [p for p in compliance.people if p.overdue]
         rosters = await org.group_roster(db_session)
-        leaderless = [rosters[k] for k in services.in_plan_order(rosters, services.content_of(version))]
+        ordered = [rosters[k] for k in services.in_plan_order(rosters, services.content_of(version))]
         return pages.page(
             request,
             "plan_readiness.html",
@@ -288,8 +287,8 @@ class PlanPageController(Controller):
             report=report,
             compliance=compliance,
             overdue=[(p, people.get(p.person_id)) for p in overdue],
-            leaderless=[g for g in leaderless if g.leader_person_id is None],
-            group_names={g.key: g.name_en if pages.lang_of(request) == "en" else g.name_zh for g in leaderless},
+            leaderless=[g for g in ordered if g.leader_person_id is None],
+            group_names={g.key: g.name_en if pages.lang_of(request) == "en" else g.name_zh for g in ordered},
         )
 
     @get("/document")
