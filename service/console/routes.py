@@ -15,12 +15,15 @@ from litestar.template.config import TemplateConfig
 from service.console.account import AccountController
 from service.console.command import CommandController
 from service.console.incidents import IncidentController, MyTasksController, WarningPageController
+from service.console.materials import MaterialPageController
 from service.console.notifications import NotificationPageController
 from service.console.office import OfficeController
 from service.console.platform import PlatformController, PlatformLoginController
+from service.console.plan import PlanPageController
 from service.console.session import ConsoleSession
 from service.console.staff import StaffController
 from service.console.student import StudentController
+from service.console.webhooks import WebhookPageController
 from tenants.settings import Settings
 
 HERE = Path(__file__).parent
@@ -56,6 +59,10 @@ def routers(settings: Settings) -> list[Router]:
             OfficeController,  # petition office
             PlatformLoginController,  # platform admins
             PlatformController,
+            # the admin's emergency plan, materials and webhooks
+            PlanPageController,
+            MaterialPageController,
+            WebhookPageController,
         ],
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf), ConsoleSession()],
         # Forms are url-encoded or multipart: the API's JSON-only media check does not apply here.

@@ -122,6 +122,54 @@ class ReadinessOut(msgspec.Struct):
     report: readiness.Readiness
 
 
+class PersonRef(msgspec.Struct):
+    id: uuid.UUID
+    # None for an API key without people:read (as the plan document withholds them).
+    name_zh: str | None
+    name_en: str | None
+
+
+class PersonCompliance(msgspec.Struct):
+    person_id: uuid.UUID
+    name_zh: str | None
+    name_en: str | None
+    groups: list[str]
+    last_trained_on: dt.date | None
+    due_on: dt.date | None
+    overdue: bool
+
+
+class ComplianceOut(msgspec.Struct):
+    """Training compliance with every person named (``overdue`` keeps the ids, ``overdue_people`` names them)."""
+
+    as_of: dt.date
+    training_every_days: int
+    drill_every_days: int
+    people: list[PersonCompliance]
+    overdue: list[uuid.UUID]
+    overdue_people: list[PersonRef]
+    drill: training.DrillStatus
+
+    @classmethod
+    def of(cls, c: training.Compliance, people: dict[uuid.UUID, Any]) -> ComplianceOut:
+        def names(pid: uuid.UUID) -> tuple[str | None, str | None]:
+            p = people.get(pid)
+            return (p.name_zh, p.name_en) if p is not None else (None, None)
+
+        return cls(
+            c.as_of,
+            c.training_every_days,
+            c.drill_every_days,
+            [
+                PersonCompliance(s.person_id, *names(s.person_id), s.groups, s.last_trained_on, s.due_on, s.overdue)
+                for s in c.people
+            ],
+            c.overdue,
+            [PersonRef(pid, *names(pid)) for pid in c.overdue],
+            c.drill,
+        )
+
+
 class TrainingOut(msgspec.Struct):
     id: uuid.UUID
     held_on: dt.date
@@ -239,25 +287,7 @@ class PlanController(Controller):
         lang: FromQuery[Literal["zh-CN", "en"]] = "zh-CN",
         version_id: FromQuery[uuid.UUID | None] = None,
     ) -> Response[bytes]:
-        version = (
-            await services.get_version(db_session, version_id)
-            if version_id
-            else await services.in_force_or_404(db_session)
-        )
-        data = await services.document_data(
-            db_session,
-            version,
-            await get_tenant(db_session, _tenant(principal)),
-            with_people=principal.kind != "api_key" or "people:read" in principal.scopes,
-        )
-        # Rendering a PDF takes a second or two of CPU (font subsetting): keep it off the event loop.
-        body = await asyncio.to_thread(document.render, data, lang, format)
-        filename = f"plan-v{version.number}-{lang}.{format}"
-        return Response(
-            body,
-            media_type=document.MEDIA_TYPES[format],
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-        )
+        return await plan_document(db_session, principal, format=format, lang=lang, version_id=version_id)
 
 
 class TrainingController(Controller):
@@ -294,8 +324,40 @@ class TrainingController(Controller):
     @get("/compliance", summary="Who is overdue for training; whether the drill cadence is met", **READ)
     async def compliance(
         self, db_session: Session, principal: Caller, as_of: FromQuery[dt.date | None] = None
-    ) -> training.Compliance:
-        return await services.training_compliance(db_session, as_of=as_of or await _today(db_session, principal))
+    ) -> ComplianceOut:
+        found = await services.training_compliance(db_session, as_of=as_of or await _today(db_session, principal))
+        named = principal.kind != "api_key" or "people:read" in principal.scopes
+        people = await services.people_named(db_session, [p.person_id for p in found.people]) if named else {}
+        return ComplianceOut.of(found, people)
+
+
+async def plan_document(
+    db_session: Session,
+    principal: Principal,
+    *,
+    format: document.Format,
+    lang: document.Lang,
+    version_id: uuid.UUID | None,
+) -> Response[bytes]:
+    """The plan document of a version (the one in force without ``version_id``) as an attachment; the console's
+    download answers with the same."""
+    version = (
+        await services.get_version(db_session, version_id) if version_id else await services.in_force_or_404(db_session)
+    )
+    data = await services.document_data(
+        db_session,
+        version,
+        await get_tenant(db_session, _tenant(principal)),
+        with_people=principal.kind != "api_key" or "people:read" in principal.scopes,
+    )
+    # Rendering a PDF takes a second or two of CPU (font subsetting): keep it off the event loop.
+    body = await asyncio.to_thread(document.render, data, lang, format)
+    filename = f"plan-v{version.number}-{lang}.{format}"
+    return Response(
+        body,
+        media_type=document.MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 async def _training_out(db_session: Session, rows: list[training.TrainingSession]) -> list[TrainingOut]:

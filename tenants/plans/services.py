@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -326,10 +327,31 @@ async def training_compliance(session: AsyncSession, *, as_of: dt.date) -> train
     )
 
 
+async def people_named(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, org.Person]:
+    """The people of the chart with these ids (to name them where a result only carries ids)."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    return {p.id: p for p in await session.scalars(select(org.Person).where(org.Person.id.in_(wanted)))}
+
+
 # --- the plan document ------------------------------------------------------------------------------------------
 
 # The organization chart up to this depth (university, its offices and colleges, their sections) goes in.
 CHART_DEPTH = 2
+
+
+def in_plan_order(keys: Iterable[str], content: PlanContent) -> list[str]:
+    """Group keys as the plan lists its groups: the seed plan's §3 order (leadership, handling, information
+    release, logistics), then other groups in the order the plan first names them (steps, measures, training),
+    then any the plan does not name, by key."""
+    named = [g.key for g in org.DEFAULT_GROUPS]
+    named += [s.responsible_group for s in content.steps if s.responsible_group]
+    named += [m.responsible_group for m in content.measures if m.responsible_group]
+    named += list(content.training.training_groups)
+    present = set(keys)
+    ordered = [k for k in dict.fromkeys(named) if k in present]
+    return ordered + sorted(present.difference(ordered))
 
 
 # Shown in place of a person's name and title to a reader without the people:read scope.
@@ -367,7 +389,7 @@ async def document_data(
             deputies=[label(p) for p in r.deputy_person_ids],
             members=[label(p) for p in r.member_person_ids],
         )
-        for r in rosters.values()
+        for r in (rosters[key] for key in in_plan_order(rosters, content_of(version)))
     ]
 
     units = await org.all_units(session)

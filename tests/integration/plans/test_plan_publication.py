@@ -235,6 +235,11 @@ async def test_training_compliance(clock: Any, client: Any, db: Any, tenant: Any
     assert r.status_code == 200, r.text
     result = r.json()
     assert sorted(result["overdue"]) == sorted([people["info_release"], people["logistics"]])
+    # Named, not only by id: the console lists who is overdue.
+    named = {p["id"]: (p["name_zh"], p["name_en"]) for p in result["overdue_people"]}
+    assert named == {people["info_release"]: ("刘芳", "Liu Fang"), people["logistics"]: ("陈静", "Chen Jing")}
+    by_id = {p["person_id"]: p for p in result["people"]}
+    assert by_id[people["leadership"]]["name_zh"] == "王建国" and not by_id[people["leadership"]]["overdue"]
     assert result["drill"]["met"] is False
     r = await client.post(
         "/api/v1/training/sessions",
@@ -247,6 +252,19 @@ async def test_training_compliance(clock: Any, client: Any, db: Any, tenant: Any
     later = (today + dt.timedelta(days=200)).isoformat()
     result = (await client.get("/api/v1/training/compliance", params={"as_of": later}, headers=staff)).json()
     assert len(result["overdue"]) == 4
+
+    # Names on the plan document's terms: an API key needs people:read beside plans:read.
+    async def key(*scopes: str) -> dict[str, str]:
+        r = await client.post("/api/v1/api-keys/", json={"name": "k", "scopes": list(scopes)}, headers=tenant.headers)
+        assert r.status_code == 201, r.text
+        return {"X-API-Key": r.json()["secret"]}
+
+    r = await client.get("/api/v1/training/compliance", headers=await key("plans:read"))
+    assert r.status_code == 200, r.text
+    assert "刘芳" not in r.text and people["info_release"] in r.text
+    assert {p["name_zh"] for p in r.json()["overdue_people"]} == {None}
+    r = await client.get("/api/v1/training/compliance", headers=await key("plans:read", "people:read"))
+    assert [p["name_zh"] for p in r.json()["overdue_people"]] == ["刘芳"]
 
 
 async def test_plan_document(client: Any, db: Any, make_tenant: Any) -> None:
@@ -289,3 +307,33 @@ async def test_plan_document(client: Any, db: Any, make_tenant: Any) -> None:
         "/api/v1/plans/document", params={"version_id": version["version"]["id"]}, headers=other.headers
     )
     assert r.status_code == 404
+
+
+def _pdf_text(body: bytes) -> str:
+    return "".join("".join(p.extract_text() for p in PdfReader(io.BytesIO(body)).pages).split())
+
+
+async def test_the_document_lists_the_groups_in_the_plans_order_leadership_first(
+    client: Any, db: Any, tenant: Any
+) -> None:
+    await published(client, db, tenant)
+    r = await client.get("/api/v1/plans/document", params={"format": "pdf", "lang": "zh-CN"}, headers=tenant.headers)
+    assert r.status_code == 200, r.text
+    text = _pdf_text(r.content)
+    section = text[text.index("三、组织机构框架") :]
+    positions = [section.index(name) for name in ("领导小组", "应急处置小组", "信息发布小组", "后勤保障组")]
+    assert positions == sorted(positions), positions
+
+    r = await client.get("/api/v1/plans/document", params={"format": "docx", "lang": "en"}, headers=tenant.headers)
+    headings = [p.text for p in Document(io.BytesIO(r.content)).paragraphs if p.style.name.startswith("Heading")]
+    groups = [
+        h
+        for h in headings
+        if h in ("Leadership group", "Emergency handling group", "Information release group", "Logistics support group")
+    ]
+    assert groups == [
+        "Leadership group",
+        "Emergency handling group",
+        "Information release group",
+        "Logistics support group",
+    ]

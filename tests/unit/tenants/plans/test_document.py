@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 
+import msgspec
 import pytest
 from pypdf import PdfReader
 
@@ -177,3 +178,24 @@ def test_every_list_item_starts_at_the_left_margin_of_the_pdf(lang: str) -> None
     assert len(starts) > 3
     width = float(reader.pages[0].mediabox.width)
     assert max(starts) < width * 0.1, starts
+
+
+def test_groups_follow_the_plans_order_not_the_alphabet() -> None:
+    from tenants.plans.defaults import default_plan
+    from tenants.plans.services import in_plan_order
+
+    content = default_plan()
+    keys = ["logistics", "handling", "zz_extra", "leadership", "info_release", "aa_extra"]
+    assert in_plan_order(keys, content) == [
+        "leadership",
+        "handling",
+        "info_release",
+        "logistics",
+        "aa_extra",
+        "zz_extra",
+    ]
+    # A group the plan names (in its training groups) comes before those it does not name.
+    named = msgspec.structs.replace(
+        content, training=msgspec.structs.replace(content.training, training_groups=["zz_extra", "leadership"])
+    )
+    assert in_plan_order(keys, named)[-2:] == ["zz_extra", "aa_extra"]
