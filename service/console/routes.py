@@ -14,6 +14,7 @@ from litestar.template.config import TemplateConfig
 
 from service.console.account import AccountController
 from service.console.command import CommandController
+from service.console.evaluation import BureauPageController, DashboardController, ReportPageController
 from service.console.incidents import IncidentController, MyTasksController, WarningPageController
 from service.console.notifications import NotificationPageController
 from service.console.office import OfficeController
@@ -53,6 +54,10 @@ def routers(settings: Settings) -> list[Router]:
             NotificationPageController,
             StudentController,
             OfficeController,  # petition office
+            # evaluation
+            ReportPageController,
+            DashboardController,
+            BureauPageController,
         ],
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf), ConsoleSession()],
         # Forms are url-encoded or multipart: the API's JSON-only media check does not apply here.
