@@ -13,7 +13,6 @@ from litestar.response import Redirect, Template
 from service.auth import controllers as auth
 from service.console import i18n, pages
 from service.console.session import (
-    CONSOLE_ROLES,
     HOME,
     PENDING_OK,
     cleared_cookie,
@@ -49,9 +48,8 @@ class AccountController(Controller):
             # Without a university code: a platform account (the console admits a bureau viewer's).
             data = msgspec.convert(values, auth.Login)
             pair = await auth.sign_in(state, data, auth.client_of(request))
+            # Where the account lands; an account the console is not for gets its pages' 403, as before.
             role = state.tokens.verify(pair.refresh_token, typ="refresh")[0].role
-            if role not in CONSOLE_ROLES:
-                raise Unauthorized(identity.BAD_CREDENTIALS)
         except (msgspec.ValidationError, Unauthorized):
             return pages.page(request, "login.html", status_code=401, error="login.bad", values=shown)
         except RateLimited as exc:

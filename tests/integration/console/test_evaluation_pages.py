@@ -195,3 +195,41 @@ async def test_a_university_account_cannot_reach_the_bureau_s_pages(web, client,
     r = await admin.sign_in(uni.slug, uni.tenant.admin_email, uni.tenant.admin_password)
     assert r.status_code == 303
     assert (await admin.get("/console/bureau?year=2026")).status_code == 404
+
+
+async def test_the_bureau_page_marks_suppressed_cells_never_as_zero(web, client, db, platform_token, clock):
+    """Guizhou (no other test onboards a university there), this quarter: decisions [12, 4, 11]. 4 is under
+    k = 10, and 11 its cheapest complement: both ``已隐去``; 12 and the total are published."""
+    from analytics.province import jobs as province_jobs
+    from tests.integration.bureau.test_bureau_api import _petitions, _university
+
+    platform = auth(platform_token)
+    unis = [await _university(client, platform, "520000", tag) for tag in ("ga", "gb", "gc")]
+    for uni, n in zip(unis, (12, 4, 11), strict=True):
+        await _petitions(db, uni, "complaint", "dormitory", n)
+    await province_jobs.fold_all(db, [u.id for u in unis])
+    email, password = await _bureau_viewer(client, platform_token, "520000")
+    b: Browser = web()
+    await b.sign_in("", email, password)
+    await b.get("/console/password")
+    await b.post("/console/password", {"current_password": password, "new_password": changed(password)})
+
+    r = await b.get("/console/bureau?year=2026&quarter=4")
+    assert r.status_code == 200
+    table = re.search(r'<table class="data" id="bureau-scores">.*?</table>', r.text, flags=re.S)
+    assert table
+    rows = {
+        m.group(1): re.findall(r"<td[^>]*>(.*?)</td>", m.group(2))
+        for m in re.finditer(r'<tr><th scope="row">([^<]+)</th>(.*?)</tr>', table.group(0), flags=re.S)
+    }
+    decisions = 5  # after the four dimensions and the overall score
+    assert rows["ga大学"][decisions] == "12"
+    suppressed = '已隐去<sup aria-hidden="true">*</sup>'
+    assert rows["gb大学"][decisions] == suppressed and rows["gc大学"][decisions] == suppressed
+    assert rows["全省合计"][decisions] == "27"
+    assert "表示该数据涉及的信访件少于 10 件" in r.text
+    assert "排名比较的是本省 3 所高校在2026年第4季度的综合得分" in r.text
+    kinds = re.search(r'<table class="data" id="bureau-kinds">.*?</table>', r.text, flags=re.S)
+    assert kinds and suppressed in kinds.group(0)
+    english = await b.get("/console/bureau?year=2026&quarter=4&lang=en")
+    assert "suppressed" in english.text and "Suppressed is not zero." in english.text
