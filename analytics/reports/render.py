@@ -497,7 +497,8 @@ def blocks(content: Mapping[str, Any], lang: Lang, *, charts: bool) -> list[Bloc
     else:
         if charts:
             labels = [v.unit(u) for u in units.get_column("org_unit_id").to_list()]
-            out.append(Chart("bars", t["units_chart"], labels, {t["overall"]: units.get_column("overall_score").to_list()}))
+            scores = units.get_column("overall_score").to_list()
+            out.append(Chart("bars", t["units_chart"], labels, {t["overall"]: scores}))
         out.append(_table(v, units, ["org_unit_id"], COMPARE))
 
     for heading, name, key in (("categories", "category", "category"), ("kinds", "kind", "kind")):

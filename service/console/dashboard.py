@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, FunctionFilter, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.console.views import SOON
@@ -32,7 +32,7 @@ class Intake:
     whole_month_last_year: int
 
 
-def _open(principal: Principal) -> object:
+def _open(principal: Principal) -> ColumnElement[bool]:
     return scope.listed(principal) & Petition.state.not_in([str(s) for s in CLOSED_STATES])
 
 
@@ -86,7 +86,7 @@ async def intake(session: AsyncSession, principal: Principal, now: dt.datetime, 
     # The same instant of the month, a year before.
     then = _local_start(_year_before(local.date()), zone) + (local - _local_start(local.date(), zone))
 
-    def between(start: dt.datetime, end: dt.datetime) -> object:
+    def between(start: dt.datetime, end: dt.datetime) -> FunctionFilter[int]:
         return func.count().filter(Petition.received_at >= start, Petition.received_at < end)
 
     row = (

@@ -101,6 +101,7 @@ class Figure(Protocol):
 
     def draw_pdf(self, pdf: Any) -> None: ...
 
+
 _L: dict[str, dict[str, str]] = {
     "zh-CN": {
         "version": "版本：第{n}版",

@@ -1,9 +1,9 @@
 """Evaluation in a real browser, on generated history (the synthetic generator: a year of petitions and incidents
 up to 1 October 2026, through the workflow table) in three universities of Fujian and a fourth with a few dozen
-petitions in the year: a leader opens last quarter's report (2026 Q3), sees its charts with their tables and downloads the
-PDF, which carries the charts; a bureau viewer signs in without a university code, compares the universities
-and sees the small figures marked suppressed, with the legend saying why. axe-core on every page; the report
-page and the bureau's page are the screenshots ``console-report`` and ``console-bureau``."""
+petitions in the year: a leader opens last quarter's report (2026 Q3), sees its charts with their tables and
+downloads the PDF, which carries the charts; a bureau viewer signs in without a university code, compares the
+universities and sees the small figures marked suppressed, with the legend saying why. axe-core on every page;
+the report page and the bureau's page are the screenshots ``console-report`` and ``console-bureau``."""
 
 from __future__ import annotations
 
@@ -152,12 +152,12 @@ async def test_a_bureau_viewer_compares_universities_with_suppressed_cells_marke
     browser: Browser, live_server: str, platform_headers: dict[str, str], history: History
 ):
     email = f"bureau-{uuid.uuid4().hex[:8]}@edu.gov.cn"
-    r = httpx.post(
-        f"{live_server}/api/v1/platform/accounts",
-        json={"email": email, "password": PASSWORD, "role": "bureau_viewer", "province_code": PROVINCE},
-        headers=platform_headers,
-        timeout=30,
-    )
+    async with httpx.AsyncClient(base_url=live_server, timeout=30) as api:
+        r = await api.post(
+            "/api/v1/platform/accounts",
+            json={"email": email, "password": PASSWORD, "role": "bureau_viewer", "province_code": PROVINCE},
+            headers=platform_headers,
+        )
     assert r.status_code == 201, r.text
     page = await _sign_in(browser, live_server, "", (email, PASSWORD))
     await expect(page.get_by_role("heading", level=1)).to_contain_text("福建省")

@@ -90,8 +90,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "eval.legend.title": ("关于“已隐去”", "About “suppressed”"),
     "eval.suppressed": ("已隐去", "suppressed"),
     "eval.legend.why": (
-        "表示该数据涉及的信访件少于 {k} 件，为保护信访人隐私不予公开；为防止由合计推算出被隐去的数，部分相关数据也一并隐去。已隐去不等于零。",
-        "means the figure rests on fewer than {k} petitions and is withheld to protect petitioners' privacy; so that it cannot be worked out from the totals, some related figures are withheld too. Suppressed is not zero.",
+        "表示该数据涉及的信访件少于 {k} 件，为保护信访人隐私不予公开；"
+        "为防止由合计推算出被隐去的数，部分相关数据也一并隐去。已隐去不等于零。",
+        "means the figure rests on fewer than {k} petitions and is withheld to protect petitioners' privacy; "
+        "so that it cannot be worked out from the totals, some related figures are withheld too. "
+        "Suppressed is not zero.",
     ),
     "eval.legend.dash": ("“—”表示该期间没有数据。", "“—” means there is no data for the period."),
     "eval.bureau.scores": ("各校评估得分", "Scores side by side"),
@@ -104,8 +107,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "eval.bureau.on_time": ("按期办结率", "Concluded on time"),
     "eval.bureau.rankings": ("排名", "Rankings"),
     "eval.bureau.rank_what": (
-        "排名比较的是本省 {n} 所高校在{period}的综合得分（仅以公开的数据计算；1 为最高，得分相同者名次相同）。排名仅供教育主管部门查看。",
-        "The ranking compares the overall scores of the province's {n} universities in {period} (computed from published figures only; 1 is the best, equal scores share a rank). Rankings are shown to the education bureau only.",
+        "排名比较的是本省 {n} 所高校在{period}的综合得分（仅以公开的数据计算；1 为最高，得分相同者名次相同）。"
+        "排名仅供教育主管部门查看。",
+        "The ranking compares the overall scores of the province's {n} universities in {period} (computed from "
+        "published figures only; 1 is the best, equal scores share a rank). Rankings are shown to the education "
+        "bureau only.",
     ),
     "eval.bureau.rank_chart": ("各校综合得分排名", "Universities ranked by overall score"),
     "eval.bureau.rank": ("名次", "Rank"),
