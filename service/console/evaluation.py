@@ -315,6 +315,7 @@ class BureauPageController(Controller):
             trend=trend,
             kinds=kinds,
             kind_names=KINDS_OF_PETITION,
+            unit_kind_words={k for k in i18n.MESSAGES if k.startswith("eval.unitkind.")},
             university_names=names_by_university,
             volume=stats["volume"],
             categories=stats["categories"],
