@@ -36,7 +36,7 @@ from service.reports import controllers as reports_api
 from service.warnings import controllers as warnings
 from tenants import org
 from tenants.clock import utcnow
-from tenants.errors import Invalid
+from tenants.errors import Invalid, NotFound
 from tenants.plans.document import Bullets, Heading, Para, Table
 
 # The reports API's read rule, as the console's own guard (after the console's sign-in guard).
@@ -142,10 +142,13 @@ class ReportPageController(Controller):
     async def download(
         self, request: Request[Any, Any, Any], report_id: FromPath[uuid.UUID], file: FromPath[str], db_session: Session
     ) -> Response[bytes]:
-        """The API's renditions (the same bytes), in the page's language."""
+        """The API's renditions (the same bytes), in the page's language: the files (the page itself stands for
+        the HTML rendition)."""
+        if file not in {f"report.{f}" for f in DOWNLOADS}:
+            raise NotFound("no such download: report.pdf, .xlsx, .csv or .parquet")
         lang = cast(render.Lang, pages.lang_of(request))
         answer = await reports_api.rendition(db_session, report_id, file, lang)
-        answer.headers.update({k: v for k, v in pages.SECURITY_HEADERS.items() if k != "Content-Security-Policy"})
+        answer.headers.update(pages.SECURITY_HEADERS)
         return answer
 
 
@@ -231,7 +234,7 @@ def _window(request: Request[Any, Any, Any]) -> province.Window:
 
 
 def score_rows(
-    universities: Sequence[Mapping[str, Any]], lang: str, names: Callable[[Mapping[str, Any]], str]
+    universities: Sequence[Mapping[str, Any]], names: Callable[[Mapping[str, Any]], str]
 ) -> list[dict[str, Any]]:
     """Each university's dimension scores and volume, suppressed cells marked (a score rests on published
     figures only, so a score is ``suppressed`` when a figure it needs was)."""
@@ -270,19 +273,9 @@ class BureauPageController(Controller):
         def named(u: Mapping[str, Any]) -> str:
             return _name(u, lang)
 
-        scores = score_rows(agg["universities"], lang, named)
-        totals = agg["province_totals"]
-        province_row = score_rows(
-            [
-                {
-                    **totals,
-                    "name_zh": _t("zh-CN", "eval.bureau.province_total"),
-                    "name_en": _t("en", "eval.bureau.province_total"),
-                }
-            ],
-            lang,
-            named,
-        )[0]
+        scores = score_rows(agg["universities"], named)
+        total = _t(lang, "eval.bureau.province_total")
+        province_row = score_rows([agg["province_totals"]], lambda _: total)[0]
         rankings = [
             {
                 "name": named(by_slug[r["slug"]]) if r["slug"] in by_slug else r["slug"],

@@ -77,7 +77,9 @@ async def test_reports_list_page_and_downloads_follow_the_api_s_read_rule(web, c
     xlsx = await staff.get(f"/console/reports/{quarterly.id}/report.xlsx?lang=en")
     book = openpyxl.load_workbook(io.BytesIO(xlsx.content), read_only=True)
     assert {"Scores total", "Petitions by unit", "Contents"} <= set(book.sheetnames)
-    assert (await staff.get(f"/console/reports/{quarterly.id}/report.exe")).status_code == 404
+    assert pdf.headers["x-content-type-options"] == "nosniff" and "attachment" in pdf.headers["content-disposition"]
+    for other_file in ("report.exe", "report.html"):  # the page is the HTML; its rendition is the API's
+        assert (await staff.get(f"/console/reports/{quarterly.id}/{other_file}")).status_code == 404
 
     # Another university's report is a 404 page (row-level security), as in the API.
     other = await make_university(client, make_tenant)
