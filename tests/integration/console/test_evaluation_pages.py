@@ -66,7 +66,10 @@ async def test_reports_list_page_and_downloads_follow_the_api_s_read_rule(web, c
     for fmt in ("pdf", "xlsx", "csv", "parquet"):
         assert f"/console/reports/{quarterly.id}/report.{fmt}?lang=zh-CN" in page
 
-    pdf = await staff.get(f"/console/reports/{quarterly.id}/report.pdf")
+    english = (await staff.get(f"/console/reports/{quarterly.id}?lang=en")).text
+    assert "Timeliness and effectiveness" in english and "Units ranked by overall score" in english
+    assert f"/console/reports/{quarterly.id}/report.pdf?lang=en" in english
+    pdf = await staff.get(f"/console/reports/{quarterly.id}/report.pdf?lang=zh-CN")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
     document = pypdf.PdfReader(io.BytesIO(pdf.content))
