@@ -11,6 +11,7 @@ import datetime as dt
 import html
 import io
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import polars as pl
@@ -83,6 +84,10 @@ _L: dict[str, dict[str, str]] = {
         "on_time": "按时比例",
         "overdue_flags": "超时提醒",
         "on_time_chart": "各环节按时完成比例（%）",
+        "units_chart": "各部门综合得分排名",
+        "contents": "目录",
+        "sheet": "工作表",
+        "table": "数据表",
     },
     "en": {
         "title": "{u}: {p} petition work evaluation report",
@@ -136,6 +141,10 @@ _L: dict[str, dict[str, str]] = {
         "on_time": "Within target",
         "overdue_flags": "Overdue flags",
         "on_time_chart": "Share of incidents within the step's target (%)",
+        "units_chart": "Units ranked by overall score",
+        "contents": "Contents",
+        "sheet": "Sheet",
+        "table": "Table",
     },
 }
 DIMENSIONS = ("timeliness", "coordination", "information_release", "satisfaction")
@@ -263,6 +272,8 @@ class View:
 
 # --- charts -----------------------------------------------------------------------------------------------------
 
+_COLOURS = ("#c0392b", "#2471a3", "#7d3c98", "#1e8449", "#b9770e")
+
 
 def _esc(value: str) -> str:
     return html.escape(value, quote=True)
@@ -273,7 +284,6 @@ def trend_svg(periods: Sequence[str], series: Mapping[str, Sequence[float | None
     width, height, left, bottom, top = 640, 260, 40, 40, 30
     plot_w, plot_h = width - left - 150, height - bottom - top
     n = max(len(periods), 1)
-    colours = ("#c0392b", "#2471a3", "#7d3c98", "#1e8449", "#b9770e")
 
     def x(i: int) -> float:
         return left + (plot_w * i / (n - 1) if n > 1 else plot_w / 2)
@@ -292,7 +302,7 @@ def trend_svg(periods: Sequence[str], series: Mapping[str, Sequence[float | None
     for i, p in enumerate(periods):
         parts.append(f'<text x="{x(i):.1f}" y="{height - bottom + 16}" text-anchor="middle">{_esc(p[:7])}</text>')
     for k, (name, values) in enumerate(series.items()):
-        colour = colours[k % len(colours)]
+        colour = _COLOURS[k % len(_COLOURS)]
         points = [(x(i), y(v)) for i, v in enumerate(values) if v is not None]
         if len(points) > 1:
             path = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
@@ -335,9 +345,91 @@ def bars_svg(labels: Sequence[str], values: Sequence[float | None], title: str) 
 _KEY_HEADINGS = {"org_unit_id": "unit", "category": "category", "kind": "kind", "step": "step"}
 
 
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+@dataclass(frozen=True)
 class Chart:
-    def __init__(self, svg: str) -> None:
-        self.svg = svg
+    """A chart of 0-100 values: ``trend`` (a line per series over the periods in ``labels``) or ``bars`` (one bar
+    per label, of the single series). Drawn as SVG for the web and with the PDF's own drawing operators (lines,
+    rectangles and text in the embedded CJK font) for the PDF, from the same numbers."""
+
+    kind: Literal["trend", "bars"]
+    title: str
+    labels: list[str]
+    series: dict[str, list[float | None]]
+
+    @property
+    def svg(self) -> str:
+        if self.kind == "trend":
+            return trend_svg(self.labels, self.series, self.title)
+        return bars_svg(self.labels, next(iter(self.series.values()), []), self.title)
+
+    def draw_pdf(self, pdf: Any) -> None:
+        """Draw the chart at the current position of an fpdf2 document (a font named ``cjk`` registered)."""
+        rows = max(len(self.labels), 1)
+        height = 62.0 if self.kind == "trend" else 12.0 + 5.5 * rows
+        if pdf.get_y() + height > pdf.page_break_trigger:
+            pdf.add_page()
+        x0, y0, width = pdf.l_margin, pdf.get_y(), pdf.epw
+        pdf.set_font("cjk", size=9)
+        pdf.set_text_color(0, 0, 0)
+        pdf.text(x0, y0 + 4, self.title)
+        pdf.set_font("cjk", size=6.5)
+        if self.kind == "trend":
+            self._trend_pdf(pdf, x0, y0 + 8, width, height - 16)
+        else:
+            self._bars_pdf(pdf, x0, y0 + 8, width)
+        pdf.set_draw_color(0, 0, 0)
+        pdf.set_text_color(0, 0, 0)
+        pdf.set_y(y0 + height + 2)
+
+    def _trend_pdf(self, pdf: Any, x0: float, top: float, width: float, plot_h: float) -> None:
+        left, legend = 10.0, 42.0
+        plot_w = width - left - legend
+        n = max(len(self.labels), 1)
+
+        def x(i: int) -> float:
+            return x0 + left + (plot_w * i / (n - 1) if n > 1 else plot_w / 2)
+
+        def y(v: float) -> float:
+            return top + plot_h * (1 - v / 100)
+
+        pdf.set_line_width(0.1)
+        pdf.set_draw_color(210, 210, 210)
+        for tick in (0, 25, 50, 75, 100):
+            pdf.line(x0 + left, y(tick), x0 + left + plot_w, y(tick))
+            pdf.text(x0, y(tick) + 1, str(tick))
+        for i, label in enumerate(self.labels):
+            pdf.text(x(i) - 5, top + plot_h + 5, label[:7])
+        pdf.set_line_width(0.5)
+        for k, (name, values) in enumerate(self.series.items()):
+            r, g, b = _rgb(_COLOURS[k % len(_COLOURS)])
+            pdf.set_draw_color(r, g, b)
+            pdf.set_fill_color(r, g, b)
+            points = [(x(i), y(v)) for i, v in enumerate(values) if v is not None]
+            if len(points) > 1:
+                pdf.polyline(points, style="D")
+            for px, py in points:
+                pdf.rect(px - 0.7, py - 0.7, 1.4, 1.4, style="F")
+            ly = top + 5 * k
+            pdf.rect(x0 + left + plot_w + 4, ly, 3, 3, style="F")
+            pdf.text(x0 + left + plot_w + 9, ly + 2.6, name)
+        pdf.set_line_width(0.2)
+
+    def _bars_pdf(self, pdf: Any, x0: float, top: float, width: float) -> None:
+        label_w, row = 48.0, 5.5
+        scale = (width - label_w - 14) / 100
+        r, g, b = _rgb(_COLOURS[1])
+        pdf.set_fill_color(r, g, b)
+        for i, (label, value) in enumerate(zip(self.labels, next(iter(self.series.values()), []), strict=True)):
+            y = top + i * row
+            pdf.text(x0, y + 3.6, label[:24])
+            if value is not None:
+                pdf.rect(x0 + label_w, y + 0.6, max(value * scale, 0.2), row - 1.4, style="F")
+            text = "—" if value is None else f"{value:.1f}"
+            pdf.text(x0 + label_w + (value or 0) * scale + 1.5, y + 3.6, text)
 
 
 def _table(view: View, frame: pl.DataFrame, keys: Sequence[str], columns: Sequence[str]) -> Table:
@@ -390,28 +482,23 @@ def blocks(content: Mapping[str, Any], lang: Lang, *, charts: bool) -> list[Bloc
                 for c in ("overall_score", *(f"{d}_score" for d in DIMENSIONS))
                 if trend.get_column(c).drop_nulls().len()
             }
-            out.append(Chart(trend_svg(periods, series, t["trend"])))
+            out.append(Chart("trend", t["trend"], [p[:7] for p in periods], series))
         out.append(_trend_table(v, trend))
 
     out.append(Heading(1, t["units"]))
     units = (
         v.frame("scores.org_unit")
         .join(v.frame("petitions.org_unit"), on="org_unit_id", how="full", coalesce=True, nulls_equal=True)
-        .sort("org_unit_id", nulls_last=True)
+        # Ranked: the best overall score first, units without one last (by id, for a stable order).
+        .sort(["overall_score", "org_unit_id"], descending=[True, False], nulls_last=True)
     )
     if units.height == 0:
         out.append(Para(t["empty"]))
     else:
         if charts:
-            out.append(
-                Chart(
-                    bars_svg(
-                        [v.unit(u) for u in units.get_column("org_unit_id").to_list()],
-                        units.get_column("overall_score").to_list(),
-                        t["overall"],
-                    )
-                )
-            )
+            labels = [v.unit(u) for u in units.get_column("org_unit_id").to_list()]
+            scores = units.get_column("overall_score").to_list()
+            out.append(Chart("bars", t["units_chart"], labels, {t["overall"]: scores}))
         out.append(_table(v, units, ["org_unit_id"], COMPARE))
 
     for heading, name, key in (("categories", "category", "category"), ("kinds", "kind", "kind")):
@@ -473,7 +560,7 @@ def _incident_blocks(v: View, prefix: Literal["incidents", "drills"], *, charts:
         if charts:
             labels = [v.label("step", s) for s in steps.get_column("step").to_list()]
             shares = [None if x is None else 100 * x for x in steps.get_column("on_time_share").to_list()]
-            out.append(Chart(bars_svg(labels, shares, t["on_time_chart"])))
+            out.append(Chart("bars", t["on_time_chart"], labels, {t["on_time"]: shares}))
         header = [t["step"], t["target"], t["reached"], t["mean_time"], t["on_time"], t["overdue_flags"]]
         rows = [
             [
@@ -520,8 +607,8 @@ def render_html(content: Mapping[str, Any], lang: Lang) -> str:
     ]
     for b in items:
         match b:
-            case Chart(svg=svg):
-                parts.append(svg)
+            case Chart() as chart:
+                parts.append(chart.svg)
             case Heading(level=level, text=t):
                 parts.append(f"<h{level + 1}>{e(t)}</h{level + 1}>")
             case Para(text=t):
@@ -595,19 +682,65 @@ def table_for(content: Mapping[str, Any], lang: Lang, table: str | None) -> pl.D
     return _labelled(View(content, lang), table)
 
 
+# A table's sheet in the workbook: what its rows are (the prefix) and how they are broken down, in words.
+_SHEET_PARTS: dict[str, dict[str, tuple[str, str]]] = {
+    "prefix": {
+        "scores": ("评分", "Scores"),
+        "petitions": ("信访", "Petitions"),
+        "incidents": ("突发事件", "Incidents"),
+        "drills": ("应急演练", "Drills"),
+        "supervision": ("督查督办", "Supervision"),
+    },
+    "breakdown": {
+        "total": ("合计", "total"),
+        "org_unit": ("按部门", "by unit"),
+        "category": ("按类别", "by category"),
+        "kind": ("按类型", "by kind"),
+        "trend": ("趋势", "trend"),
+        "steps": ("按环节", "by step"),
+    },
+}
+_SHEET_FORBIDDEN = str.maketrans({c: " " for c in "[]:*?/\\"})
+
+
+def sheet_name(table: str, lang: Lang) -> str:
+    """The workbook sheet of a table, named in words (``信访-按部门``, ``Petitions by unit``); Excel's limits
+    (31 characters, none of ``[]:*?/\\``) kept. A table the names do not know keeps its own name."""
+    i = 0 if lang == "zh-CN" else 1
+    prefix, _, breakdown = table.partition(".")
+    head = _SHEET_PARTS["prefix"].get(prefix)
+    tail = _SHEET_PARTS["breakdown"].get(breakdown)
+    if head is None or tail is None:
+        name = table
+    else:
+        name = f"{head[i]}-{tail[i]}" if lang == "zh-CN" else f"{head[i]} {tail[i]}"
+    return name.translate(_SHEET_FORBIDDEN)[:31]
+
+
 def render_xlsx(content: Mapping[str, Any], lang: Lang) -> bytes:
-    """A workbook: the findings first, then one sheet per table (machine column names, labels beside keys)."""
+    """A workbook: the findings first, a contents sheet naming each sheet's table (its name in the API, for tools),
+    then one sheet per table named in words (machine column names, labels beside keys)."""
     from openpyxl import Workbook
 
     view = View(content, lang)
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(view.t["findings"][:31].replace("/", " "))
+    sheet = book.create_sheet(view.t["findings"][:31].translate(_SHEET_FORBIDDEN))
     sheet.append([view.t["findings"]])
     for finding in content["findings"]:
         sheet.append([finding["kind"], finding["org_unit_id"], finding["value"], finding[_short(lang)]])
+    names: dict[str, str] = {}
     for name in sorted(content["tables"]):
+        sheet_title = sheet_name(name, lang)
+        while sheet_title in names.values():  # unreachable with the known names; a guard for new tables
+            sheet_title = sheet_title[:29] + f"~{len(names) % 100}"
+        names[name] = sheet_title
+    contents = book.create_sheet(view.t["contents"])
+    contents.append([view.t["sheet"], view.t["table"]])
+    for name, sheet_title in names.items():
+        contents.append([sheet_title, name])
+    for name, sheet_title in names.items():
         frame = _labelled(view, name)
-        sheet = book.create_sheet(name[:31])
+        sheet = book.create_sheet(sheet_title)
         sheet.append(frame.columns)
         for row in frame.iter_rows():
             sheet.append([str(x) if hasattr(x, "isoformat") else x for x in row])
@@ -623,8 +756,8 @@ def render(content: Mapping[str, Any], lang: Lang, fmt: Format, *, table: str | 
     if fmt == "html":
         return render_html(content, lang).encode()
     if fmt == "pdf":
-        items = [b for b in blocks(content, lang, charts=False) if not isinstance(b, Chart)]
-        return render_pdf(items, lang)
+        # The charts drawn as in the HTML (each followed by its table), with the PDF's drawing operators.
+        return render_pdf(blocks(content, lang, charts=True), lang)
     if fmt == "xlsx":
         return render_xlsx(content, lang)
     frame = table_for(content, lang, table)

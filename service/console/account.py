@@ -12,7 +12,13 @@ from litestar.response import Redirect, Template
 
 from service.auth import controllers as auth
 from service.console import i18n, pages
-from service.console.session import PENDING_OK, cleared_cookie, session_cookie, staff_only
+from service.console.session import (
+    HOME,
+    PENDING_OK,
+    cleared_cookie,
+    console_account,
+    session_cookie,
+)
 from service.console.views import form_values
 from service.http.deps import Caller, Session
 from tenants import identity
@@ -39,10 +45,11 @@ class AccountController(Controller):
         values = form_values(form, ("tenant", "email", "password"))
         shown = {k: v for k, v in values.items() if k != "password"}
         try:
+            # Without a university code: a platform account (the console admits a bureau viewer's).
             data = msgspec.convert(values, auth.Login)
-            if data.tenant is None:
-                raise Unauthorized(identity.BAD_CREDENTIALS)
             pair = await auth.sign_in(state, data, auth.client_of(request))
+            # Where the account lands; an account the console is not for gets its pages' 403, as before.
+            role = state.tokens.verify(pair.refresh_token, typ="refresh")[0].role
         except (msgspec.ValidationError, Unauthorized):
             return pages.page(request, "login.html", status_code=401, error="login.bad", values=shown)
         except RateLimited as exc:
@@ -58,20 +65,20 @@ class AccountController(Controller):
             return response
         except TenantSuspended:
             return pages.page(request, "login.html", status_code=403, error="login.suspended", values=shown)
-        target = "/console/password" if pair.password_change_required else "/console/queue"
+        target = "/console/password" if pair.password_change_required else HOME.get(role, "/console/queue")
         return pages.redirect(target, cookies=[session_cookie(state.settings, pair.refresh_token)])
 
-    @post("/logout", guards=[staff_only], opt={PENDING_OK: True}, include_in_schema=False)
+    @post("/logout", guards=[console_account], opt={PENDING_OK: True}, include_in_schema=False)
     async def logout(self, db_session: Session, principal: Caller, state: State) -> Redirect:
         # Every session of the account ends (the API's tokens too), as the API's sign-out does.
         await identity.revoke_sessions(db_session, principal)
         return pages.redirect("/console/login?out=1", cookies=[cleared_cookie(state.settings)])
 
-    @get("/password", guards=[staff_only], opt={PENDING_OK: True}, include_in_schema=False)
+    @get("/password", guards=[console_account], opt={PENDING_OK: True}, include_in_schema=False)
     async def password_form(self, request: Request[Any, Any, Any], principal: Caller) -> Template:
         return pages.page(request, "password.html", forced=principal.must_change_password)
 
-    @post("/password", guards=[staff_only], opt={PENDING_OK: True}, include_in_schema=False)
+    @post("/password", guards=[console_account], opt={PENDING_OK: True}, include_in_schema=False)
     async def change_password(
         self, request: Request[Any, Any, Any], db_session: Session, principal: Caller, state: State
     ) -> Template | Redirect:
@@ -100,4 +107,5 @@ class AccountController(Controller):
                 error="login.throttled",
                 seconds=exc.retry_after,
             )
-        return pages.redirect("/console/queue?changed=1", cookies=[session_cookie(state.settings, pair.refresh_token)])
+        home = HOME.get(principal.role, "/console/queue") if principal.role else "/console/queue"
+        return pages.redirect(f"{home}?changed=1", cookies=[session_cookie(state.settings, pair.refresh_token)])

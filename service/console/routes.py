@@ -14,6 +14,7 @@ from litestar.template.config import TemplateConfig
 
 from service.console.account import AccountController
 from service.console.command import CommandController
+from service.console.evaluation import BureauPageController, DashboardController, ReportPageController
 from service.console.incidents import IncidentController, MyTasksController, WarningPageController
 from service.console.materials import MaterialPageController
 from service.console.notifications import NotificationPageController
@@ -63,6 +64,10 @@ def routers(settings: Settings) -> list[Router]:
             PlanPageController,
             MaterialPageController,
             WebhookPageController,
+            # evaluation
+            ReportPageController,
+            DashboardController,
+            BureauPageController,
         ],
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf), ConsoleSession()],
         # Forms are url-encoded or multipart: the API's JSON-only media check does not apply here.

@@ -20,10 +20,16 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from service.http.security import RequestContextMiddleware, adopt, principal_of
 from service.petitions.scope import STAFF_ROLES
-from tenants.errors import Forbidden, TenantSuspended, Unauthorized
+from tenants.errors import Forbidden, NotFound, TenantSuspended, Unauthorized
+from tenants.identity import Role
 from tenants.settings import Settings
 
 COOKIE = "xf_session"
+# Who may sign in to the console: the university's handling side, and a province's education bureau (its own
+# pages only, ``bureau_only``).
+CONSOLE_ROLES = STAFF_ROLES | {Role.bureau_viewer}
+# Where each kind of account lands after signing in.
+HOME = {Role.bureau_viewer: "/console/bureau"}
 # The handler option that lets an account whose password was issued reach a page (the password form, sign-out).
 PENDING_OK = "password_change_allowed"
 
@@ -86,3 +92,27 @@ async def staff_only(connection: ASGIConnection[Any, Any, Any, Any], handler: Ba
         raise Forbidden("the console is for the university's staff")
     if principal.must_change_password and not handler.opt.get(PENDING_OK):
         raise GoTo("/console/password")
+
+
+def _signed_in(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> Any:
+    principal = principal_of(connection)
+    if principal.is_anonymous:
+        raise GoTo("/console/login", ended=bool(connection.scope.get("state", {}).get("console_session_ended")))
+    if principal.must_change_password and not handler.opt.get(PENDING_OK):
+        raise GoTo("/console/password")
+    return principal
+
+
+async def console_account(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Pages of every console account (signing out, one's password): staff, the office, admins, bureau viewers."""
+    principal = _signed_in(connection, handler)
+    if principal.role not in CONSOLE_ROLES:
+        raise Forbidden("the console is for the university's staff and the education bureau")
+
+
+async def bureau_only(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """The bureau's pages: a signed-in bureau viewer (a platform account bound to a province). To anyone else,
+    a university's account included, they do not exist (404), as the bureau's figures are not theirs to see."""
+    principal = _signed_in(connection, handler)
+    if principal.kind != "platform_account" or principal.role is not Role.bureau_viewer:
+        raise NotFound("no such page")

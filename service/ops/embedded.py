@@ -170,7 +170,7 @@ def banner(base: str, creds: dict[str, Any], root: Path, seeded: float) -> str:
         f"  Demo credentials ({root / 'demo-credentials.json'}):",
         *(f"    {k:24} {v}" for k, v in flat.items()),
         f"  Demo accounts (sign in at {base}/console/login with university code {slug}; the bureau viewer "
-        "through the API without one):",
+        "without one):",
         *(f"    {a['who_en']:40} {a['email']:28} {a['password']}" for a in accounts.values()),
         f"  xinfang commands use this stack while it runs (they read {root / ENV_FILE}); in a shell: "
         f"source {root / ENV_FILE}",

@@ -18,6 +18,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.forecasts import compute
 from analytics.forecasts import store as forecasts
@@ -233,21 +234,28 @@ class ReportController(Controller):
         lang: FromQuery[render.Lang] = "zh-CN",
         table: Annotated[str | None, QueryParameter(max_length=40)] = None,
     ) -> Response[bytes]:
-        match = FILE.match(file)
-        if match is None:
-            raise NotFound("no such rendition: report.html, .pdf, .csv, .xlsx or .parquet")
-        fmt = cast(render.Format, match.group(1))  # FILE matches only the formats
-        report = await store.get_report(db_session, report_id)
-        content = report.data()
-        if table is not None and table not in content["tables"]:
-            raise NotFound(f"no table {table!r}; one of {sorted(content['tables'])}")
-        content["revision"] = report.revision
-        # PDF rendering subsets a font: seconds of CPU, kept off the event loop.
-        body = await asyncio.to_thread(render.render, content, lang, fmt, table=table)
-        name = f"report-{report.kind}-{report.period_start.isoformat()}-r{report.revision}-{lang}.{fmt}"
-        disposition = "inline" if fmt == "html" else "attachment"
-        return Response(
-            body,
-            media_type=render.MEDIA_TYPES[fmt],
-            headers={"Content-Disposition": f'{disposition}; filename="{name}"'},
-        )
+        return await rendition(db_session, report_id, file, lang, table)
+
+
+async def rendition(
+    session: AsyncSession, report_id: uuid.UUID, file: str, lang: render.Lang, table: str | None = None
+) -> Response[bytes]:
+    """A report rendered as ``file`` (``report.pdf`` …) for download: the API's and the console's."""
+    match = FILE.match(file)
+    if match is None:
+        raise NotFound("no such rendition: report.html, .pdf, .csv, .xlsx or .parquet")
+    fmt = cast(render.Format, match.group(1))  # FILE matches only the formats
+    report = await store.get_report(session, report_id)
+    content = report.data()
+    if table is not None and table not in content["tables"]:
+        raise NotFound(f"no table {table!r}; one of {sorted(content['tables'])}")
+    content["revision"] = report.revision
+    # PDF rendering subsets a font: seconds of CPU, kept off the event loop.
+    body = await asyncio.to_thread(render.render, content, lang, fmt, table=table)
+    name = f"report-{report.kind}-{report.period_start.isoformat()}-r{report.revision}-{lang}.{fmt}"
+    disposition = "inline" if fmt == "html" else "attachment"
+    return Response(
+        body,
+        media_type=render.MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'{disposition}; filename="{name}"'},
+    )

@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import html
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -93,6 +94,13 @@ class Table:
 
 
 Block = Heading | Para | Bullets | Table
+
+
+class Figure(Protocol):
+    """A block that draws itself on the PDF (a report's chart): lines, shapes and text at the current position."""
+
+    def draw_pdf(self, pdf: Any) -> None: ...
+
 
 _L: dict[str, dict[str, str]] = {
     "zh-CN": {
@@ -409,7 +417,7 @@ def font_path() -> Path:
     return Path(paperang_p2_fonts_cjk.__file__).parent / "fonts" / "wqy-microhei.ttc"
 
 
-def render_pdf(content: list[Block], lang: str) -> bytes:
+def render_pdf(content: Sequence[Block | Figure], lang: str) -> bytes:
     from fpdf import FPDF
     from fpdf.enums import WrapMode
     from fpdf.fonts import FontFace
@@ -465,6 +473,8 @@ def render_pdf(content: list[Block], lang: str) -> bytes:
                         for cell in row:
                             cells.cell(cell)
                 pdf.ln(2)
+            case _:
+                b.draw_pdf(pdf)
     return bytes(pdf.output())
 
 

@@ -226,7 +226,7 @@ async def test_api_request_list_show_render_roles_and_isolation(client, make_ten
     assert "测试大学信访工作月度评估报告" in text and "综合评分" in text
     xlsx = await client.get(f"/api/v1/reports/{rid}/report.xlsx", params={"lang": "en"}, headers=uni.admin)
     book = openpyxl.load_workbook(io.BytesIO(xlsx.content), read_only=True)
-    assert {"petitions.total", "petitions.org_unit", "scores.total"} <= set(book.sheetnames)
+    assert {"Petitions total", "Petitions by unit", "Scores total", "Contents"} <= set(book.sheetnames)
     parquet = await client.get(
         f"/api/v1/reports/{rid}/report.parquet", params={"table": "petitions.total"}, headers=uni.admin
     )

@@ -224,10 +224,10 @@ def test_the_sections_render_in_every_format_and_both_languages() -> None:
     assert "Emergency incidents" in en and "Drills" in en and "report to instruction" in en
 
     book = openpyxl.load_workbook(io.BytesIO(render.render(content, "en", "xlsx")), read_only=True)
-    assert {"incidents.total", "incidents.steps", "incidents.org_unit", "drills.total", "drills.steps"} <= set(
+    assert {"Incidents total", "Incidents by step", "Incidents by unit", "Drills total", "Drills by step"} <= set(
         book.sheetnames
     )
-    rows = list(book["incidents.steps"].iter_rows(values_only=True))
+    rows = list(book["Incidents by step"].iter_rows(values_only=True))
     assert rows[0][:2] == ("step", "step_label") and rows[2][1] == "report to instruction"
     steps = pl.read_parquet(io.BytesIO(render.render(content, "zh-CN", "parquet", table="incidents.steps")))
     labels = ["报告至评估", "报告至指令下达", "报告至首次通报", "报告至总结结束"]

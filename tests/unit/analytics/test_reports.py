@@ -215,12 +215,24 @@ def test_renditions_parse_and_speak_both_languages() -> None:
 
     text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(render.render(content, "zh-CN", "pdf"))).pages)
     assert "评估报告" in text and "后勤处" in text and "发现的问题" in text
+    # The PDF carries the charts, drawn with its own operators: the trend line (a path stroked) and the bars
+    # (filled rectangles), titled in the report's language.
+    document = pypdf.PdfReader(io.BytesIO(render.render(content, "zh-CN", "pdf")))
+    drawn = b"".join(page.get_contents().get_data() for page in document.pages)  # type: ignore[union-attr]
+    assert re.search(rb"[\d.]+ [\d.]+ l\b", drawn) and re.search(rb" re f\b|\bre\s+f\b", drawn)
+    assert "各部门综合得分排名" in text and "趋势" in text
     text_en = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(render.render(content, "en", "pdf"))).pages)
     assert "Findings" in text_en and "Logistics Office" in text_en
 
     book = openpyxl.load_workbook(io.BytesIO(render.render(content, "en", "xlsx")), read_only=True)
-    assert "petitions.org_unit" in book.sheetnames and "scores.trend" in book.sheetnames
-    rows = list(book["petitions.org_unit"].iter_rows(values_only=True))
+    # Sheets named in words, in the chosen language; the contents sheet names each one's table for tools.
+    assert "Petitions by unit" in book.sheetnames and "Scores trend" in book.sheetnames
+    assert not set(book.sheetnames) & set(content["tables"])
+    index = dict(list(book["Contents"].iter_rows(values_only=True))[1:])
+    assert index["Petitions by unit"] == "petitions.org_unit" and len(index) == len(content["tables"])
+    zh_book = openpyxl.load_workbook(io.BytesIO(render.render(content, "zh-CN", "xlsx")), read_only=True)
+    assert {"信访-按部门", "评分-趋势", "评分-合计", "目录"} <= set(zh_book.sheetnames)
+    rows = list(book["Petitions by unit"].iter_rows(values_only=True))
     assert rows[0][:2] == ("org_unit_id", "org_unit_label")
     assert {r[1] for r in rows[1:]} == {"Logistics Office", "Academic Affairs"}
 
