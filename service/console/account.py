@@ -23,6 +23,7 @@ from service.console.views import form_values
 from service.http.deps import Caller, Session
 from tenants import identity
 from tenants.errors import Invalid, RateLimited, TenantSuspended, Unauthorized
+from tenants.identity import Role
 
 
 class AccountController(Controller):
@@ -65,7 +66,11 @@ class AccountController(Controller):
             return response
         except TenantSuspended:
             return pages.page(request, "login.html", status_code=403, error="login.suspended", values=shown)
-        target = "/console/password" if pair.password_change_required else HOME.get(role, "/console/queue")
+        home = HOME.get(role, "/console/queue")
+        if pair.password_change_required:  # a platform admin's own password page is among the platform's pages
+            target = "/console/platform/password" if role is Role.platform_admin else "/console/password"
+        else:
+            target = home
         return pages.redirect(target, cookies=[session_cookie(state.settings, pair.refresh_token)])
 
     @post("/logout", guards=[console_account], opt={PENDING_OK: True}, include_in_schema=False)

@@ -29,7 +29,7 @@ COOKIE = "xf_session"
 # pages only, ``bureau_only``).
 CONSOLE_ROLES = STAFF_ROLES | {Role.bureau_viewer}
 # Where each kind of account lands after signing in.
-HOME = {Role.bureau_viewer: "/console/bureau"}
+HOME = {Role.bureau_viewer: "/console/bureau", Role.platform_admin: "/console/platform"}
 # The handler option that lets an account whose password was issued reach a page (the password form, sign-out).
 PENDING_OK = "password_change_allowed"
 

@@ -209,3 +209,15 @@ async def test_times_are_shown_in_each_university_s_zone(web, db, client, platfo
     local = datetime.fromisoformat(created).astimezone(ZoneInfo("Asia/Urumqi")).strftime("%Y-%m-%d %H:%M")
     assert local in (await b.get(f"/console/platform/tenants/{t.id}")).text
     assert local in (await b.get("/console/platform", params={"q": t.slug})).text
+
+
+async def test_a_platform_admin_signing_in_on_the_staff_page_lands_on_the_platform_pages(web, db):
+    """Without a university code the staff sign-in admits a platform account too: it lands on its own pages (its
+    issued password first), not on the staff queue it may not open."""
+    for issued, home in ((False, "/console/platform"), (True, "/console/platform/password")):
+        email, password = await _platform_admin(db, issued=issued)
+        b: Browser = web()
+        await b.get("/console/login")
+        r = await b.post("/console/login", {"tenant": "", "email": email, "password": password})
+        assert r.status_code == 303 and r.headers["location"] == home, r.text
+        assert (await b.get(home)).status_code == 200
