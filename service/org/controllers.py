@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -13,6 +14,7 @@ from litestar import Controller, Response, delete, get, patch, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.http.deps import Caller, Input, Page, Session
 from service.http.security import requires
@@ -501,6 +503,28 @@ def _file(name: str, fmt: ExportFormat, columns: tuple[str, ...], rows: list[tup
     )
 
 
+async def import_uploads(
+    session: AsyncSession, uploads: Mapping[str, Any], *, actor_id: uuid.UUID | None
+) -> org_transfer.ImportSummary:
+    """Read the ``units`` and ``people`` files of a multipart upload and import them (all or nothing), for the
+    API and the console alike; an empty file field of a browser's form counts as not sent."""
+    tables = {}
+    for name in ("units", "people"):
+        upload = uploads.get(name)
+        if upload is None:
+            continue
+        if not isinstance(upload, UploadFile):
+            raise Invalid("expected a file", errors=[{"field": name, "message": "upload a CSV or XLSX file"}])
+        content = await upload.read()
+        if not content and not upload.filename:
+            continue  # a form's file field left empty
+        # Parsing a large workbook takes a while: keep the event loop free for other requests.
+        tables[name] = await asyncio.to_thread(org_transfer.read_table, content, name=name)
+    return await org_transfer.import_org(
+        session, units=tables.get("units"), people=tables.get("people"), actor_id=actor_id
+    )
+
+
 class OrgTransferController(Controller):
     path = "/api/v1/org"
     tags = ["org chart"]
@@ -532,18 +556,7 @@ class OrgTransferController(Controller):
                 "unknown upload parts",
                 errors=[{"field": k, "message": "expected only 'units' and 'people' files"} for k in unknown],
             )
-        tables = {}
-        for name in ("units", "people"):
-            upload = data.get(name)
-            if upload is None:
-                continue
-            if not isinstance(upload, UploadFile):
-                raise Invalid("expected a file", errors=[{"field": name, "message": "upload a CSV or XLSX file"}])
-            # Parsing a large workbook takes a while: keep the event loop free for other requests.
-            tables[name] = await asyncio.to_thread(org_transfer.read_table, await upload.read(), name=name)
-        summary = await org_transfer.import_org(
-            db_session, units=tables.get("units"), people=tables.get("people"), actor_id=principal.subject_id
-        )
+        summary = await import_uploads(db_session, data, actor_id=principal.subject_id)
         return ImportOut(**vars(summary))
 
     @get("/export/units", summary="Export every unit as CSV or XLSX (the import's format)", **EDIT)
