@@ -356,6 +356,9 @@ async def _org_page(
 ) -> Template:
     lang = pages.lang_of(request)
     units, names = await _unit_names(session, lang)
+    root = next((u for u in units if u.parent_id is None), None)
+    # Once the university has its root, a new unit is most likely an office below it.
+    default = {"parent_id": str(root.id), "kind": UnitKind.office.value} if root else {}
     return pages.page(
         request,
         "admin_org.html",
@@ -366,7 +369,7 @@ async def _org_page(
         units=[u for u in units if u.active],
         names=names,
         kinds=KINDS,
-        values=values or {},
+        values=values or default,
         problems=problems,
     )
 

@@ -511,13 +511,13 @@ async def import_uploads(
     tables = {}
     for name in ("units", "people"):
         upload = uploads.get(name)
-        if upload is None:
-            continue
+        if upload is None or upload in ("", b""):
+            continue  # not sent, or a browser form's file field left empty
         if not isinstance(upload, UploadFile):
             raise Invalid("expected a file", errors=[{"field": name, "message": "upload a CSV or XLSX file"}])
         content = await upload.read()
         if not content and not upload.filename:
-            continue  # a form's file field left empty
+            continue
         # Parsing a large workbook takes a while: keep the event loop free for other requests.
         tables[name] = await asyncio.to_thread(org_transfer.read_table, content, name=name)
     return await org_transfer.import_org(
