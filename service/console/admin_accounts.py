@@ -10,8 +10,10 @@ shown on the page that answers the form and never again (the page is not cached:
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -187,121 +189,98 @@ class AdminAccountController(Controller):
     @get("/access-log")
     async def access_log(self, request: Request[Any, Any, Any], db_session: Session) -> Template:
         params = {k: (request.query_params.get(k) or "").strip()[:254] for k in LOG_FILTERS}
-        lang = pages.lang_of(request)
-        t = i18n.translator(lang)
         zone = await tenant_zone(db_session)
-        problems: list[str] = []
-        account_ids: list[uuid.UUID] = []
-        if params["email"]:
-            found = await db_session.scalar(select(Account.id).where(Account.email == params["email"].lower()))
-            if found is None:
-                problems.append(t("admin.log.no_account"))
-            else:
-                account_ids.append(found)
-        if params["staff_number"]:
-            people = await org.list_people(db_session, staff_number=params["staff_number"], limit=1)
-            if not people or people[0].account_id is None:
-                problems.append(t("admin.log.no_person_account"))
-            else:
-                account_ids.append(people[0].account_id)
-        petition_id = None
-        if params["tracking_number"]:
-            petition_id = await db_session.scalar(
-                select(Petition.id).where(Petition.tracking_number == params["tracking_number"].upper())
-            )
-            if petition_id is None:
-                problems.append(t("admin.log.no_petition"))
-        days: dict[str, date] = {}
-        for name in ("from", "to"):
-            if params[name]:
-                try:
-                    days[name] = date.fromisoformat(params[name])
-                except ValueError:
-                    problems.append(t("admin.log.bad_date"))
-        if len(set(account_ids)) > 1:
-            problems.append(t("admin.log.two_accounts"))
+        found = await _log_filter(db_session, params, zone, pages.lang_of(request))
         rows: list[Any] = []
         nxt = None
-        if not problems:
-            cursor = None
-            try:
-                cursor = (
-                    uuid.UUID(request.query_params.get("cursor") or "") if request.query_params.get("cursor") else None
-                )
-            except ValueError:
-                cursor = None
-            # Calendar days of the university: from the start of ``from`` to the end of ``to``.
+        if not found.problems:
             rows, nxt = await access_log.entries(
                 db_session,
-                account_id=account_ids[0] if account_ids else None,
-                petition_id=petition_id,
-                since=deadlines.local_day_start(days["from"], zone) if "from" in days else None,
-                until=deadlines.local_day_start(date.fromordinal(days["to"].toordinal() + 1), zone)
-                if "to" in days
-                else None,
-                cursor=cursor,
+                account_id=found.account_id,
+                petition_id=found.petition_id,
+                since=found.since,
+                until=found.until,
+                cursor=_opt_uuid(request.query_params.get("cursor")),
                 limit=PAGE_SIZE,
             )
-        emails = (
-            dict(
-                (
-                    await db_session.execute(
-                        select(Account.id, Account.email).where(
-                            Account.id.in_({r.account_id for r in rows if r.account_id})
-                        )
-                    )
-                )
-                .tuples()
-                .all()
-            )
-            if rows
-            else {}
-        )
-        key_names = (
-            dict(
-                (
-                    await db_session.execute(
-                        select(ApiKey.id, ApiKey.name).where(
-                            ApiKey.id.in_({r.api_key_id for r in rows if r.api_key_id})
-                        )
-                    )
-                )
-                .tuples()
-                .all()
-            )
-            if rows
-            else {}
-        )
-        numbers = (
-            dict(
-                (
-                    await db_session.execute(
-                        select(Petition.id, Petition.tracking_number).where(
-                            Petition.id.in_({r.petition_id for r in rows})
-                        )
-                    )
-                )
-                .tuples()
-                .all()
-            )
-            if rows
-            else {}
-        )
         return pages.page(
             request,
             "admin_access_log.html",
-            status_code=422 if problems else 200,
+            status_code=422 if found.problems else 200,
             zone=zone,
             sections=admin.SECTIONS,
             here="/console/admin/access-log",
             params=params,
             rows=rows,
-            emails=emails,
-            key_names=key_names,
-            numbers=numbers,
-            problems=problems,
+            emails=await _names_of(db_session, Account.id, Account.email, {r.account_id for r in rows}),
+            key_names=await _names_of(db_session, ApiKey.id, ApiKey.name, {r.api_key_id for r in rows}),
+            numbers=await _names_of(db_session, Petition.id, Petition.tracking_number, {r.petition_id for r in rows}),
+            problems=found.problems,
             next_url=views.page_url("/console/admin/access-log", params, cursor=str(nxt)) if nxt else None,
         )
+
+
+@dataclass
+class LogFilter:
+    """The access log's filters as ``access_log.entries`` takes them, or why they name nothing."""
+
+    account_id: uuid.UUID | None = None
+    petition_id: uuid.UUID | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+async def _log_filter(session: AsyncSession, params: dict[str, str], zone: ZoneInfo, lang: str) -> LogFilter:
+    """The page's filters (an account by email, a person by staff number — their linked account —, a petition
+    by tracking number, calendar days of the university) as the log's query takes them."""
+    t = i18n.translator(lang)
+    out = LogFilter()
+    accounts: set[uuid.UUID] = set()
+    if params["email"]:
+        account = await session.scalar(select(Account.id).where(Account.email == params["email"].lower()))
+        if account is None:
+            out.problems.append(t("admin.log.no_account"))
+        else:
+            accounts.add(account)
+    if params["staff_number"]:
+        people = await org.list_people(session, staff_number=params["staff_number"], limit=1)
+        if not people or people[0].account_id is None:
+            out.problems.append(t("admin.log.no_person_account"))
+        else:
+            accounts.add(people[0].account_id)
+    if len(accounts) > 1:
+        out.problems.append(t("admin.log.two_accounts"))
+    out.account_id = next(iter(accounts), None)
+    if params["tracking_number"]:
+        number = params["tracking_number"].upper()
+        out.petition_id = await session.scalar(select(Petition.id).where(Petition.tracking_number == number))
+        if out.petition_id is None:
+            out.problems.append(t("admin.log.no_petition"))
+    try:
+        # From the start of the ``from`` day to the end of the ``to`` day, in the university's zone.
+        if params["from"]:
+            out.since = deadlines.local_day_start(date.fromisoformat(params["from"]), zone)
+        if params["to"]:
+            out.until = deadlines.local_day_start(date.fromisoformat(params["to"]) + timedelta(days=1), zone)
+    except ValueError:
+        out.problems.append(t("admin.log.bad_date"))
+    return out
+
+
+def _opt_uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+async def _names_of(session: AsyncSession, key: Any, name: Any, ids: set[Any]) -> dict[Any, Any]:
+    """``key -> name`` for the given ids (the log's accounts, keys and petitions, looked up once per page)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return dict((await session.execute(select(key, name).where(key.in_(wanted)))).all())
 
 
 async def _accounts_page(
@@ -312,13 +291,7 @@ async def _accounts_page(
     values: dict[str, Any] | None = None,
     problems: list[str] | None = None,
 ) -> Template:
-    cursor = None
-    raw = request.query_params.get("cursor")
-    if raw:
-        try:
-            cursor = uuid.UUID(raw)
-        except ValueError:
-            cursor = None
+    cursor = _opt_uuid(request.query_params.get("cursor"))
     rows, after = await paging.keyset(session, select(Account), Account.id, after=cursor, limit=PAGE_SIZE)
     return pages.page(
         request,

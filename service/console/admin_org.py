@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.console import admin, i18n, pages, views
 from service.http.deps import Caller, Session
 from service.org import controllers as api
-from tenants import org, org_transfer
+from tenants import org
 from tenants.errors import Conflict, DomainError, Invalid
 from tenants.identity import Account
 from tenants.org import MemberRole, UnitKind
@@ -326,10 +326,9 @@ class AdminOrgController(Controller):
     async def export(self, what: FromPath[str], db_session: Session, format: FromQuery[str] = "csv") -> Response[bytes]:
         if what not in ("units", "people") or format not in ("csv", "xlsx"):
             raise Invalid("unknown export", errors=[{"field": "format", "message": "units or people, csv or xlsx"}])
-        fmt: api.ExportFormat = "csv" if format == "csv" else "xlsx"
-        if what == "units":
-            return api._file("units", fmt, org_transfer.UNIT_COLUMNS, await org_transfer.export_units(db_session))
-        return api._file("people", fmt, org_transfer.PERSON_COLUMNS, await org_transfer.export_people(db_session))
+        return await api.export_file(
+            db_session, "units" if what == "units" else "people", "csv" if format == "csv" else "xlsx"
+        )
 
 
 def _status(exc: Exception) -> int:
@@ -450,7 +449,7 @@ async def _people_page(
 async def _emails(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
     if not ids:
         return {}
-    return dict((await session.execute(select(Account.id, Account.email).where(Account.id.in_(ids)))).tuples().all())
+    return dict((await session.execute(select(Account.id, Account.email).where(Account.id.in_(ids)))).all())
 
 
 async def _person_page(

@@ -525,6 +525,13 @@ async def import_uploads(
     )
 
 
+async def export_file(session: AsyncSession, what: Literal["units", "people"], fmt: ExportFormat) -> Response[bytes]:
+    """Every unit or every person as a CSV or XLSX download (the import's format), for the API and the console."""
+    if what == "units":
+        return _file("units", fmt, org_transfer.UNIT_COLUMNS, await org_transfer.export_units(session))
+    return _file("people", fmt, org_transfer.PERSON_COLUMNS, await org_transfer.export_people(session))
+
+
 class OrgTransferController(Controller):
     path = "/api/v1/org"
     tags = ["org chart"]
@@ -561,10 +568,8 @@ class OrgTransferController(Controller):
 
     @get("/export/units", summary="Export every unit as CSV or XLSX (the import's format)", **EDIT)
     async def export_units(self, db_session: Session, format: FromQuery[ExportFormat] = "csv") -> Response[bytes]:
-        rows = await org_transfer.export_units(db_session)
-        return _file("units", format, org_transfer.UNIT_COLUMNS, rows)
+        return await export_file(db_session, "units", format)
 
     @get("/export/people", summary="Export every person as CSV or XLSX (personal data: admins only)", **EDIT)
     async def export_people(self, db_session: Session, format: FromQuery[ExportFormat] = "csv") -> Response[bytes]:
-        rows = await org_transfer.export_people(db_session)
-        return _file("people", format, org_transfer.PERSON_COLUMNS, rows)
+        return await export_file(db_session, "people", format)

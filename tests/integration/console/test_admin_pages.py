@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
+import time_machine
 from sqlalchemy import func, select
 
 from service.petitions.models import PetitionSettings
@@ -148,6 +150,42 @@ async def test_an_import_with_a_bad_row_lists_it_in_the_pages_language_and_write
     assert (await b.get("/console/admin/export/people?format=xlsx")).content.startswith(b"PK")
 
 
+async def test_people_are_added_found_by_staff_number_or_unit_and_edited(
+    web: Any, client: Any, db: Any, make_tenant: Any
+) -> None:
+    uni, b = await _admin(web, client, make_tenant)
+    staff = await console_account(client, uni, "staff", None)
+    await b.get("/console/admin/people")
+    body = {"staff_number": "t-100", "name_zh": "孙老师", "title_zh": "辅导员", "unit_id": uni.unit_a}
+    r = await b.post("/console/admin/people", {**body, "account_email": staff[0]})
+    assert r.status_code == 303, r.text
+    pid = r.headers["location"].split("/")[-1].split("?")[0]
+    r = await b.post("/console/admin/people", body)
+    assert r.status_code == 409 and "该工号已存在" in r.text
+    r = await b.post("/console/admin/people", {**body, "staff_number": "T-101", "account_email": "nobody@x.cn"})
+    assert r.status_code == 422 and "关联账号（邮箱）：请检查此项" in r.text
+    assert await _count(db, uni.tenant, org.Person) == 1
+
+    found = await b.get("/console/admin/people", params={"staff_number": "T-100"})
+    assert "孙老师" in found.text and staff[0] in found.text
+    assert "孙老师" not in (await b.get("/console/admin/people", params={"unit": uni.unit_b})).text
+    assert "孙老师" in (await b.get("/console/admin/people", params={"unit": uni.unit_a})).text
+
+    await b.get(f"/console/admin/people/{pid}")
+    r = await b.post(
+        f"/console/admin/people/{pid}",
+        {"name_zh": "孙老师", "title_zh": "学工办主任", "unit_id": uni.unit_b, "account_email": "", "active": "yes"},
+    )
+    assert r.status_code == 303, r.text
+    shown = (await client.get(f"/api/v1/org/people/{pid}", headers=uni.admin)).json()
+    assert (shown["title_zh"], shown["unit_id"], shown["account_id"], shown["active"]) == (
+        "学工办主任",
+        uni.unit_b,
+        None,
+        True,
+    )
+
+
 async def test_the_groups_take_a_leader_deputies_and_members(web: Any, client: Any, db: Any, make_tenant: Any) -> None:
     uni, b = await _admin(web, client, make_tenant)
     await provision(db, uni.tenant)
@@ -230,6 +268,13 @@ async def test_accounts_get_a_one_time_password_and_keys_a_secret_shown_once(
 
 
 async def test_the_access_log_filters_by_account_and_petition(web: Any, client: Any, db: Any, make_tenant: Any) -> None:
+    # Late in the evening of 1 March in Shanghai (15:30 UTC is 23:30 there): the read falls on that university
+    # day, not the next, whatever the day the test runs.
+    with time_machine.travel(datetime(2026, 3, 1, 15, 30, tzinfo=UTC), tick=True):
+        await _access_log_story(web, client, db, make_tenant)
+
+
+async def _access_log_story(web: Any, client: Any, db: Any, make_tenant: Any) -> None:
     uni, b = await _admin(web, client, make_tenant)
     r = await client.post("/api/v1/petitions", json=petition_body(), headers=uni.petitioner)
     assert r.status_code == 201, r.text
@@ -237,6 +282,13 @@ async def test_the_access_log_filters_by_account_and_petition(web: Any, client: 
     items = (await client.get("/api/v1/petitions", headers=uni.officer)).json()["items"]
     pid = next(p["id"] for p in items if p["tracking_number"] == number)
     assert (await client.get(f"/api/v1/petitions/{pid}", headers=uni.officer)).status_code == 200
+    day = {"tracking_number": number}
+    page = await b.get("/console/admin/access-log", params={**day, "from": "2026-03-01", "to": "2026-03-01"})
+    assert page.status_code == 200 and "2026-03-01 23:" in page.text
+    page = await b.get("/console/admin/access-log", params={**day, "from": "2026-03-02", "to": "2026-03-02"})
+    assert "2026-03-01 23:" not in page.text
+    page = await b.get("/console/admin/access-log", params={**day, "from": "not-a-day"})
+    assert page.status_code == 422 and "日期格式应为" in page.text
     me = (await client.get("/api/v1/auth/me", headers=uni.officer)).json()
     async with db.transaction(uni.tenant.id) as session:
         officer_email = await session.scalar(select(Account.email).where(Account.id == uuid.UUID(me["subject_id"])))
