@@ -224,6 +224,36 @@ class AdminOrgController(Controller):
             )
         return pages.redirect(f"/console/admin/people/{person_id}?done=saved")
 
+    @post("/people/{person_id:uuid}/posts")
+    async def add_post(
+        self, request: Request[Any, Any, Any], person_id: FromPath[uuid.UUID], db_session: Session, principal: Caller
+    ) -> Template | Redirect:
+        """A secondary post (兼职) in another unit: the person's linked accounts belong to that unit too."""
+        values = views.form_values(await request.form(), ("unit_id", "title_zh", "title_en"))
+        try:
+            data = msgspec.convert(values, api.PostIn, strict=False)
+            async with db_session.begin_nested():
+                await org.add_post(
+                    db_session,
+                    person_id,
+                    unit_id=data.unit_id,
+                    title_zh=data.title_zh,
+                    title_en=data.title_en,
+                    actor_id=principal.subject_id,
+                )
+        except (Invalid, Conflict, msgspec.ValidationError) as exc:
+            return await _person_page(
+                request, db_session, person_id, status_code=_status(exc), problems=_problems(request, exc)
+            )
+        return pages.redirect(f"/console/admin/people/{person_id}?done=post_added")
+
+    @post("/people/{person_id:uuid}/posts/{unit_id:uuid}/remove")
+    async def remove_post(
+        self, person_id: FromPath[uuid.UUID], unit_id: FromPath[uuid.UUID], db_session: Session, principal: Caller
+    ) -> Redirect:
+        await org.remove_post(db_session, person_id, unit_id, actor_id=principal.subject_id)
+        return pages.redirect(f"/console/admin/people/{person_id}?done=post_removed")
+
     # --- emergency groups ---------------------------------------------------------------------------------------
 
     @get("/groups")
@@ -473,11 +503,12 @@ async def _person_page(
         sections=admin.SECTIONS,
         here="/console/admin/people",
         person=person,
+        posts=await org.list_posts(session, person.id),
         email=emails.get(person.account_id) if person.account_id else None,
         names=names,
         units=[u for u in units if u.active or u.id == person.unit_id],
         problems=problems,
-        done=done if done in ("created", "saved") else None,
+        done=done if done in ("created", "saved", "post_added", "post_removed") else None,
     )
 
 

@@ -112,6 +112,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "An account with this email exists in this university.",
     ),
     "admin.refused.duplicate": ("该代码已被使用。", "This code is already used."),
+    "admin.refused.post-exists": ("此人已属于该单位。", "The person already belongs to this unit."),
     # org chart
     "admin.org.title": ("组织机构", "Org chart"),
     "admin.org.tree": ("机构树", "Units"),
@@ -159,6 +160,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "填写账号邮箱即关联该账号（账号的办理范围随之包括此人所在单位）；清空则解除关联。",
         "An account's email links it (its handling scope then includes this person's unit); empty unlinks it.",
     ),
+    "admin.person.posts": ("兼职", "Secondary posts"),
+    "admin.person.posts_hint": (
+        "兼职单位也计入此人关联账号的单位（办理范围）。",
+        "A secondary post's unit is also a unit of the person's linked account (its handling scope).",
+    ),
+    "admin.person.no_posts": ("无兼职。", "No secondary posts."),
+    "admin.person.add_post": ("添加兼职", "Add a post"),
+    "admin.person.end_post": ("结束兼职", "End"),
+    "admin.person.end_post_in": ("结束在{unit}的兼职", "End the post in {unit}"),
+    "admin.person.done_post_added": ("兼职已添加。", "The post was added."),
+    "admin.person.done_post_removed": ("兼职已结束。", "The post was ended."),
     "admin.person.done_created": ("人员已添加。", "The person was added."),
     "admin.person.done_saved": ("已保存。", "Saved."),
     # emergency groups

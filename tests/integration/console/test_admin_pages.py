@@ -13,6 +13,8 @@ from typing import Any
 import time_machine
 from sqlalchemy import func, select
 
+from service.console import i18n
+from service.console.admin import SECTIONS
 from service.petitions.models import PetitionSettings
 from tenants import org, org_transfer
 from tenants.identity import Account, ApiKey
@@ -39,6 +41,11 @@ async def test_only_tenant_admins_reach_the_administration(web: Any, client: Any
     assert 'href="/console/admin/org"' in page.text  # the nav link, for admins
     for path in ("/console/admin/org", "/console/admin/accounts", "/console/admin/settings", "/console/admin/import"):
         assert (await b.get(path)).status_code == 200, path
+    # Every page of the administration, in English too (the words exist in both languages).
+    for path, word in SECTIONS:
+        page = await b.get(path, params={"lang": "en"})
+        assert page.status_code == 200 and f'aria-current="page">{i18n.MESSAGES[word][1]}</a>' in page.text, path
+    await b.get("/console/admin/org", params={"lang": "zh-CN"})
 
     staff = await console_account(client, uni, "staff", uni.unit_a)
     s = await signed_in(web, uni, staff)
@@ -178,6 +185,16 @@ async def test_people_are_added_found_by_staff_number_or_unit_and_edited(
     )
     assert r.status_code == 303, r.text
     shown = (await client.get(f"/api/v1/org/people/{pid}", headers=uni.admin)).json()
+    # A secondary post in the other office; the same unit twice refused in place.
+    assert (
+        await b.post(f"/console/admin/people/{pid}/posts", {"unit_id": uni.unit_a, "title_zh": "兼职"})
+    ).status_code == 303
+    r = await b.post(f"/console/admin/people/{pid}/posts", {"unit_id": uni.unit_a})
+    assert r.status_code == 409 and "此人已属于该单位" in r.text
+    posts = (await client.get(f"/api/v1/org/people/{pid}/posts", headers=uni.admin)).json()
+    assert [(p["unit_id"], p["title_zh"]) for p in posts] == [(uni.unit_a, "兼职")]
+    assert (await b.post(f"/console/admin/people/{pid}/posts/{uni.unit_a}/remove", {})).status_code == 303
+    assert (await client.get(f"/api/v1/org/people/{pid}/posts", headers=uni.admin)).json() == []
     assert (shown["title_zh"], shown["unit_id"], shown["account_id"], shown["active"]) == (
         "学工办主任",
         uni.unit_b,

@@ -130,7 +130,7 @@ def test_every_value_the_admin_templates_compose_a_key_for_is_in_the_catalogue()
         ("admin.settings.mark_{}", ("holiday", "workday")),
         ("admin.import.file_{}", ("units", "people")),
         ("admin.unit.done_{}", ("created", "renamed", "moved", "deactivated")),
-        ("admin.person.done_{}", ("created", "saved")),
+        ("admin.person.done_{}", ("created", "saved", "post_added", "post_removed")),
         ("admin.groups.done_{}", ("added", "changed", "removed")),
         ("admin.account.done_{}", ("created", "saved", "linked", "unlinked", "reset")),
         ("admin.keys.done_{}", ("revoked",)),
