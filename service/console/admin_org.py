@@ -523,10 +523,11 @@ async def _groups_page(
     lang = pages.lang_of(request)
     _, names = await _unit_names(session, lang)
     groups = []
-    for g in await org.list_groups(session):
+    # The plan's four groups in the plan's order (leadership first), then the university's own.
+    order = {d.key: i for i, d in enumerate(org.DEFAULT_GROUPS)}
+    for g in sorted(await org.list_groups(session), key=lambda g: (order.get(g.key, len(order)), g.key)):
         members = await org.group_members(session, g.id)
-        order = {r: i for i, r in enumerate(MEMBER_ROLES)}
-        members.sort(key=lambda mp: (order.get(mp[0].role, 9), mp[1].staff_number))
+        members.sort(key=lambda mp: (MEMBER_ROLES.index(mp[0].role), mp[1].staff_number))
         groups.append(
             {"g": g, "name": i18n.label(lang, {"name_zh": g.name_zh, "name_en": g.name_en}), "members": members}
         )

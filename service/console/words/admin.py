@@ -34,7 +34,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # form fields (also the API's field names in a refusal)
     "admin.field.kind": ("类型", "Kind"),
     "admin.field.code": ("代码", "Code"),
-    "admin.field.name": ("名称 / 姓名", "Name"),
+    "admin.field.name": ("名称", "Name"),
+    "admin.field.person_name": ("姓名", "Name"),
     "admin.field.name_zh": ("中文名称", "Name (Chinese)"),
     "admin.field.name_en": ("英文名称", "Name (English)"),
     "admin.field.parent_id": ("上级单位", "Parent unit"),

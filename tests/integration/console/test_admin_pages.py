@@ -213,6 +213,8 @@ async def test_the_groups_take_a_leader_deputies_and_members(web: Any, client: A
         numbers.append((pid, person["staff_number"]))
     page = await b.get("/console/admin/groups")
     assert page.status_code == 200 and "领导小组" in page.text
+    # The plan's groups in the plan's order: the leadership group first.
+    assert page.text.index("领导小组") < page.text.index("应急处置小组") < page.text.index("后勤保障组")
     for (_, number), role in zip(numbers, ("leader", "deputy", "member"), strict=False):
         r = await b.post("/console/admin/groups/leadership/members", {"staff_number": number, "role": role})
         assert r.status_code == 303, r.text
