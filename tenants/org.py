@@ -359,10 +359,11 @@ async def move_unit(
     if any(u.id == unit.id for u in chain):
         # The would-be cycle: the unit, down to the new parent, and back to the unit.
         loop = list(reversed(chain[: [u.id for u in chain].index(unit.id) + 1]))
+        path = [*loop, unit]
         raise Conflict(
-            "the move would make the unit its own ancestor",
+            "the move would make the unit its own ancestor: " + " → ".join(f"{u.name_en} ({u.code})" for u in path),
             code="org-cycle",
-            cycle=[{"id": str(u.id), "code": u.code} for u in [*loop, unit]],
+            cycle=[{"id": str(u.id), "code": u.code, "name_zh": u.name_zh, "name_en": u.name_en} for u in path],
         )
     old_parent = unit.parent_id
     unit.parent_id = parent.id

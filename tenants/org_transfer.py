@@ -63,7 +63,8 @@ def _table(name: str, records: Iterable[Sequence[Any]], fmt: str) -> Table:
     header = next(it, None)
     if header is None:
         raise Invalid(
-            f"the {name} file is empty", errors=[{"file": name, "row": 1, "column": None, "message": "empty"}]
+            f"the {name} file is empty",
+            errors=[{"file": name, "row": 1, "column": None, "message": "empty", "reason": "empty-file"}],
         )
     columns = [_cell(c).lower() for c in header]
     table = Table(name, columns, format=fmt)
@@ -74,7 +75,16 @@ def _table(name: str, records: Iterable[Sequence[Any]], fmt: str) -> Table:
         if len(table.rows) >= MAX_ROWS:
             raise Invalid(
                 f"the {name} file has more than {MAX_ROWS} rows",
-                errors=[{"file": name, "row": number, "column": None, "message": f"at most {MAX_ROWS} rows"}],
+                errors=[
+                    {
+                        "file": name,
+                        "row": number,
+                        "column": None,
+                        "message": f"at most {MAX_ROWS} rows",
+                        "reason": "too-many-rows",
+                        "values": {"max": MAX_ROWS},
+                    }
+                ],
             )
         table.rows.append((number, dict(zip(columns, values, strict=False))))
     return table
@@ -95,7 +105,7 @@ def read_table(data: bytes, *, name: str) -> Table:
         except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
             raise Invalid(
                 f"the {name} file is not a readable XLSX workbook",
-                errors=[{"file": name, "row": None, "column": None, "message": str(exc)[:200]}],
+                errors=[{"file": name, "row": None, "column": None, "message": str(exc)[:200], "reason": "unreadable"}],
             ) from None
         try:
             sheet = workbook[name] if name in workbook.sheetnames else workbook.worksheets[0]
@@ -109,13 +119,16 @@ def read_table(data: bytes, *, name: str) -> Table:
         except UnicodeDecodeError:
             continue
     else:  # pragma: no cover - gb18030 decodes any byte string
-        raise Invalid(f"the {name} file is not text", errors=[{"file": name, "message": "not UTF-8 or GB18030"}])
+        raise Invalid(
+            f"the {name} file is not text",
+            errors=[{"file": name, "message": "not UTF-8 or GB18030", "reason": "unreadable"}],
+        )
     try:
         return _table(name, csv.reader(io.StringIO(content, newline="")), "csv")
     except csv.Error as exc:
         raise Invalid(
             f"the {name} file is not valid CSV",
-            errors=[{"file": name, "row": None, "column": None, "message": str(exc)}],
+            errors=[{"file": name, "row": None, "column": None, "message": str(exc), "reason": "unreadable"}],
         ) from None
 
 
@@ -206,14 +219,17 @@ class _Errors:
     def __init__(self) -> None:
         self.items: list[dict[str, Any]] = []
 
-    def add(self, table: Table, row: int | None, column: str | None, message: str) -> None:
-        self.items.append({"file": table.name, "row": row, "column": column, "message": message})
+    def add(self, table: Table, row: int | None, column: str | None, message: str, reason: str, **values: Any) -> None:
+        """One bad cell: the English ``message``, and a stable ``reason`` code with its ``values`` (the console
+        words it in the page's language)."""
+        item = {"file": table.name, "row": row, "column": column, "message": message, "reason": reason}
+        self.items.append(item | ({"values": values} if values else {}))
 
 
 def _text(errors: _Errors, table: Table, row: int, values: dict[str, str], column: str, *, max_len: int) -> str:
     value = values.get(column, "")
     if len(value) > max_len:
-        errors.add(table, row, column, f"at most {max_len} characters")
+        errors.add(table, row, column, f"at most {max_len} characters", "too-long", max=max_len)
     return value
 
 
@@ -223,7 +239,7 @@ def _active(errors: _Errors, table: Table, row: int, values: dict[str, str]) -> 
         return True
     if value in _FALSE:
         return False
-    errors.add(table, row, "active", "true or false")
+    errors.add(table, row, "active", "true or false", "not-boolean")
     return True
 
 
@@ -231,13 +247,20 @@ def _check_columns(errors: _Errors, table: Table, required: Sequence[str], known
     ok = True
     for column in required:
         if column not in table.columns:
-            errors.add(table, 1, column, "required column is missing")
+            errors.add(table, 1, column, "required column is missing", "missing-column")
             ok = False
     for column in table.columns:
         if column and column not in known:
-            errors.add(table, 1, column, f"unknown column (expected: {', '.join(known)})")
+            errors.add(
+                table,
+                1,
+                column,
+                f"unknown column (expected: {', '.join(known)})",
+                "unknown-column",
+                expected=", ".join(known),
+            )
     if len(set(table.columns)) != len(table.columns):
-        errors.add(table, 1, None, "a column appears twice")
+        errors.add(table, 1, None, "a column appears twice", "duplicate-column")
         ok = False
     return ok
 
@@ -252,20 +275,28 @@ def _validate_units(errors: _Errors, table: Table, units: dict[str, _Unit]) -> l
     for row, values in table.rows:
         code = values.get("code", "")
         if not CODE.match(code):
-            errors.add(table, row, "code", "letters, digits, '.', '_' or '-', 1-64 characters")
+            errors.add(table, row, "code", "letters, digits, '.', '_' or '-', 1-64 characters", "bad-code")
             continue
         if code in seen:
-            errors.add(table, row, "code", f"code {code!r} appears again (first on row {seen[code]})")
+            errors.add(
+                table,
+                row,
+                "code",
+                f"code {code!r} appears again (first on row {seen[code]})",
+                "duplicate",
+                value=code,
+                first_row=seen[code],
+            )
             continue
         seen[code] = row
         kind = values.get("kind", "").lower()
         if kind not in kinds:
-            errors.add(table, row, "kind", f"one of {', '.join(sorted(kinds))}")
+            errors.add(table, row, "kind", f"one of {', '.join(sorted(kinds))}", "bad-kind", value=kind)
         names = {}
         for column in ("name_zh", "name_en"):
             names[column] = _text(errors, table, row, values, column, max_len=200)
             if not names[column]:
-                errors.add(table, row, column, "required")
+                errors.add(table, row, column, "required", "required")
         existing = units.get(code)
         unit = _Unit(
             id=existing.id if existing else new_id(),
@@ -288,23 +319,51 @@ def _validate_units(errors: _Errors, table: Table, units: dict[str, _Unit]) -> l
         is_root = unit.kind == UnitKind.university
         parent = units.get(unit.parent_code) if unit.parent_code else None
         if is_root and unit.parent_code:
-            errors.add(table, unit.row, "parent_code", "the university is the root: leave parent_code empty")
+            errors.add(
+                table, unit.row, "parent_code", "the university is the root: leave parent_code empty", "root-parent"
+            )
         elif not is_root and not unit.parent_code:
-            errors.add(table, unit.row, "parent_code", "required (only the university has no parent)")
+            errors.add(
+                table, unit.row, "parent_code", "required (only the university has no parent)", "parent-required"
+            )
         elif unit.parent_code and parent is None:
-            errors.add(table, unit.row, "parent_code", f"no unit with code {unit.parent_code!r}")
+            errors.add(
+                table,
+                unit.row,
+                "parent_code",
+                f"no unit with code {unit.parent_code!r}",
+                "no-unit",
+                value=unit.parent_code,
+            )
         elif parent is not None and unit.active and not parent.active:
-            errors.add(table, unit.row, "active", f"the parent {parent.code!r} is deactivated")
+            errors.add(
+                table,
+                unit.row,
+                "active",
+                f"the parent {parent.code!r} is deactivated",
+                "unit-inactive",
+                value=parent.code,
+            )
         if is_root and len(universities) > 1:
             others = ", ".join(sorted(u.code for u in universities if u is not unit))
-            errors.add(table, unit.row, "kind", f"a university can have only one root unit (also: {others})")
+            errors.add(
+                table,
+                unit.row,
+                "kind",
+                f"a university can have only one root unit (also: {others})",
+                "second-root",
+                value=others,
+            )
         if not unit.active and any(c.active for c in children.get(unit.code, [])):
-            errors.add(table, unit.row, "active", "a deactivated unit cannot keep active sub-units")
+            errors.add(
+                table, unit.row, "active", "a deactivated unit cannot keep active sub-units", "inactive-with-children"
+            )
     for cycle in _cycles(units):
         for code in cycle:
             unit = units[code]
             if unit.row is not None:
-                errors.add(table, unit.row, "parent_code", f"cycle: {' → '.join([*cycle, cycle[0]])}")
+                loop = " → ".join([*cycle, cycle[0]])
+                errors.add(table, unit.row, "parent_code", f"cycle: {loop}", "cycle", value=loop)
     return changed
 
 
@@ -461,15 +520,23 @@ async def _validate_people(
     for row, values in table.rows:
         staff_number = normalize_staff_number(values.get("staff_number", ""))
         if not staff_number or len(staff_number) > 64:
-            errors.add(table, row, "staff_number", "required, at most 64 characters")
+            errors.add(table, row, "staff_number", "required, at most 64 characters", "bad-staff-number")
             continue
         if staff_number in seen:
-            errors.add(table, row, "staff_number", f"appears again (first on row {seen[staff_number]})")
+            errors.add(
+                table,
+                row,
+                "staff_number",
+                f"appears again (first on row {seen[staff_number]})",
+                "duplicate",
+                value=staff_number,
+                first_row=seen[staff_number],
+            )
             continue
         seen[staff_number] = row
         name_zh = _text(errors, table, row, values, "name_zh", max_len=100)
         if not name_zh:
-            errors.add(table, row, "name_zh", "required")
+            errors.add(table, row, "name_zh", "required", "required")
         name_en = _text(errors, table, row, values, "name_en", max_len=100)
         title_zh = _text(errors, table, row, values, "title_zh", max_len=200)
         title_en = _text(errors, table, row, values, "title_en", max_len=200)
@@ -477,13 +544,18 @@ async def _validate_people(
         unit_code = values.get("unit_code", "")
         unit = units.get(unit_code)
         if unit is None:
-            errors.add(table, row, "unit_code", f"no unit with code {unit_code!r}" if unit_code else "required")
+            if unit_code:
+                errors.add(table, row, "unit_code", f"no unit with code {unit_code!r}", "no-unit", value=unit_code)
+            else:
+                errors.add(table, row, "unit_code", "required", "required")
         elif active and not unit.active:
-            errors.add(table, row, "unit_code", f"the unit {unit_code!r} is deactivated")
+            errors.add(
+                table, row, "unit_code", f"the unit {unit_code!r} is deactivated", "unit-inactive", value=unit_code
+            )
         email = values.get("account_email", "").lower()
         account_id = accounts.get(email) if email else None
         if email and account_id is None:
-            errors.add(table, row, "account_email", "no account with this email in this university")
+            errors.add(table, row, "account_email", "no account with this email in this university", "no-account")
         digest = lookup_hash(staff_number)
         person_id = existing.get(digest)
         rows.append(

@@ -13,6 +13,9 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from service.console.account import AccountController
+from service.console.admin_accounts import AdminAccountController
+from service.console.admin_org import AdminOrgController
+from service.console.admin_settings import AdminSettingsController
 from service.console.command import CommandController
 from service.console.evaluation import BureauPageController, DashboardController, ReportPageController
 from service.console.incidents import IncidentController, MyTasksController, WarningPageController
@@ -68,6 +71,10 @@ def routers(settings: Settings) -> list[Router]:
             ReportPageController,
             DashboardController,
             BureauPageController,
+            # the university's administration (tenant admins)
+            AdminOrgController,
+            AdminAccountController,
+            AdminSettingsController,
         ],
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf), ConsoleSession()],
         # Forms are url-encoded or multipart: the API's JSON-only media check does not apply here.

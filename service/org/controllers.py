@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -13,6 +14,7 @@ from litestar import Controller, Response, delete, get, patch, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.http.deps import Caller, Input, Page, Session
 from service.http.security import requires
@@ -501,6 +503,35 @@ def _file(name: str, fmt: ExportFormat, columns: tuple[str, ...], rows: list[tup
     )
 
 
+async def import_uploads(
+    session: AsyncSession, uploads: Mapping[str, Any], *, actor_id: uuid.UUID | None
+) -> org_transfer.ImportSummary:
+    """Read the ``units`` and ``people`` files of a multipart upload and import them (all or nothing), for the
+    API and the console alike; an empty file field of a browser's form counts as not sent."""
+    tables = {}
+    for name in ("units", "people"):
+        upload = uploads.get(name)
+        if upload is None or upload in ("", b""):
+            continue  # not sent, or a browser form's file field left empty
+        if not isinstance(upload, UploadFile):
+            raise Invalid("expected a file", errors=[{"field": name, "message": "upload a CSV or XLSX file"}])
+        content = await upload.read()
+        if not content and not upload.filename:
+            continue
+        # Parsing a large workbook takes a while: keep the event loop free for other requests.
+        tables[name] = await asyncio.to_thread(org_transfer.read_table, content, name=name)
+    return await org_transfer.import_org(
+        session, units=tables.get("units"), people=tables.get("people"), actor_id=actor_id
+    )
+
+
+async def export_file(session: AsyncSession, what: Literal["units", "people"], fmt: ExportFormat) -> Response[bytes]:
+    """Every unit or every person as a CSV or XLSX download (the import's format), for the API and the console."""
+    if what == "units":
+        return _file("units", fmt, org_transfer.UNIT_COLUMNS, await org_transfer.export_units(session))
+    return _file("people", fmt, org_transfer.PERSON_COLUMNS, await org_transfer.export_people(session))
+
+
 class OrgTransferController(Controller):
     path = "/api/v1/org"
     tags = ["org chart"]
@@ -532,26 +563,13 @@ class OrgTransferController(Controller):
                 "unknown upload parts",
                 errors=[{"field": k, "message": "expected only 'units' and 'people' files"} for k in unknown],
             )
-        tables = {}
-        for name in ("units", "people"):
-            upload = data.get(name)
-            if upload is None:
-                continue
-            if not isinstance(upload, UploadFile):
-                raise Invalid("expected a file", errors=[{"field": name, "message": "upload a CSV or XLSX file"}])
-            # Parsing a large workbook takes a while: keep the event loop free for other requests.
-            tables[name] = await asyncio.to_thread(org_transfer.read_table, await upload.read(), name=name)
-        summary = await org_transfer.import_org(
-            db_session, units=tables.get("units"), people=tables.get("people"), actor_id=principal.subject_id
-        )
+        summary = await import_uploads(db_session, data, actor_id=principal.subject_id)
         return ImportOut(**vars(summary))
 
     @get("/export/units", summary="Export every unit as CSV or XLSX (the import's format)", **EDIT)
     async def export_units(self, db_session: Session, format: FromQuery[ExportFormat] = "csv") -> Response[bytes]:
-        rows = await org_transfer.export_units(db_session)
-        return _file("units", format, org_transfer.UNIT_COLUMNS, rows)
+        return await export_file(db_session, "units", format)
 
     @get("/export/people", summary="Export every person as CSV or XLSX (personal data: admins only)", **EDIT)
     async def export_people(self, db_session: Session, format: FromQuery[ExportFormat] = "csv") -> Response[bytes]:
-        rows = await org_transfer.export_people(db_session)
-        return _file("people", format, org_transfer.PERSON_COLUMNS, rows)
+        return await export_file(db_session, "people", format)

@@ -104,6 +104,9 @@ async def test_move_and_cycle_refused(client, tenant, db):
     body = r.json()
     assert body["type"].endswith("org-cycle")
     assert [x["code"] for x in body["cycle"]] == ["A", "B", "C", "A"]
+    # The refusal names the units along the cycle (the console shows them in the page's language).
+    assert [x["name_zh"] for x in body["cycle"]] == [a["name_zh"], b["name_zh"], c["name_zh"], a["name_zh"]]
+    assert body["detail"].endswith(" → ".join(f"{x['name_en']} ({x['code']})" for x in (a, b, c, a)))
     r = await client.post(f"{U}/{a['id']}/move", json={"parent_id": a["id"]}, headers=tenant.headers)
     assert r.status_code == 409 and [x["code"] for x in r.json()["cycle"]] == ["A", "A"]
     r = await client.post(f"{U}/{u['id']}/move", json={"parent_id": a["id"]}, headers=tenant.headers)

@@ -144,6 +144,19 @@ async def test_bad_file_lists_every_error_and_writes_nothing(client, tenant, db)
     }
     cycle = next(e for e in body["errors"] if e["row"] == 10)
     assert "A → B → A" in cycle["message"]
+    # Each error also carries a stable reason code and its values, which the console words in its languages.
+    reasons = {(e["file"], e["row"], e["column"]): (e["reason"], e.get("values", {})) for e in body["errors"]}
+    assert reasons[("units", 6, "code")] == ("duplicate", {"value": "XSC", "first_row": 3})
+    assert reasons[("units", 7, "code")] == ("bad-code", {})
+    assert reasons[("units", 8, "kind")] == ("bad-kind", {"value": "ministry"})
+    assert reasons[("units", 8, "name_zh")] == ("required", {})
+    assert reasons[("units", 8, "parent_code")] == ("no-unit", {"value": "NOPE"})
+    assert reasons[("units", 8, "active")] == ("not-boolean", {})
+    assert reasons[("units", 9, "kind")] == ("second-root", {"value": "U"})
+    assert reasons[("units", 10, "parent_code")] == ("cycle", {"value": "A → B → A"})
+    assert reasons[("people", 4, "staff_number")] == ("duplicate", {"value": "1001", "first_row": 2})
+    assert reasons[("people", 5, "unit_code")] == ("no-unit", {"value": "NOPE"})
+    assert reasons[("people", 5, "account_email")] == ("no-account", {})
     assert await count(db, tenant.id, org.OrgUnit) == 0 and await count(db, tenant.id, org.Person) == 0
     assert await db_events(db, tenant.id, "org.imported") == []
 
