@@ -15,7 +15,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextvars import ContextVar
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 from sqlalchemy import DateTime, MetaData, event, text
@@ -187,7 +187,8 @@ class Database:
         rolled back (``_reset``). Everything else uses sessions."""
         pool = await self._intake_pool()
         async with pool.acquire() as connection:
-            yield connection
+            # The pool's proxy stands in for the connection (isinstance says so too); mypy knows only the proxy.
+            yield cast(asyncpg.Connection, connection)
 
     @contextlib.asynccontextmanager
     async def driver_transaction(self, tenant_id: uuid.UUID) -> AsyncIterator[asyncpg.Connection]:

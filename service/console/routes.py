@@ -22,8 +22,8 @@ from service.console.incidents import IncidentController, MyTasksController, War
 from service.console.materials import MaterialPageController
 from service.console.notifications import NotificationPageController
 from service.console.office import OfficeController
-from service.console.platform import PlatformController, PlatformLoginController
 from service.console.plan import PlanPageController
+from service.console.platform import PlatformController, PlatformLoginController
 from service.console.session import ConsoleSession
 from service.console.staff import StaffController
 from service.console.student import StudentController
