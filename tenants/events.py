@@ -127,6 +127,8 @@ FIELDS: dict[str, Field] = {
     "short": _f("integer", "how much is missing", 6),
     "size": _f("integer", "a size in bytes", 52311),
     "slug": _f("string", "a university's slug", "demo-university"),
+    "timezone": _f("string", "an IANA time zone", "Asia/Urumqi"),
+    "previous_timezone": _f("string", "the IANA time zone before the change", "Asia/Shanghai"),
     "source": _f("string", "where an incident was reported from", "staff"),
     "stage": _f("string", "which answer was rated: reply, review or rereview", "reply"),
     "step": _f("string", "one of the plan's seven steps", "response"),
@@ -152,6 +154,9 @@ EVENTS: dict[str, EventType] = {
     ),
     "tenant.suspended": _e("a university was suspended", "高校账户已暂停"),
     "tenant.reactivated": _e("a university was reactivated", "高校账户已恢复"),
+    "tenant.timezone_changed": _e(
+        "a university's time zone was changed", "高校时区已更改", "timezone", "previous_timezone"
+    ),
     "account.created": _e("an account was created", "账号已创建", "role"),
     "account.updated": _e("an account's role, name or activity changed", "账号的角色、姓名或启用状态已变更", "changed"),
     "account.sessions_revoked": _e(

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants import identity, journal, org
+from tenants.cache import TTLCache
 from tenants.clock import utcnow
 from tenants.db import Base, require_tenant, tenant_statements
 from tenants.errors import Conflict, Invalid, NotFound
@@ -149,6 +150,34 @@ async def set_status(
     return tenant
 
 
+async def change_timezone(session: AsyncSession, timezone: str, *, actor_id: uuid.UUID | None) -> ZoneInfo:
+    """Change the current university's time zone (an IANA name): its local days, deadlines' working days and
+    report periods follow it from now on; what is stored stays in UTC. Journaled; the zone cache of this process
+    is cleared, others follow within a minute."""
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid(
+            "unknown time zone", errors=[{"field": "timezone", "message": f"unknown time zone {timezone!r}"}]
+        ) from None
+    tenant = await session.scalar(select(Tenant).where(Tenant.id == require_tenant()).with_for_update())
+    if tenant is None:
+        raise NotFound("no such university")
+    if tenant.timezone != timezone:
+        previous, tenant.timezone = tenant.timezone, timezone
+        await journal.record(
+            session,
+            "tenant.timezone_changed",
+            actor_id=actor_id,
+            subject_id=tenant.id,
+            timezone=timezone,
+            previous_timezone=previous,
+        )
+        await session.flush()
+    _zones.put(tenant.id, zone)
+    return zone
+
+
 async def provision(session: AsyncSession, tenant_id: uuid.UUID) -> bool:
     """Finish onboarding (run by a background job); idempotent. Returns False when already provisioned."""
     tenant = await session.scalar(select(Tenant).where(Tenant.id == tenant_id).with_for_update())
@@ -163,11 +192,13 @@ async def provision(session: AsyncSession, tenant_id: uuid.UUID) -> bool:
     return True
 
 
-_zones: dict[uuid.UUID, ZoneInfo] = {}
+# A university's zone changes rarely (its admin may correct it): cached per process for a minute, cleared at once
+# in the process that changes it.
+_zones = TTLCache(60.0)
 
 
 async def tenant_zone(session: AsyncSession | asyncpg.Connection) -> ZoneInfo:
-    """The current tenant's time zone (cached: a university does not move). ``session`` may also be an asyncpg
+    """The current tenant's time zone (cached for a minute). ``session`` may also be an asyncpg
     connection (``Database.intake_connection`` or ``driver_transaction``)."""
     tenant_id = require_tenant()
     zone = _zones.get(tenant_id)
@@ -177,5 +208,6 @@ async def tenant_zone(session: AsyncSession | asyncpg.Connection) -> ZoneInfo:
         else:
             async with tenant_statements(session, tenant_id):
                 name = await session.fetchval("select timezone from tenants where id = $1", tenant_id)
-        zone = _zones[tenant_id] = ZoneInfo(name or "Asia/Shanghai")
+        zone = ZoneInfo(name or "Asia/Shanghai")
+        _zones.put(tenant_id, zone)
     return zone

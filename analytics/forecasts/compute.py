@@ -105,6 +105,15 @@ def _fit(model: object, y: Sequence[float], h: int) -> _Fit:
     return _Fit(mean, lo, hi)
 
 
+def _try_fit(model: object, y: Sequence[float], h: int) -> _Fit | None:
+    """The model's fit, or None where it cannot be fitted: ``AutoETS`` refuses a history shorter than its
+    parameters need ("tiny datasets": a small university's first months)."""
+    try:
+        return _fit(model, y, h)
+    except NotImplementedError:
+        return None
+
+
 def _scale(y: Sequence[float]) -> float:
     """The in-sample mean absolute error of the baseline: what MASE divides by."""
     lag = SEASON if len(y) > SEASON else 1
@@ -123,13 +132,16 @@ def forecast_series(y: Sequence[float], first_month: dt.date, quarter_start: dt.
         return None
     train, test = list(y[:-HOLDOUT]), list(y[-HOLDOUT:])
     model, baseline = _models(len(train))
-    model_mase = mase(test, _fit(model, train, HOLDOUT).mean, train)
     baseline_mase = mase(test, _fit(baseline, train, HOLDOUT).mean, train)
-    keep_model = model_mase < baseline_mase
-    chosen = _models(n)[0 if keep_model else 1]
+    tried = _try_fit(model, train, HOLDOUT)
+    # A model that cannot be fitted scores as the baseline, which is then kept.
+    model_mase = mase(test, tried.mean, train) if tried else baseline_mase
     last = add_months(first_month, n - 1)
     ahead = (quarter_start.year * 12 + quarter_start.month) - (last.year * 12 + last.month)  # months to its start
-    fit = _fit(chosen, list(y), ahead + HOLDOUT - 1)
+    candidate, fallback = _models(n)
+    fit = _try_fit(candidate, list(y), ahead + HOLDOUT - 1) if model_mase < baseline_mase else None
+    chosen = candidate if fit else fallback
+    fit = fit or _fit(fallback, list(y), ahead + HOLDOUT - 1)
     months = slice(ahead - 1, ahead - 1 + HOLDOUT)
     mean = sum(max(0.0, v) for v in fit.mean[months])
     half = math.sqrt(sum(((h - lo) / 2) ** 2 for lo, h in zip(fit.lo[months], fit.hi[months], strict=True)))

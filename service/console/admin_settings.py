@@ -59,6 +59,13 @@ def months(holidays: list[date], workdays: list[date]) -> list[dict[str, Any]]:
     return out
 
 
+# The zones offered: China's, and its neighbours' for a campus abroad (the API accepts any IANA name).
+TIME_ZONES = (
+    "Asia/Shanghai", "Asia/Urumqi", "Asia/Hong_Kong", "Asia/Macau", "Asia/Taipei", "Asia/Singapore",
+    "Asia/Kuala_Lumpur", "Asia/Bangkok", "Asia/Tokyo", "Asia/Seoul", "Europe/London", "UTC",
+)  # fmt: skip
+
+
 class AdminSettingsController(Controller):
     path = "/console/admin"
     guards = admin.GUARDS
@@ -79,6 +86,8 @@ class AdminSettingsController(Controller):
             "reminder_hours": parse_hours(str(form.get("reminder_hours") or "")),
             "open311_anonymous_listing": form.get("open311_anonymous_listing") == "yes",
         }
+        if str(form.get("timezone") or "").strip():
+            body["timezone"] = str(form.get("timezone")).strip()
         if str(form.get("followup_days") or "").strip():
             body["followup_days"] = str(form.get("followup_days")).strip()
         try:
@@ -92,7 +101,10 @@ class AdminSettingsController(Controller):
                 db_session,
                 status_code=_status(exc),
                 problems=admin.problems(exc, pages.lang_of(request)),
-                typed={k: str(form.get(k) or "") for k in ("holidays", "workdays", "reminder_hours", "followup_days")},
+                typed={
+                    k: str(form.get(k) or "")
+                    for k in ("holidays", "workdays", "reminder_hours", "followup_days", "timezone")
+                },
             )
         return pages.redirect("/console/admin/settings?done=saved")
 
@@ -214,12 +226,13 @@ async def _settings_page(
     done: bool = False,
 ) -> Template:
     zone = await tenant_zone(session)
-    row = s.SettingsOut.of(await services.get_settings(session))
+    row = s.SettingsOut.of(await services.get_settings(session), zone)
     shown = typed or {
         "holidays": "\n".join(d.isoformat() for d in row.holidays),
         "workdays": "\n".join(d.isoformat() for d in row.workdays),
         "reminder_hours": ", ".join(str(h) for h in row.reminder_hours),
         "followup_days": str(row.followup_days),
+        "timezone": row.timezone,
     }
     return pages.page(
         request,
@@ -231,6 +244,7 @@ async def _settings_page(
         settings=row,
         shown=shown,
         time_zone=str(zone),
+        time_zones=sorted({*TIME_ZONES, str(zone), shown.get("timezone") or str(zone)}),
         today=today(zone),
         months=months(row.holidays, row.workdays),
         problems=problems,

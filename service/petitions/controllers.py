@@ -39,6 +39,7 @@ from tenants import idempotency
 from tenants.clock import utcnow
 from tenants.errors import Invalid, RateLimited
 from tenants.identity import Principal, Role
+from tenants.tenancy import tenant_zone
 
 # What a submission answers (its handlers return the stored bytes, which Litestar cannot read a schema from).
 SUBMITTED = {
@@ -507,14 +508,15 @@ class SettingsController(Controller):
     path = "/api/v1/petition-settings"
     tags = ["petitions"]
 
-    @get("/", summary="Petition settings: follow-up days, reminder points, working calendar", **ADMIN)
+    @get("/", summary="Petition settings: follow-up days, reminder points, working calendar and its time zone", **ADMIN)
     async def show(self, db_session: Session) -> s.SettingsOut:
-        return s.SettingsOut.of(await services.get_settings(db_session))
+        return s.SettingsOut.of(await services.get_settings(db_session), await tenant_zone(db_session))
 
-    @put("/", summary="Change petition settings", **ADMIN)
+    @put("/", summary="Change petition settings (the time zone too)", **ADMIN)
     async def update(self, data: JSONBody[s.SettingsIn], db_session: Session, principal: Caller) -> s.SettingsOut:
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
-        return s.SettingsOut.of(await services.update_settings(db_session, actor_id=principal.subject_id, **changes))
+        row = await services.update_settings(db_session, actor_id=principal.subject_id, **changes)
+        return s.SettingsOut.of(row, await tenant_zone(db_session))
 
 
 class AccessLogController(Controller):

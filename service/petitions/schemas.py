@@ -6,6 +6,7 @@ import json
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -200,6 +201,8 @@ class SettingsIn(Input):
     open311_anonymous_listing: bool | msgspec.UnsetType = msgspec.UNSET
     # The campus places shown to petitioners, in this order (the whole list is replaced).
     places: Annotated[list[PlaceIn], msgspec.Meta(max_length=200)] | msgspec.UnsetType = msgspec.UNSET
+    # The university's time zone (IANA), which its local days, working calendar and report periods follow.
+    timezone: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | msgspec.UnsetType = msgspec.UNSET
 
 
 class SettingsOut(msgspec.Struct):
@@ -209,9 +212,10 @@ class SettingsOut(msgspec.Struct):
     workdays: list[date]
     open311_anonymous_listing: bool
     places: list[PlaceOut]
+    timezone: str
 
     @classmethod
-    def of(cls, row: PetitionSettings) -> SettingsOut:
+    def of(cls, row: PetitionSettings, zone: ZoneInfo) -> SettingsOut:
         return cls(
             row.followup_days,
             list(row.reminder_hours),
@@ -219,6 +223,7 @@ class SettingsOut(msgspec.Struct):
             list(row.workdays),
             row.open311_anonymous_listing is not False,
             [msgspec.convert(p, PlaceOut) for p in row.places or []],
+            str(zone),
         )
 
 

@@ -40,7 +40,7 @@ from service.petitions.notices import services as notices
 from service.petitions.search import index_terms, query_terms
 from service.petitions.storage import sniff, storage_from_settings
 from service.petitions.workflow import PETITIONER_ACTIONS, Action, State, transition
-from tenants import idempotency, journal, org, paging
+from tenants import idempotency, journal, org, paging, tenancy
 from tenants.cache import TTLCache
 from tenants.clock import utcnow
 from tenants.crypto import encrypt, lookup_hash
@@ -80,7 +80,8 @@ _SETS = {"reminder_hours", "holidays", "workdays"}
 
 
 async def update_settings(session: AsyncSession, *, actor_id: uuid.UUID | None, **changes: Any) -> PetitionSettings:
-    """Change the given settings (``places`` replaces the whole list, kept in its order; codes unique)."""
+    """Change the given settings (``places`` replaces the whole list, kept in its order; codes unique;
+    ``timezone``, the calendar's zone, is the university's own: ``tenancy.change_timezone``)."""
     row = await session.get(PetitionSettings, require_tenant(), with_for_update=True)
     if row is None:
         row = PetitionSettings(
@@ -106,6 +107,10 @@ async def update_settings(session: AsyncSession, *, actor_id: uuid.UUID | None, 
         ]
     if errors:
         raise Invalid("petition settings are invalid", errors=errors)
+    if "timezone" in changes:  # the working calendar's zone: the university's own record
+        await tenancy.change_timezone(session, changes.pop("timezone"), actor_id=actor_id)
+        if not changes:
+            return row
     for key, value in changes.items():
         # The calendars and reminder points are sets (kept sorted); the places keep the order given, the order the
         # petitioner sees.

@@ -59,6 +59,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admin.field.holidays": ("节假日", "Holidays"),
     "admin.field.workdays": ("调休工作日", "Make-up workdays"),
     "admin.field.followup_days": ("回访天数", "Follow-up days"),
+    "admin.field.timezone": ("时区", "Time zone"),
     "admin.field.reminder_hours": ("提醒时点", "Reminder points"),
     "admin.field.file": ("文件", "File"),
     # unit kinds, group roles, account roles, scopes
@@ -357,9 +358,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admin.settings.saved": ("设置已保存。", "The settings were saved."),
     "admin.settings.time_zone": ("时区", "Time zone"),
     "admin.settings.time_zone_hint": (
-        "（开通学校时在平台登记，期限按此时区计算；如需更改请联系平台管理员）",
-        "(recorded on the platform when the university was onboarded; deadlines are computed in it; ask the "
-        "platform's admins to change it)",
+        "本校的本地日期、工作日历、办理期限和评估周期均按此时区计算；更改后对之后的计算生效，已记录的时间不变。",
+        "The university's local days, working calendar, deadlines and report periods follow it; a change applies "
+        "from then on, and times already recorded stay as they were.",
     ),
     "admin.settings.today": ("本校今天", "Today at the university"),
     "admin.settings.open311": ("Open311 匿名列表", "Anonymous Open311 listing"),

@@ -341,6 +341,15 @@ async def test_settings_categories_and_templates(web: Any, client: Any, db: Any,
     assert settings["open311_anonymous_listing"] is False and settings["followup_days"] == 30
     page = await b.get("/console/admin/settings")
     assert "2026 年 10 月" in page.text and 'class="holiday"' in page.text
+    assert '<option value="Asia/Shanghai" selected>' in page.text
+    r = await b.post("/console/admin/settings", {"timezone": "Asia/Urumqi", "holidays": "2026-10-01"})
+    assert r.status_code == 303, r.text
+    assert (await client.get("/api/v1/petition-settings", headers=uni.admin)).json()["timezone"] == "Asia/Urumqi"
+    assert '<option value="Asia/Urumqi" selected>' in (await b.get("/console/admin/settings")).text
+    r = await b.post("/console/admin/settings", {"timezone": "Mars/Olympus"})
+    assert r.status_code == 422 and "时区：请检查此项" in r.text
+    assert (await client.get("/api/v1/petition-settings", headers=uni.admin)).json()["timezone"] == "Asia/Urumqi"
+    await b.post("/console/admin/settings", {"timezone": "Asia/Shanghai", "holidays": "2026-10-01\n2026-10-02"})
     r = await b.post("/console/admin/settings", {"holidays": "2026-13-01", "open311_anonymous_listing": "yes"})
     assert r.status_code == 422 and "节假日" in r.text
     assert (await client.get("/api/v1/petition-settings", headers=uni.admin)).json()[

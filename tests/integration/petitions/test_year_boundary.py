@@ -100,3 +100,26 @@ async def test_the_report_sweep_reads_the_clock_at_the_new_year_in_urumqi(clock,
         ("yearly", "2026-01-01"),
     ]
     assert mine(await report_jobs.sweep(db)) == []  # claimed once
+
+
+async def test_a_changed_time_zone_moves_the_local_year_and_the_deadlines_at_once(clock, client, make_tenant):
+    """31 December 23:30 in Urumqi is already 1 January in Shanghai: a university that corrects its zone from
+    Shanghai to Urumqi numbers and dates its next petition in Urumqi's year and days (the change is journaled, a
+    bad zone refused naming the field)."""
+    uni = await make_university(client, make_tenant, "Asia/Shanghai")
+    clock.move_to(local("Asia/Urumqi", 2026, 12, 31, 23, 30, 0))
+    assert (await _submit(client, uni))["tracking_number"] == "XF-2027-000001"
+    admin = await _admin(client, uni)
+    bad = await client.put("/api/v1/petition-settings", json={"timezone": "Asia/Atlantis"}, headers=admin)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "timezone", bad.text
+    r = await client.put("/api/v1/petition-settings", json={"timezone": "Asia/Urumqi"}, headers=admin)
+    assert r.status_code == 200 and r.json()["timezone"] == "Asia/Urumqi", r.text
+    sub = await _submit(client, uni)
+    assert sub["tracking_number"] == "XF-2026-000001"
+    detail = (await client.get(f"/api/v1/petitions/{sub['id']}", headers=admin)).json()
+    assert dt.datetime.fromisoformat(detail["deadlines"]["accept_due"]) == local("Asia/Urumqi", 2027, 1, 16)
+    r = await client.get("/api/v1/journal", params={"type": "tenant.timezone_changed"}, headers=admin)
+    changed = r.json()["items"]
+    assert [(e["payload"]["previous_timezone"], e["payload"]["timezone"]) for e in changed] == [
+        ("Asia/Shanghai", "Asia/Urumqi")
+    ]

@@ -87,3 +87,15 @@ def test_under_six_months_of_history_there_is_no_forecast():
     monthly = history(dt.date(2026, 7, 1), dt.date(2026, 11, 1), {"dormitory": 40.0})
     assert compute.forecast(monthly, dt.date(2026, 11, 1)).height == 0
     assert compute.forecast(pl.DataFrame(schema=compute.MONTHLY_SCHEMA), dt.date(2026, 11, 1)).height == 0
+
+
+@pytest.mark.parametrize("n", [6, 7, 8])
+def test_a_history_too_short_for_the_model_gets_the_baseline_s_forecast(n):
+    """statsforecast's AutoETS refuses a few months of history ("tiny datasets"): a small or new university's
+    series is forecast by the baseline instead of failing the whole refresh."""
+    y = [3.0, 3.0, 0.0, 0.0, 0.0, 0.0, 1.0, 2.0][:n]
+    first = dt.date(2026, 1, 1)
+    out = compute.forecast_series(y, first, compute.quarter_after(compute.add_months(first, n - 1)))
+    assert out is not None
+    assert out["model"] == "Naive" and out["mase"] == out["baseline_mase"]
+    assert out["lo"] <= out["petitions"] <= out["hi"]
