@@ -1,10 +1,11 @@
 """Extraction of the journal into Polars for the metrics, scoped to one tenant by row-level security.
 
 The rows come through ``COPY (select ...) TO STDOUT`` (CSV) on the connection of the caller's tenant
-transaction, read by ``pl.read_csv``: the COPY runs inside the transaction that carries ``app.tenant_id`` as the
-application role, so RLS decides which rows leave the database — nothing here filters by tenant. ADBC and
-connectorx were measured as well (see the README); they open their own connections, and connectorx cannot run
-``set_config`` in the transaction of its query, so this path is the one that keeps the isolation guarantee.
+transaction, parsed by ``pl.read_csv`` in batches while the COPY still streams (``_CsvBatches``): the COPY runs
+inside the transaction that carries ``app.tenant_id`` as the application role, so RLS decides which rows leave the
+database — nothing here filters by tenant. ADBC and connectorx were measured as well (see the README); they open
+their own connections, and connectorx cannot run ``set_config`` in the transaction of its query, so this path is
+the one that keeps the isolation guarantee.
 
 Only the journal's id columns and the payload keys the metrics read are selected: the journal never holds
 personal data, and no encrypted column of any table is read. ``journal_frame`` reads the petition events,
@@ -14,7 +15,7 @@ personal data, and no encrypted column of any table is read. ``journal_frame`` r
 
 from __future__ import annotations
 
-import io
+import asyncio
 from datetime import datetime
 
 import polars as pl
@@ -113,12 +114,50 @@ async def _frame(
             query += f" and occurred_at {op} '{bound.isoformat()}'::timestamptz"
     # The session's own connection: the COPY belongs to the tenant transaction (and its RLS setting).
     raw = await driver_connection(session)
-    buffer = io.BytesIO()
-    await raw.copy_from_query(query, output=buffer, format="csv", header=True)
-    buffer.seek(0)
     raw_schema = {**schema, "occurred_at": pl.Int64()}
-    frame = pl.read_csv(buffer, schema=raw_schema) if buffer.getbuffer().nbytes else pl.DataFrame(schema=raw_schema)
+    reader = _CsvBatches(raw_schema)
+    await raw.copy_from_query(query, output=reader.feed, format="csv")
+    frame = await reader.frame()
     return frame.with_columns(pl.from_epoch("occurred_at", time_unit="us").dt.replace_time_zone("UTC"))
+
+
+class _CsvBatches:
+    """COPY's CSV parsed while it still arrives: whole rows are cut off in batches of about ``BATCH`` bytes and
+    parsed by Polars in a worker thread (which releases the GIL) while the connection reads the next ones, so the
+    parse costs little more than the transfer. A batch ends only at a newline outside quotes (a quoted value may
+    hold a newline; PostgreSQL doubles quotes inside values, so an even count of quotes means outside)."""
+
+    BATCH = 4 << 20
+
+    def __init__(self, schema: dict[str, pl.DataType]) -> None:
+        self.schema = schema
+        self.pending = bytearray()
+        self.parsing: list[asyncio.Future[pl.DataFrame]] = []
+
+    def _parse(self, data: bytes) -> pl.DataFrame:
+        return pl.read_csv(data, has_header=False, schema=self.schema)
+
+    async def feed(self, chunk: bytes) -> None:
+        self.pending += chunk
+        if len(self.pending) < self.BATCH:
+            return
+        cut = self.pending.rfind(b"\n")
+        while cut >= 0 and self.pending.count(b'"', 0, cut) % 2:
+            cut = self.pending.rfind(b"\n", 0, cut)
+        if cut < 0:
+            return
+        batch = bytes(self.pending[: cut + 1])
+        del self.pending[: cut + 1]
+        self.parsing.append(asyncio.get_running_loop().run_in_executor(None, self._parse, batch))
+
+    async def frame(self) -> pl.DataFrame:
+        if self.pending:
+            self.parsing.append(asyncio.get_running_loop().run_in_executor(None, self._parse, bytes(self.pending)))
+            self.pending.clear()
+        parts = [await part for part in self.parsing]
+        if not parts:
+            return pl.DataFrame(schema=self.schema)
+        return pl.concat(parts, rechunk=False) if len(parts) > 1 else parts[0]
 
 
 # Columns of few distinct values (ids of tenants, units, petitions; codes): dictionary-encoded by ``compact``.
