@@ -66,7 +66,7 @@ def refusal(exc: DomainError, lang: str) -> list[str]:
     key = f"admin.refused.{exc.code}"
     if key in i18n.MESSAGES:
         return [t(key)]
-    return [exc.detail if lang == "en" else f"{t('admin.refused')}（{exc.detail}）"]
+    return [i18n.refused(lang, exc)]
 
 
 _FIELD_OF = re.compile(r"`\$\.([a-z_]+)`|required field `([a-z_]+)`")

@@ -517,7 +517,7 @@ def problems_of(lang: str, exc: Invalid) -> list[str]:
         key = f"board.field.{base}"
         name = t(key) if key in i18n.MESSAGES else field
         out.append(name if lang != "en" else f"{name}: {e.get('message')}")
-    return out or [exc.detail]
+    return out or [i18n.refused(lang, exc)]
 
 
 class CommandController(Controller):

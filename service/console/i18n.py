@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
-from service.console.words import admin, evaluation, plan, platform
+from service.console.words import admin, evaluation, plan, platform, problems
+from tenants.errors import DomainError
 from tenants.events import EVENTS
 
 LANGS = ("zh-CN", "en")
@@ -500,7 +501,7 @@ def _merge(core: dict[str, tuple[str, str]], *areas: dict[str, tuple[str, str]])
         core.update(area)
 
 
-_merge(MESSAGES, admin.MESSAGES, plan.MESSAGES, evaluation.MESSAGES, platform.MESSAGES)
+_merge(MESSAGES, admin.MESSAGES, plan.MESSAGES, evaluation.MESSAGES, platform.MESSAGES, problems.MESSAGES)
 
 
 def choose(query: str | None, cookie: str | None) -> str:
@@ -550,6 +551,16 @@ def password_problem(lang: str, message: str) -> str:
         if found := pattern.match(message):
             return zh.format(*found.groups())
     return message
+
+
+def refused(lang: str, exc: DomainError) -> str:
+    """A service's refusal in ``lang``: on English pages the service's own message; on Chinese pages the words of
+    its problem code (``words/problems.py``), else the service's message after a Chinese lead."""
+    if lang == "en":
+        return exc.detail
+    key = f"problem.{exc.code}"
+    pair = MESSAGES.get(key)
+    return pair[0] if pair else f"{MESSAGES['problem.refused'][0]}（{exc.detail}）"
 
 
 def label(lang: str, names: Mapping[str, str | None]) -> str:

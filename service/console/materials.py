@@ -14,7 +14,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.console import pages, views
+from service.console import i18n, pages, views
 from service.console.session import staff_only
 from service.http.deps import Caller, Session
 from service.materials import controllers as api
@@ -69,9 +69,21 @@ class MaterialPageController(Controller):
                 )
         except Invalid as exc:
             lines = [f"{e.get('field')}: {e.get('message')}" for e in exc.extra.get("errors") or []]
-            return await _index(request, db_session, status_code=422, values=values, problems=lines or [exc.detail])
+            return await _index(
+                request,
+                db_session,
+                status_code=422,
+                values=values,
+                problems=lines or [i18n.refused(pages.lang_of(request), exc)],
+            )
         except Conflict as exc:
-            return await _index(request, db_session, status_code=409, values=values, problems=[exc.detail])
+            return await _index(
+                request,
+                db_session,
+                status_code=409,
+                values=values,
+                problems=[i18n.refused(pages.lang_of(request), exc)],
+            )
         return pages.redirect(f"{BASE}/{item.id}")
 
     @get("/{item_id:uuid}")
@@ -100,7 +112,13 @@ class MaterialPageController(Controller):
                 await materials.update_item(db_session, item_id, actor_id=principal.subject_id, **changes)
         except Invalid as exc:
             lines = [f"{e.get('field')}: {e.get('message')}" for e in exc.extra.get("errors") or []]
-            return await _item_page(request, db_session, item_id, status_code=422, problems=lines or [exc.detail])
+            return await _item_page(
+                request,
+                db_session,
+                item_id,
+                status_code=422,
+                problems=lines or [i18n.refused(pages.lang_of(request), exc)],
+            )
         return pages.redirect(f"{BASE}/{item_id}?done=saved")
 
     @post("/{item_id:uuid}/movements")
@@ -126,10 +144,22 @@ class MaterialPageController(Controller):
         except Invalid as exc:
             lines = [f"{e.get('field')}: {e.get('message')}" for e in exc.extra.get("errors") or []]
             return await _item_page(
-                request, db_session, item_id, status_code=422, values=values, problems=lines or [exc.detail]
+                request,
+                db_session,
+                item_id,
+                status_code=422,
+                values=values,
+                problems=lines or [i18n.refused(pages.lang_of(request), exc)],
             )
         except Conflict as exc:
-            return await _item_page(request, db_session, item_id, status_code=409, values=values, problems=[exc.detail])
+            return await _item_page(
+                request,
+                db_session,
+                item_id,
+                status_code=409,
+                values=values,
+                problems=[i18n.refused(pages.lang_of(request), exc)],
+            )
         return pages.redirect(f"{BASE}/{item_id}?done=booked")
 
 

@@ -88,7 +88,11 @@ class OfficeController(Controller):
             lang = pages.lang_of(request)
             problems = views.problem_lines(exc.extra.get("errors") or [], i18n.translator(lang), lang)
             return await _register_page(
-                request, db_session, status_code=422, values=body, problems=problems or [exc.detail]
+                request,
+                db_session,
+                status_code=422,
+                values=body,
+                problems=problems or [i18n.refused(pages.lang_of(request), exc)],
             )
         done = msgspec.json.decode(answer.content, type=s.SubmittedOut)
         zone = await services.tenant_zone(db_session)
@@ -130,10 +134,22 @@ class OfficeController(Controller):
             lang = pages.lang_of(request)
             found = views.problem_lines(exc.extra.get("errors") or [], i18n.translator(lang), lang)
             return await petition_page(
-                request, db_session, principal, petition_id, status_code=422, problems=found or [exc.detail]
+                request,
+                db_session,
+                principal,
+                petition_id,
+                status_code=422,
+                problems=found or [i18n.refused(pages.lang_of(request), exc)],
             )
         except Conflict as exc:
-            return await petition_page(request, db_session, principal, petition_id, status_code=409, refused=exc.detail)
+            return await petition_page(
+                request,
+                db_session,
+                principal,
+                petition_id,
+                status_code=409,
+                refused=i18n.refused(pages.lang_of(request), exc),
+            )
         return pages.redirect(f"/console/incidents/{incident}")
 
 

@@ -165,7 +165,9 @@ class PlanPageController(Controller):
             async with db_session.begin_nested():
                 draft = await services.create_draft(db_session, actor_id=principal.subject_id)
         except Conflict as exc:
-            return await _versions_page(request, db_session, status_code=409, refused=exc.detail)
+            return await _versions_page(
+                request, db_session, status_code=409, refused=i18n.refused(pages.lang_of(request), exc)
+            )
         return pages.redirect(f"/console/admin/plan/versions/{draft.id}")
 
     @get("/versions/{version_id:uuid}")
@@ -226,7 +228,7 @@ class PlanPageController(Controller):
                 version_id,
                 status_code=409,
                 edited={section: raw},
-                refused_in={section: [{"field": section, "message": exc.detail}]},
+                refused_in={section: [{"field": section, "message": i18n.refused(pages.lang_of(request), exc)}]},
             )
         return pages.redirect(f"/console/admin/plan/versions/{version_id}?saved={section}#section-{section}")
 
@@ -243,7 +245,11 @@ class PlanPageController(Controller):
             )
         except Conflict as exc:
             return await _version_page(
-                request, db_session, version_id, status_code=409, refused=[{"field": "", "message": exc.detail}]
+                request,
+                db_session,
+                version_id,
+                status_code=409,
+                refused=[{"field": "", "message": i18n.refused(pages.lang_of(request), exc)}],
             )
         return pages.redirect(f"/console/admin/plan/versions/{version_id}?published=1")
 

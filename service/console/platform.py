@@ -85,7 +85,7 @@ def _conversion_errors(exc: msgspec.ValidationError) -> list[dict[str, str]]:
     return [{"field": next(g for g in found.groups() if g) if found else "", "message": message}]
 
 
-def refusal(t: Any, exc: DomainError | msgspec.ValidationError) -> list[str]:
+def refusal(t: Any, exc: DomainError | msgspec.ValidationError, lang: str) -> list[str]:
     if isinstance(exc, msgspec.ValidationError):
         return problem_lines(t, _conversion_errors(exc))
     if exc.code == "slug-taken":
@@ -95,7 +95,7 @@ def refusal(t: Any, exc: DomainError | msgspec.ValidationError) -> list[str]:
     if exc.code == "offboarding-interrupted":
         return [t("platform.offboard_interrupted")]
     errors = exc.extra.get("errors") or []
-    return problem_lines(t, errors) if errors else [t("platform.refused"), exc.detail]
+    return problem_lines(t, errors) if errors else [i18n.refused(lang, exc)]
 
 
 class PlatformLoginController(Controller):
@@ -269,7 +269,9 @@ class PlatformController(Controller):
             data = msgspec.convert(values, api.TenantCreate)
             created = await api.onboard(state, data, principal.subject_id)
         except (msgspec.ValidationError, Invalid, Conflict) as exc:
-            return _onboard_page(request, status_code=422, values=values, problems=refusal(t, exc))
+            return _onboard_page(
+                request, status_code=422, values=values, problems=refusal(t, exc, pages.lang_of(request))
+            )
         return pages.page(request, "platform_onboarded.html", created=created)
 
     @get("/tenants/{tenant_id:uuid}")
@@ -304,7 +306,9 @@ class PlatformController(Controller):
         try:
             done = await api.offboard_university(state, tenant_id, confirm, principal.subject_id)
         except (Invalid, Conflict) as exc:
-            return await _tenant_page(request, state, tenant_id, status_code=exc.status, problems=refusal(t, exc))
+            return await _tenant_page(
+                request, state, tenant_id, status_code=exc.status, problems=refusal(t, exc, pages.lang_of(request))
+            )
         return pages.page(request, "platform_offboarded.html", done=done)
 
     @get("/bureau")
@@ -323,7 +327,9 @@ class PlatformController(Controller):
             made = await api.create_platform_account(state, data)
         except (msgspec.ValidationError, Invalid, Conflict) as exc:
             shown = {k: v for k, v in values.items() if k != "password"}
-            return await _bureau_page(request, db_session, status_code=422, values=shown, problems=refusal(t, exc))
+            return await _bureau_page(
+                request, db_session, status_code=422, values=shown, problems=refusal(t, exc, pages.lang_of(request))
+            )
         return pages.redirect(f"{HOME}/bureau?province={made.province_code}&done=created")
 
     @post("/bureau/{account_id:uuid}/deactivate")

@@ -17,7 +17,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.console import pages, views
+from service.console import i18n, pages, views
 from service.console.session import staff_only
 from service.http.deps import Caller, Session
 from service.incidents.services import incidents_of_petition
@@ -181,12 +181,17 @@ class StaffController(Controller):
                 petition_id,
                 status_code=409,
                 notice="petition.stale" if stale else None,
-                refused=None if stale else exc.detail,
+                refused=None if stale else i18n.refused(pages.lang_of(request), exc),
             )
         except Invalid as exc:
             problems = [f"{e.get('field')}: {e.get('message')}" for e in exc.extra.get("errors") or []]
             return await petition_page(
-                request, db_session, principal, petition_id, status_code=422, problems=problems or [exc.detail]
+                request,
+                db_session,
+                principal,
+                petition_id,
+                status_code=422,
+                problems=problems or [i18n.refused(pages.lang_of(request), exc)],
             )
         try:
             await services.find_petition(db_session, petition_id, principal)

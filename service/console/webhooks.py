@@ -18,7 +18,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.console import pages
+from service.console import i18n, pages
 from service.console.session import staff_only
 from service.http.deps import Caller, Session
 from service.webhooks import catalogue, services
@@ -149,7 +149,9 @@ class WebhookPageController(Controller):
         try:
             await services.ping(db_session, subscription_id, actor_id=principal.subject_id)
         except Conflict as exc:
-            return await _subscription_page(request, db_session, subscription_id, status_code=409, refused=exc.detail)
+            return await _subscription_page(
+                request, db_session, subscription_id, status_code=409, refused=i18n.refused(pages.lang_of(request), exc)
+            )
         return pages.redirect(f"{BASE}/{subscription_id}?done=pinged")
 
     @post("/{subscription_id:uuid}/redeliver")
@@ -171,7 +173,9 @@ class WebhookPageController(Controller):
                 db_session, subscription_id, since=since, actor_id=principal.subject_id
             )
         except Conflict as exc:
-            return await _subscription_page(request, db_session, subscription_id, status_code=409, refused=exc.detail)
+            return await _subscription_page(
+                request, db_session, subscription_id, status_code=409, refused=i18n.refused(pages.lang_of(request), exc)
+            )
         return pages.redirect(f"{BASE}/{subscription_id}?done=requeued&count={count}")
 
     @get("/deliveries/{delivery_id:uuid}")
@@ -188,7 +192,9 @@ class WebhookPageController(Controller):
             async with db_session.begin_nested():
                 await services.redeliver(db_session, delivery_id, actor_id=principal.subject_id)
         except Conflict as exc:
-            return await _delivery_page(request, db_session, delivery_id, status_code=409, refused=exc.detail)
+            return await _delivery_page(
+                request, db_session, delivery_id, status_code=409, refused=i18n.refused(pages.lang_of(request), exc)
+            )
         return pages.redirect(f"{BASE}/deliveries/{delivery_id}?done=requeued")
 
 

@@ -79,7 +79,7 @@ async def test_a_draft_is_refused_with_its_reasons_then_fixed_section_by_section
         f"/console/admin/plan/versions/{vid}/sections/evaluation",
         {"value": json.dumps(body["content"]["evaluation"]), "revision": "1"},
     )
-    assert r.status_code == 409 and "now 2" in _text(r)
+    assert r.status_code == 409 and "草稿已被他人修改" in _text(r)  # the stale revision, in the page's language
     fixed = (await draft(client, tenant))["content"]["evaluation"]
     fixed[0]["weight"] = round(fixed[0]["weight"] + 0.05, 10)
     r = await b.post(
@@ -340,7 +340,7 @@ async def test_a_webhook_subscribed_pinged_failed_then_redelivered_from_the_page
         )
         assert r.status_code == 303
         r = await b.post(f"/console/admin/webhooks/{sub['id']}/ping", {})
-        assert r.status_code == 409 and "disabled" in r.text
+        assert r.status_code == 409 and "该订阅已停用" in r.text
     finally:
         receiver.stop()
     staff_headers, _ = await make_account(client, tenant, "staff")
