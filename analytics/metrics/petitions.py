@@ -54,12 +54,11 @@ def _first(column: str, event: str) -> pl.Expr:
     return pl.col(column).filter(_is(event)).min()
 
 
-def _submitted(column: str) -> pl.Expr:
-    """A dimension from the petition's submission: the earliest one (a journal holds one; should it hold more,
+def _earliest(column: str) -> pl.Expr:
+    """A dimension over a petition's submissions: the earliest one's (a journal holds one; should it hold more,
     the earliest wins, ties broken by the value's text, so the answer never depends on row order)."""
-    sub = _is("submitted")
-    value = pl.col(column).filter(sub)
-    return value.sort_by(pl.col("occurred_at").filter(sub), value.cast(pl.String), nulls_last=True).first()
+    value = pl.col(column)
+    return value.sort_by(pl.col("occurred_at"), value.cast(pl.String), nulls_last=True).first()
 
 
 def petition_facts(journal: pl.LazyFrame) -> pl.LazyFrame:
@@ -75,13 +74,16 @@ def petition_facts(journal: pl.LazyFrame) -> pl.LazyFrame:
         # Ties at one instant are broken by the unit id's text, so the answer never depends on row order.
         .agg(pl.col("org_unit_id").sort_by(pl.col("occurred_at"), pl.col("org_unit_id").cast(pl.String)).last())
     )
+    # Dimensions come from the submission (one per petition), also aggregated apart, over the submissions only:
+    # filtered inside the main aggregation they cost twenty times as much (0.85 s of 1.4 s on 1.4M events).
+    dims = (
+        events.filter(_is("submitted"))
+        .group_by(keys)
+        .agg(_earliest("kind"), _earliest("category"), _earliest("channel"))
+    )
     return (
         events.group_by(keys)
         .agg(
-            # Dimensions come from the submission (one per petition).
-            _submitted("kind"),
-            _submitted("category"),
-            _submitted("channel"),
             received_at=_first("occurred_at", "submitted"),
             received_local=_first("local_at", "submitted"),
             decided_at=pl.col("occurred_at").filter(decided).min(),
@@ -98,7 +100,9 @@ def petition_facts(journal: pl.LazyFrame) -> pl.LazyFrame:
             rereview_requested=_is("rereview_requested").any(),
             rated=_is("rated").any(),
         )
+        .join(dims, on=keys, how="left")
         .join(units, on=keys, how="left")
+        .select(*keys, "kind", "category", "channel", pl.all().exclude(*keys, "kind", "category", "channel"))
     )
 
 
