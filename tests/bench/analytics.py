@@ -1,6 +1,7 @@
 """Analytics benchmark (issue #7) on generated data: 1,000,000 petitions, 10,000,000 journal events, 50 universities.
 
     .venv/bin/python -m tests.bench.analytics [SCALE]        # or XINFANG_BENCH_SCALE=0.01; default 1.0
+    XINFANG_BENCH_UNIVERSITIES=200 .venv/bin/python -m tests.bench.analytics 1.0   # 200 of the same size
 
 The data comes from ``xinfang demo generate`` (``service.ops.synthetic``: universities provisioned through the
 services, history loaded by COPY under each tenant's context) in a throw-away database of the embedded
@@ -47,9 +48,16 @@ BREAKDOWNS: list[list[str]] = [[], ["org_unit_id"], ["category"], ["kind"]]
 UNTIL = date(2026, 11, 1)
 
 
-def sizes(scale: float) -> tuple[int, int, int]:
-    """(universities, petitions, incidents) for a scale (1.0 = the issue's figures)."""
-    tenants = min(UNIVERSITIES, max(2, round(UNIVERSITIES * min(1.0, scale * 10))))
+def sizes(scale: float, universities: int | None = None) -> tuple[int, int, int]:
+    """(universities, petitions, incidents) for a scale (1.0 = the issue's figures); ``universities``
+    (``XINFANG_BENCH_UNIVERSITIES``, e.g. 200) sets their number and keeps the scale's size per university."""
+    if universities is None and os.environ.get("XINFANG_BENCH_UNIVERSITIES"):
+        universities = int(os.environ["XINFANG_BENCH_UNIVERSITIES"])
+    if universities:
+        scale *= universities / UNIVERSITIES
+        tenants = universities
+    else:
+        tenants = min(UNIVERSITIES, max(2, round(UNIVERSITIES * min(1.0, scale * 10))))
     petitions = max(tenants * 10, round(PETITIONS * scale))
     incidents = max(tenants, round((EVENTS * scale - petitions * EVENTS_PER_PETITION) / EVENTS_PER_INCIDENT))
     return tenants, petitions, incidents

@@ -470,7 +470,8 @@ def run(port: int) -> int:
         print(line("yardstick (pool reset, as before)", yardstick_reset))
     print(line("full submission path", figures))
     if "stored" in figures:
-        print(f"  (petitions stored during the measured run: {figures['stored']:,}; replays {max(0, figures['replays'])})")
+        replays = max(0, figures["replays"])
+        print(f"  (petitions stored during the measured run: {figures['stored']:,}; replays {replays})")
     of_yardstick = "" if share is None else f"{share:.3f} of the yardstick (target >= {TARGET['yardstick_share']}), "
     print(
         f"ratio {ratio:.3f} of raw (target >= {TARGET['ratio']}), {of_yardstick}"
