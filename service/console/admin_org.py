@@ -92,15 +92,7 @@ class AdminOrgController(Controller):
         try:
             data = msgspec.convert(values, api.UnitCreate, strict=False)
             async with db_session.begin_nested():
-                unit = await org.create_unit(
-                    db_session,
-                    kind=data.kind,
-                    code=data.code,
-                    name_zh=data.name_zh,
-                    name_en=data.name_en,
-                    parent_id=data.parent_id,
-                    actor_id=principal.subject_id,
-                )
+                unit = await org.create_unit(db_session, actor_id=principal.subject_id, **msgspec.structs.asdict(data))
         except (DomainError, msgspec.ValidationError) as exc:
             return await _org_page(
                 request, db_session, status_code=_status(exc), values=values, problems=_problems(request, exc)
@@ -182,15 +174,7 @@ class AdminOrgController(Controller):
             data = msgspec.convert({**values, "account_id": account_id}, api.PersonCreate, strict=False)
             async with db_session.begin_nested():
                 person = await org.create_person(
-                    db_session,
-                    staff_number=data.staff_number,
-                    name_zh=data.name_zh,
-                    name_en=data.name_en,
-                    title_zh=data.title_zh,
-                    title_en=data.title_en,
-                    unit_id=data.unit_id,
-                    account_id=data.account_id,
-                    actor_id=principal.subject_id,
+                    db_session, actor_id=principal.subject_id, **msgspec.structs.asdict(data)
                 )
         except (Invalid, Conflict, msgspec.ValidationError) as exc:
             return await _people_page(

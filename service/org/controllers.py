@@ -248,15 +248,7 @@ class OrgUnitController(Controller):
 
     @post("/", summary="Create an org unit (the university root has no parent)", **EDIT)
     async def create(self, data: JSONBody[UnitCreate], db_session: Session, principal: Caller) -> UnitOut:
-        unit = await org.create_unit(
-            db_session,
-            kind=data.kind,
-            code=data.code,
-            name_zh=data.name_zh,
-            name_en=data.name_en,
-            parent_id=data.parent_id,
-            actor_id=principal.subject_id,
-        )
+        unit = await org.create_unit(db_session, actor_id=principal.subject_id, **msgspec.structs.asdict(data))
         return UnitOut.of(unit)
 
     @get("/", summary="List org units by code, with filters", **READ)
@@ -320,17 +312,7 @@ class PersonController(Controller):
 
     @post("/", summary="Add a person (staff) to the chart", **EDIT)
     async def create(self, data: JSONBody[PersonCreate], db_session: Session, principal: Caller) -> PersonOut:
-        person = await org.create_person(
-            db_session,
-            staff_number=data.staff_number,
-            name_zh=data.name_zh,
-            name_en=data.name_en,
-            title_zh=data.title_zh,
-            title_en=data.title_en,
-            unit_id=data.unit_id,
-            account_id=data.account_id,
-            actor_id=principal.subject_id,
-        )
+        person = await org.create_person(db_session, actor_id=principal.subject_id, **msgspec.structs.asdict(data))
         return PersonOut.of(person)
 
     @get("/", summary="List people (by unit, staff number, account)", **READ_PEOPLE)
